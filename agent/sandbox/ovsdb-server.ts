@@ -267,7 +267,7 @@ export function parseClusterStatus(text: string): { role?: string; status?: stri
 }
 
 /** Runs `cluster/status <db>` against one member; undefined if it does not answer. */
-export async function clusterStatus(member: OvsdbServerHandle, dbName: string) {
+export async function clusterStatus(member: Pick<OvsdbServerHandle, 'pid' | 'ctlPath'>, dbName: string) {
   if (!(await isAlive(member.pid))) return undefined;
   const res = await run('ovs-appctl', ['--timeout=5', '-t', member.ctlPath, 'cluster/status', dbName], {
     reject: false,

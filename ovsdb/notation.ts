@@ -143,7 +143,12 @@ export function decodeDatum(type: ColumnType, wire: unknown): Datum {
         if (!Array.isArray(pair) || pair.length !== 2) {
           throw new OvsdbNotationError(`malformed map pair ${JSON.stringify(pair)}`);
         }
-        out[String(decodeAtom(type.key, pair[0]))] = decodeAtom(valueType, pair[1]);
+        const k = String(decodeAtom(type.key, pair[0]));
+        const v = decodeAtom(valueType, pair[1]);
+        // Plain assignment of a "__proto__" key would set the prototype (or be ignored) instead.
+        if (k === '__proto__')
+          Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
+        else out[k] = v;
       }
       return out;
     }

@@ -1,0 +1,303 @@
+/**
+ * An always-consistent in-memory replica of the monitored part of one OVSDB database.
+ *
+ * Each message is applied atomically: the whole message is decoded and validated
+ * into a change list first (yielding to the event loop between slices of a large
+ * message), then the change list is committed in one synchronous step, the change
+ * counter {@link DatabaseCache.seqno} is bumped (like the Open vSwitch C IDL's
+ * seqno) and one {@link ChangeBatch} is emitted. If anything in the message is
+ * wrong an {@link OvsdbCacheError} is thrown and nothing changes. Applications are
+ * serialized: a message starts only after the previous one finished.
+ *
+ * Message forms: RFC 7047 §4.1.6 <table-updates> (`update`), ovsdb-server(7)
+ * §4.1.14 <table-updates2> (`update2`) and §4.1.16 `update3` (update2 plus the
+ * last transaction id, used by `monitor_cond_since` for fast resync).
+ */
+import type { DatabaseSchema } from '../schema.js';
+import { OvsdbCacheError } from './errors.js';
+import type { IndexKeyFn, IndexOptions } from './indexes.js';
+import { TableCache } from './table-cache.js';
+import type { ChangeBatch, ChangeCause, Row, RowChange } from './types.js';
+
+export interface DatabaseCacheOptions {
+  /**
+   * The monitored tables and, per table, its monitored columns (`undefined` = all).
+   * Default: every table of the schema with all its columns.
+   */
+  tables?: Record<string, readonly string[] | undefined>;
+  /** Rows decoded between two yields to the event loop for large messages (default 4096). */
+  sliceRows?: number;
+  /** Called when a change listener throws (default: `process.emitWarning`). */
+  onListenerError?: (err: unknown) => void;
+}
+
+export type ChangeListener = (batch: ChangeBatch) => void;
+
+/** The wire forms {@link DatabaseCache.replace} accepts as a database's full contents. */
+export type ContentsFormat = 'update' | 'update2';
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+export class DatabaseCache {
+  readonly schema: DatabaseSchema;
+  private readonly tableMap = new Map<string, TableCache>();
+  private readonly listeners = new Set<ChangeListener>();
+  private readonly sliceRows: number;
+  private readonly onListenerError: (err: unknown) => void;
+  private queue: Promise<unknown> = Promise.resolve();
+  private seq = 0;
+  /** The last transaction id seen in an update3 or `monitor_cond_since` reply (ovsdb-server(7) §4.1.15). */
+  lastTxnId: string | undefined;
+
+  constructor(schema: DatabaseSchema, opts: DatabaseCacheOptions = {}) {
+    this.schema = schema;
+    this.sliceRows = opts.sliceRows ?? 4096;
+    this.onListenerError =
+      opts.onListenerError ?? ((err) => process.emitWarning(`cache change listener threw: ${String(err)}`));
+    const tables = opts.tables ?? Object.fromEntries([...schema.tables.keys()].map((t) => [t, undefined]));
+    for (const [name, columns] of Object.entries(tables)) {
+      const ts = schema.tables.get(name);
+      if (!ts)
+        throw new OvsdbCacheError('OVSDB_CACHE_BAD_UPDATE', `schema ${schema.name} has no table ${name}`);
+      this.tableMap.set(name, new TableCache(ts, columns));
+    }
+  }
+
+  /** Change counter: incremented once per applied message that changed something. */
+  get seqno(): number {
+    return this.seq;
+  }
+
+  /** Total number of cached rows. */
+  get size(): number {
+    let n = 0;
+    for (const t of this.tableMap.values()) n += t.size;
+    return n;
+  }
+
+  /** Names of the monitored tables. */
+  tableNames(): string[] {
+    return [...this.tableMap.keys()];
+  }
+
+  /** The cache of one table (throws for a table that is not monitored). */
+  table(name: string): TableCache {
+    const t = this.tableMap.get(name);
+    if (!t) throw new OvsdbCacheError('OVSDB_CACHE_BAD_UPDATE', `table ${name} is not monitored`, name);
+    return t;
+  }
+
+  get(table: string, uuid: string): Row | undefined {
+    return this.table(table).get(uuid);
+  }
+
+  rows(table: string): IterableIterator<Row> {
+    return this.table(table).rows();
+  }
+
+  /** Adds a client-defined index, filled from the current rows and kept up to date. */
+  addIndex(table: string, name: string, keyFn: IndexKeyFn, opts?: IndexOptions): void {
+    this.table(table).addIndex(name, keyFn, opts);
+  }
+
+  /** Rows of `table` under `key` in index `index` (schema indexes are named by their columns, e.g. "name"). */
+  lookup(table: string, index: string, key: string): Row[] {
+    return this.table(table).lookup(index, key);
+  }
+
+  /** Subscribes to change batches; returns the unsubscribe function. */
+  onChange(listener: ChangeListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Applies an RFC 7047 §4.1.6 `update` notification's <table-updates>. */
+  applyUpdate(tableUpdates: unknown): Promise<RowChange[]> {
+    return this.serialize(async () => this.commit('update', await this.plan(tableUpdates, false)));
+  }
+
+  /** Applies an ovsdb-server(7) §4.1.14 `update2` <table-updates2> (also a `monitor_cond` reply). */
+  applyUpdate2(tableUpdates2: unknown): Promise<RowChange[]> {
+    return this.serialize(async () => this.commit('update2', await this.plan(tableUpdates2, true)));
+  }
+
+  /** Applies an ovsdb-server(7) §4.1.16 `update3` and records its last-txn-id (only on success). */
+  applyUpdate3(lastTxnId: string, tableUpdates2: unknown): Promise<RowChange[]> {
+    return this.serialize(async () => {
+      if (typeof lastTxnId !== 'string') {
+        throw new OvsdbCacheError('OVSDB_CACHE_BAD_UPDATE', `update3 last-txn-id must be a uuid string`);
+      }
+      const changes = await this.plan(tableUpdates2, true);
+      this.lastTxnId = lastTxnId;
+      return this.commit('update3', changes);
+    });
+  }
+
+  /**
+   * Replaces the whole contents with `contents` (a full initial dump, e.g. after a
+   * reconnect that could not resume) and emits only the net changes: rows that are
+   * unchanged keep their object identity and produce no event. `lastTxnId` is set
+   * to the given value (undefined clears it).
+   */
+  replace(contents: unknown, format: ContentsFormat, lastTxnId?: string): Promise<RowChange[]> {
+    return this.serialize(async () => {
+      const incoming = await this.plan(contents, format === 'update2', true);
+      const fresh = new Map<TableCache, Map<string, RowChange>>();
+      for (const ch of incoming) {
+        const t = this.table(ch.table);
+        let m = fresh.get(t);
+        if (!m) fresh.set(t, (m = new Map()));
+        m.set(ch.uuid, ch);
+      }
+      const changes: RowChange[] = [];
+      let n = 0;
+      for (const t of this.tableMap.values()) {
+        const next = fresh.get(t) ?? new Map<string, RowChange>();
+        for (const [uuid, ch] of next) {
+          const old = t.get(uuid);
+          if (!old) changes.push(ch);
+          else if (!t.rowEqual(old, ch.new as Row)) changes.push({ ...ch, kind: 'update', old });
+          if (++n % this.sliceRows === 0) await yieldToLoop();
+        }
+        for (const old of t.rows()) {
+          if (!next.has(old._uuid)) changes.push({ table: t.name, kind: 'delete', uuid: old._uuid, old });
+        }
+      }
+      this.lastTxnId = lastTxnId;
+      return this.commit('resync', changes);
+    });
+  }
+
+  /** Removes every row (emitting deletes) and forgets the last transaction id. */
+  clear(): Promise<RowChange[]> {
+    return this.serialize(async () => {
+      const changes: RowChange[] = [];
+      for (const t of this.tableMap.values()) changes.push(...t.clear());
+      this.lastTxnId = undefined;
+      return this.emit('clear', changes);
+    });
+  }
+
+  /** A snapshot of every row, `{table: {uuid: row}}`, for tests and debugging. */
+  dump(): Record<string, Record<string, Row>> {
+    const out: Record<string, Record<string, Row>> = {};
+    for (const [name, t] of this.tableMap) {
+      const rows: Record<string, Row> = {};
+      for (const r of t.rows()) rows[r._uuid] = r;
+      out[name] = rows;
+    }
+    return out;
+  }
+
+  /** Resolves when every queued application has finished. */
+  async idle(): Promise<void> {
+    await this.queue.catch(() => undefined);
+  }
+
+  private serialize<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * Decodes a <table-updates> / <table-updates2> into planned changes without
+   * touching the cache. With `asInitial`, every row is read as a full row
+   * (RFC 7047 "new" / update2 "initial"), whatever the cache holds.
+   */
+  private async plan(tableUpdates: unknown, v2: boolean, asInitial = false): Promise<RowChange[]> {
+    if (!isObject(tableUpdates)) {
+      throw new OvsdbCacheError('OVSDB_CACHE_BAD_UPDATE', 'table-updates must be an object');
+    }
+    const changes: RowChange[] = [];
+    let n = 0;
+    for (const name in tableUpdates) {
+      const t = this.tableMap.get(name);
+      if (!t)
+        throw new OvsdbCacheError('OVSDB_CACHE_BAD_UPDATE', `update for unmonitored table ${name}`, name);
+      const rows = tableUpdates[name];
+      if (!isObject(rows)) {
+        throw new OvsdbCacheError('OVSDB_CACHE_BAD_UPDATE', `${name}: table-update must be an object`, name);
+      }
+      for (const uuid in rows) {
+        const ru = rows[uuid];
+        if (asInitial) {
+          const body = isObject(ru) ? (v2 ? (ru['initial'] ?? ru['insert']) : ru['new']) : undefined;
+          if (body === undefined) {
+            throw new OvsdbCacheError(
+              'OVSDB_CACHE_BAD_UPDATE',
+              `${name} row ${uuid}: not a full row`,
+              name,
+              uuid,
+            );
+          }
+          changes.push({ table: name, kind: 'insert', uuid, new: t.decodeRow(uuid, body) });
+        } else {
+          changes.push(v2 ? t.planUpdate2(uuid, ru) : t.planUpdate(uuid, ru));
+        }
+        if (++n % this.sliceRows === 0) await yieldToLoop();
+      }
+    }
+    return changes;
+  }
+
+  /** Checks unique indexes, then applies the changes to every table in one synchronous step. */
+  private commit(cause: ChangeCause, changes: RowChange[]): RowChange[] {
+    const byTable = new Map<TableCache, RowChange[]>();
+    for (const ch of changes) {
+      const t = this.table(ch.table);
+      let list = byTable.get(t);
+      if (!list) byTable.set(t, (list = []));
+      list.push(ch);
+    }
+    for (const [t, list] of byTable) t.checkUnique(list);
+    for (const [t, list] of byTable) t.commit(list);
+    return this.emit(cause, changes);
+  }
+
+  private emit(cause: ChangeCause, changes: RowChange[]): RowChange[] {
+    if (changes.length === 0) return changes;
+    this.seq++;
+    const batch: ChangeBatch = { seqno: this.seq, cause, changes };
+    for (const l of this.listeners) {
+      try {
+        l(batch);
+      } catch (err) {
+        this.onListenerError(err);
+      }
+    }
+    return changes;
+  }
+
+  /**
+   * A rough estimate of the memory held per cached row (object slots, strings,
+   * arrays, records), from a sample of up to 200 rows per table. For reports only.
+   */
+  estimateBytesPerRow(): number {
+    let bytes = 0;
+    let rows = 0;
+    const sizeOf = (v: unknown): number => {
+      if (typeof v === 'string') return 16 + v.length;
+      if (Array.isArray(v)) return 16 + 8 * v.length + v.reduce((s: number, x) => s + sizeOf(x), 0);
+      if (isObject(v)) {
+        return 32 + Object.entries(v).reduce((s, [k, x]) => s + 16 + sizeOf(k) + sizeOf(x), 0);
+      }
+      return 0;
+    };
+    for (const t of this.tableMap.values()) {
+      let i = 0;
+      for (const r of t.rows()) {
+        if (i++ >= 200) break;
+        bytes += 24 + 8 * (t.columns.length + 1) + 60; // object + slots + Map entry
+        for (const c of t.columns) bytes += sizeOf(r[c.name]);
+        bytes += sizeOf(r._uuid);
+        rows++;
+      }
+    }
+    return rows === 0 ? 0 : Math.round(bytes / rows);
+  }
+}

@@ -1,0 +1,131 @@
+/**
+ * Secondary indexes of a table cache: the table's schema indexes (RFC 7047 §3.2
+ * <table-schema> "indexes": sets of columns whose values are unique across rows)
+ * and indexes defined by the client (by name, by an `external_ids` key, ...).
+ *
+ * An index maps string keys to row uuids. A key function may return several keys
+ * (a multi-valued index, e.g. one key per element of a set column) or none. Indexes
+ * are maintained incrementally from the cache's change list; unique indexes are
+ * checked before a message is applied so a violation leaves the cache unchanged.
+ */
+import type { Datum } from '../notation.js';
+import type { ColumnSchema } from '../schema.js';
+import type { Row } from './types.js';
+
+/** Returns the key(s) of a row in an index, or undefined to leave it out. */
+export type IndexKeyFn = (row: Row) => string | readonly string[] | undefined;
+
+export interface IndexOptions {
+  /** At most one row per key; a message that would break this is rejected whole. */
+  unique?: boolean;
+}
+
+const NO_KEYS: readonly string[] = Object.freeze([]);
+
+/** A value in canonical form for index keys: sets sorted, maps sorted by key. */
+function canonical(kind: ColumnSchema['type']['kind'], v: Datum): unknown {
+  if (kind === 'set') return [...(v as unknown[])].sort();
+  if (kind === 'map') {
+    return Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  }
+  return v === undefined ? null : v;
+}
+
+/**
+ * The key of a row in a schema index over `columns`. A single scalar column's key
+ * is its value as a string (so `lookup('Logical_Switch_Port', 'name', 'lsp1')` works);
+ * any other index's key is the JSON of the canonical values, see {@link schemaIndexKeyOf}.
+ */
+export function schemaIndexKeyFn(columns: readonly ColumnSchema[]): IndexKeyFn {
+  const only = columns[0];
+  if (columns.length === 1 && only && only.type.kind === 'scalar') {
+    const name = only.name;
+    return (row) => String(row[name]);
+  }
+  return (row) =>
+    schemaIndexKeyOf(
+      columns,
+      columns.map((c) => row[c.name]),
+    );
+}
+
+/** The lookup key for values (in-memory form) of a schema index's columns, in index order. */
+export function schemaIndexKeyOf(columns: readonly ColumnSchema[], values: readonly Datum[]): string {
+  const only = columns[0];
+  if (columns.length === 1 && only && only.type.kind === 'scalar') return String(values[0]);
+  return JSON.stringify(columns.map((c, i) => canonical(c.type.kind, values[i])));
+}
+
+/** One index over one table: key → uuid (unique) or key → set of uuids. */
+export class CacheIndex {
+  private readonly one = new Map<string, string>();
+  private readonly many = new Map<string, Set<string>>();
+
+  constructor(
+    readonly name: string,
+    readonly keyFn: IndexKeyFn,
+    readonly unique: boolean,
+    /** The schema columns when this is a schema index. */
+    readonly columns?: readonly ColumnSchema[],
+  ) {}
+
+  /** The row's keys as a (possibly empty) array. */
+  keysOf(row: Row | undefined): readonly string[] {
+    if (row === undefined) return NO_KEYS;
+    const k = this.keyFn(row);
+    if (k === undefined) return NO_KEYS;
+    if (typeof k === 'string') return [k];
+    return k.length > 1 ? [...new Set(k)] : k;
+  }
+
+  /** Uuids under `key`. */
+  get(key: string): string[] {
+    if (this.unique) {
+      const u = this.one.get(key);
+      return u === undefined ? [] : [u];
+    }
+    const s = this.many.get(key);
+    return s ? [...s] : [];
+  }
+
+  /** The uuid that owns `key` in a unique index. */
+  owner(key: string): string | undefined {
+    return this.one.get(key);
+  }
+
+  /** Number of distinct keys. */
+  get keyCount(): number {
+    return this.unique ? this.one.size : this.many.size;
+  }
+
+  add(key: string, uuid: string): void {
+    if (this.unique) {
+      this.one.set(key, uuid);
+      return;
+    }
+    let s = this.many.get(key);
+    if (!s) this.many.set(key, (s = new Set()));
+    s.add(uuid);
+  }
+
+  remove(key: string, uuid: string): void {
+    if (this.unique) {
+      if (this.one.get(key) === uuid) this.one.delete(key);
+      return;
+    }
+    const s = this.many.get(key);
+    if (s && s.delete(uuid) && s.size === 0) this.many.delete(key);
+  }
+
+  /** Moves `uuid` from `oldKeys` to `newKeys` (both as from {@link keysOf}). */
+  update(uuid: string, oldKeys: readonly string[], newKeys: readonly string[]): void {
+    if (oldKeys.length === 1 && newKeys.length === 1 && oldKeys[0] === newKeys[0]) return;
+    for (const k of oldKeys) if (!newKeys.includes(k)) this.remove(k, uuid);
+    for (const k of newKeys) if (!oldKeys.includes(k)) this.add(k, uuid);
+  }
+
+  clear(): void {
+    this.one.clear();
+    this.many.clear();
+  }
+}

@@ -3,6 +3,8 @@
  * vpc-agent command line. Each command group lives next to its subsystem and is registered
  * here (`registerXCommands(program)`).
  */
+import { realpathSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { Command } from 'commander';
 import { registerSandboxCommands } from './sandbox/cli.js';
 
@@ -16,9 +18,16 @@ export function buildProgram(): Command {
   return program;
 }
 
-try {
-  await buildProgram().parseAsync(process.argv);
-} catch (err) {
-  process.stderr.write(`vpc-agent: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exitCode = 1;
+/** Parses `argv` and runs the selected command; errors go to stderr with exit code 1. */
+export async function main(argv: string[] = process.argv): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (err) {
+    process.stderr.write(`vpc-agent: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  }
 }
+
+// Run only when executed (node dist/agent/cli.js, the npm bin symlink, tsx), not when imported.
+const entry = process.argv[1];
+if (entry && import.meta.url === pathToFileURL(realpathSync(entry)).href) await main();

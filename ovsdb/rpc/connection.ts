@@ -58,7 +58,8 @@ const PROBE_ID = 'echo';
  * A JSON-RPC 1.0 session over one stream. Replies and notifications are handed out in wire
  * order: notifications go through a queue drained on `setImmediate`, handlers awaited one at a
  * time, and a reply that arrives behind queued notifications waits for them (so after
- * `await transact(...)` every update sent before its reply has been applied). The peer's
+ * `await transact(...)` every update sent before its reply has been applied; notifications
+ * after the reply may already be in their handlers when the awaiting code resumes). The peer's
  * `echo` requests bypass the queue and are answered synchronously while decoding.
  */
 export class RpcConnection extends EventEmitter<RpcConnectionEvents> {

@@ -4,7 +4,8 @@
  * For each `ovsdb/schemas/<file>.ovsschema` it writes `ovsdb/models/<module>.ts` holding:
  * the raw schema JSON (so nothing reads files at run time) and a memoised parsed
  * {@link DatabaseSchema}; a `Table` constant mapping PascalCase names to table names; one row
- * interface per table (RFC 7047 §3.2 column types mapped to TypeScript: scalar → `T`,
+ * type per table (a type alias rather than an interface, so rows are assignable to
+ * `Record<string, unknown>` in generic code) (RFC 7047 §3.2 column types mapped to TypeScript: scalar → `T`,
  * optional 0..1 → `T | undefined`, set → `T[]`, map → `Record<string, V>`, enums →
  * literal unions, uuid → `string`); a `Tables` map from table name to row type and
  * `Row<N>`. Plus `ovsdb/models/index.ts` re-exporting each module as a namespace.
@@ -162,7 +163,7 @@ export function generateModule(schemaFile: string, raw: unknown): string {
   for (const t of tables) {
     out.push('');
     out.push(`/** ${tableDoc(t, `${schema.name} ${schema.version}`)} */`);
-    out.push(`export interface ${names.get(t.name)} {`);
+    out.push(`export type ${names.get(t.name)} = {`);
     out.push("  /** `_uuid`: the row's UUID (RFC 7047 §3.2 implicit column). */");
     out.push('  _uuid: string;');
     const cols = [...t.columns.values()].sort((a, b) => a.name.localeCompare(b.name));
@@ -170,13 +171,13 @@ export function generateModule(schemaFile: string, raw: unknown): string {
       out.push(`  /** ${describeColumn(c)} */`);
       out.push(`  ${propName(c.name)}: ${columnTs(c)};`);
     }
-    out.push('}');
+    out.push('};');
   }
   out.push('');
   out.push(`/** Row type of each \`${schema.name}\` table, for generic code. */`);
-  out.push('export interface Tables {');
+  out.push('export type Tables = {');
   for (const t of tables) out.push(`  ${propName(t.name)}: ${names.get(t.name)};`);
-  out.push('}');
+  out.push('};');
   out.push('');
   out.push("/** The row type of table `N`, e.g. `Row<'" + (tables[0]?.name ?? 'T') + "'>`. */");
   out.push('export type Row<N extends TableName> = Tables[N];');

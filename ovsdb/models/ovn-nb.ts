@@ -561,7 +561,7 @@ export const Table = {
 export type TableName = (typeof Table)[keyof typeof Table];
 
 /** Row of table `ACL` (OVN_Northbound 7.0.0). */
-export interface ACL {
+export type ACL = {
   /** `_uuid`: the row's UUID (RFC 7047 §3.2 implicit column). */
   _uuid: string;
   /** `action`: string (enum). */
@@ -586,10 +586,10 @@ export interface ACL {
   priority: number;
   /** `severity`: optional string (enum). */
   severity: 'alert' | 'debug' | 'info' | 'notice' | 'warning' | undefined;
-}
+};
 
 /** Row of table `Address_Set` (OVN_Northbound 7.0.0). Root table. Indexes: [name]. */
-export interface AddressSet {
+export type AddressSet = {
   /** `_uuid`: the row's UUID (RFC 7047 §3.2 implicit column). */
   _uuid: string;
   /** `addresses`: set (0..unlimited) of string. */
@@ -598,10 +598,10 @@ export interface AddressSet {
   external_ids: Record<string, string>;
   /** `name`: string. */
   name: string;
-}
+};
 
 /** Row of table `BFD` (OVN_Northbound 7.0.0). Root table. Indexes: [logical_port, dst_ip]. */
-export interface BFD {
+export type BFD = {
   /** `_uuid`: the row's UUID (RFC 7047 §3.2 implicit column). */
   _uuid: string;
   /** `detect_mult`: optional integer in [1, ∞]. */
@@ -620,10 +620,10 @@ export interface BFD {
   options: Record<string, string>;
   /** `status`: optional string (enum). */
   status: 'admin_down' | 'down' | 'init' | 'up' | undefined;
-}
+};
 
 /** Row of table `Chassis_Template_Var` (OVN_Northbound 7.0.0). Root table. Indexes: [chassis]. */
-export interface ChassisTemplateVar {
+export type ChassisTemplateVar = {
   /** `_uuid`: the row's UUID (RFC 7047 §3.2 implicit column). */
   _uuid: string;
   /** `chassis`: string. */
@@ -632,10 +632,10 @@ export interface ChassisTemplateVar {
   external_ids: Record<string, string>;
   /** `variables`: map (0..unlimited) of string to string. */
   variables: Record<string, string>;
-}
+};
 
 /** Row of table `Connection` (OVN_Northbound 7.0.0). Indexes: [target]. */
-export interface Connection {
+export type Connection = {
   /** `_uuid`: the row's UUID (RFC 7047 §3.2 implicit column). */
   _uuid: string;
   /** `external_ids`: map (0..unlimited) of string to string. */
@@ -652,10 +652,10 @@ export interface Connection {
   status: Record<string, string>;
   /** `target`: string. */
   target: string;
-}
+};
 
 /** Row of table `Copp` (OVN_Northbound 7.0.0). Root table. Indexes: [name]. */
-export interface Copp {
+export type Copp = {
   /** `_uuid`: the row's UUID (RFC 7047 §3.2 implicit column). */
   _uuid: string;
   /** `external_ids`: map (0..unlimited) of string to string. */
@@ -664,10 +664,10 @@ export interface Copp {
   meters: Record<string, string>;
   /** `name`: string. */
   name: string;
-}
+};
 
 /** Row of table `DHCP_Options` (OVN_Northbound 7.0.0). Root table. */
-export interface DHCPOptions {
+export type DHCPOptions = {
   /** `_uuid`: the row's UUID (RFC 7047 §3.2 implicit column). */
   _uuid: string;
   /** `cidr`: string. */
@@ -676,20 +676,20 @@ export interface DHCPOptions {
   external_ids: Record<string, string>;
   /** `options`: map (0..unlimited) of string to string. */
   options: Record<string, string>;
-}
+};
 
 /** Row of table `DNS` (OVN_Northbound 7.0.0). Root table. */
-export interface DNS {
+export type DNS = {
   /** `_uuid`: the row's UUID (RFC 7047 §3.2 implicit column). */
   _uuid: string;
   /** `external_ids`: map (0..unlimited) of string to string. */
   external_ids: Record<string, string>;
   /** `records`: map (0..unlimited) of string to string. */
   records: Record<string, string>;
-}
+};
 
 /** Row of table `Forwarding_Group` (OVN_Northbound 7.0.0). */
-export interface ForwardingGroup {
+export type ForwardingGroup = {
   /** `_uuid`: the row's UUID (RFC 7047 §3.2 implicit column). */
   _uuid: string;
   /** `child_port`: set (1..unlimited) of string. */
@@ -704,10 +704,10 @@ export interface ForwardingGroup {
   vip: string;
   /** `vmac`: string. */
   vmac: string;
-}
+};
 
 /** Row of table `Gateway_Chassis` (OVN_Northbound 7.0.0). Indexes: [name]. */
-export interface GatewayChassis {
+export type GatewayChassis = {
   /** `_uuid`: the row's UUID (RFC 7047 §3.2 implicit column). */
   _uuid: string;
   /** `chassis_name`: string. */
@@ -720,10 +720,10 @@ export interface GatewayChassis {
   options: Record<string, string>;
   /** `priority`: integer in [0, 32767]. */
   priority: number;
-}
+};
 
 /** Row of table `HA_Chassis` (OVN_Northbound 7.0.0). */
-export interface HAChassis {
+export type HAChassis = {
   /** `_uuid`: the row's UUID (RFC 7047 §3.2 implicit column). */
   _uuid: string;
   /** `chassis_name`: string. */
@@ -732,10 +732,10 @@ export interface HAChassis {
   external_ids: Record<string, string>;
   /** `priority`: integer in [0, 32767]. */
   priority: number;
-}
+};
 
 /** Row of table `HA_Chassis_Group` (OVN_Northbound 7.0.0). Root table. Indexes: [name]. */
-export interface HAChassisGroup {
+export type HAChassisGroup = {
   /** `_uuid`: the row's UUID (RFC 7047 §3.2 implicit column). */
   _uuid: string;
   /** `external_ids`: map (0..unlimited) of string to string. */
@@ -744,10 +744,10 @@ export interface HAChassisGroup {
   ha_chassis: string[];
   /** `name`: string. */
   name: string;
-}
+};
 
 /** Row of table `Load_Balancer` (OVN_Northbound 7.0.0). Root table. */
-export interface LoadBalancer {
+export type LoadBalancer = {
   /** `_uuid`: the row's UUID (RFC 7047 §3.2 implicit column). */
   _uuid: string;
   /** `external_ids`: map (0..unlimited) of string to string. */
@@ -766,20 +766,20 @@ export interface LoadBalancer {
   selection_fields: ('eth_dst' | 'eth_src' | 'ip_dst' | 'ip_src' | 'tp_dst' | 'tp_src')[];
   /** `vips`: map (0..unlimited) of string to string. */
   vips: Record<string, string>;
-}
+};
 
 /** Row of table `Load_Balancer_Group` (OVN_Northbound 7.0.0). Root table. Indexes: [name]. */
-export interface LoadBalancerGroup {
+export type LoadBalancerGroup = {
   /** `_uuid`: the row's UUID (RFC 7047 §3.2 implicit column). */
   _uuid: string;
   /** `load_balancer`: set (0..unlimited) of uuid → `Load_Balancer` (weak ref). */
   load_balancer: string[];
   /** `name`: string. */
   name: string;
-}
+};
 
 /** Row of table `Load_Balancer_Health_Check` (OVN_Northbound 7.0.0). */
-export interface LoadBalancerHealthCheck {
+export type LoadBalancerHealthCheck = {
   /** `_uuid`: the row's UUID (RFC 7047 §3.2 implicit column). */
   _uuid: string;
   /** `external_ids`: map (0..unlimited) of string to string. */
@@ -788,10 +788,10 @@ export interface LoadBalancerHealthCheck {
   options: Record<string, string>;
   /** `vip`: string. */
   vip: string;
-}
+};
 
 /** Row of table `Logical_Router` (OVN_Northbound 7.0.0). Root table. */
-export interface LogicalRouter {
+export type LogicalRouter = {
   /** `_uuid`: the row's UUID (RFC 7047 §3.2 implicit column). */
   _uuid: string;
   /** `copp`: optional uuid → `Copp` (weak ref). */
@@ -816,10 +816,10 @@ export interface LogicalRouter {
   ports: string[];
   /** `static_routes`: set (0..unlimited) of uuid → `Logical_Router_Static_Route` (strong ref). */
   static_routes: string[];
-}
+};
 
 /** Row of table `Logical_Router_Policy` (OVN_Northbound 7.0.0). */
-export interface LogicalRouterPolicy {
+export type LogicalRouterPolicy = {
   /** `_uuid`: the row's UUID (RFC 7047 §3.2 implicit column). */
   _uuid: string;
   /** `action`: string (enum). */
@@ -836,10 +836,10 @@ export interface LogicalRouterPolicy {
   options: Record<string, string>;
   /** `priority`: integer in [0, 32767]. */
   priority: number;
-}
+};
 
 /** Row of table `Logical_Router_Port` (OVN_Northbound 7.0.0). Indexes: [name]. */
-export interface LogicalRouterPort {
+export type LogicalRouterPort = {
   /** `_uuid`: the row's UUID (RFC 7047 §3.2 implicit column). */
   _uuid: string;
   /** `enabled`: optional boolean. */
@@ -864,10 +864,10 @@ export interface LogicalRouterPort {
   options: Record<string, string>;
   /** `peer`: optional string. */
   peer: string | undefined;
-}
+};
 
 /** Row of table `Logical_Router_Static_Route` (OVN_Northbound 7.0.0). */
-export interface LogicalRouterStaticRoute {
+export type LogicalRouterStaticRoute = {
   /** `_uuid`: the row's UUID (RFC 7047 §3.2 implicit column). */
   _uuid: string;
   /** `bfd`: optional uuid → `BFD` (weak ref). */
@@ -886,10 +886,10 @@ export interface LogicalRouterStaticRoute {
   policy: 'dst-ip' | 'src-ip' | undefined;
   /** `route_table`: string. */
   route_table: string;
-}
+};
 
 /** Row of table `Logical_Switch` (OVN_Northbound 7.0.0). Root table. */
-export interface LogicalSwitch {
+export type LogicalSwitch = {
   /** `_uuid`: the row's UUID (RFC 7047 §3.2 implicit column). */
   _uuid: string;
   /** `acls`: set (0..unlimited) of uuid → `ACL` (strong ref). */
@@ -914,10 +914,10 @@ export interface LogicalSwitch {
   ports: string[];
   /** `qos_rules`: set (0..unlimited) of uuid → `QoS` (strong ref). */
   qos_rules: string[];
-}
+};
 
 /** Row of table `Logical_Switch_Port` (OVN_Northbound 7.0.0). Indexes: [name]. */
-export interface LogicalSwitchPort {
+export type LogicalSwitchPort = {
   /** `_uuid`: the row's UUID (RFC 7047 §3.2 implicit column). */
   _uuid: string;
   /** `addresses`: set (0..unlimited) of string. */
@@ -952,10 +952,10 @@ export interface LogicalSwitchPort {
   type: string;
   /** `up`: optional boolean. */
   up: boolean | undefined;
-}
+};
 
 /** Row of table `Meter` (OVN_Northbound 7.0.0). Root table. Indexes: [name]. */
-export interface Meter {
+export type Meter = {
   /** `_uuid`: the row's UUID (RFC 7047 §3.2 implicit column). */
   _uuid: string;
   /** `bands`: set (1..unlimited) of uuid → `Meter_Band` (strong ref). */
@@ -968,10 +968,10 @@ export interface Meter {
   name: string;
   /** `unit`: string (enum). */
   unit: 'kbps' | 'pktps';
-}
+};
 
 /** Row of table `Meter_Band` (OVN_Northbound 7.0.0). */
-export interface MeterBand {
+export type MeterBand = {
   /** `_uuid`: the row's UUID (RFC 7047 §3.2 implicit column). */
   _uuid: string;
   /** `action`: string (enum). */
@@ -982,10 +982,10 @@ export interface MeterBand {
   external_ids: Record<string, string>;
   /** `rate`: integer in [1, 4294967295]. */
   rate: number;
-}
+};
 
 /** Row of table `Mirror` (OVN_Northbound 7.0.0). Root table. Indexes: [name]. */
-export interface Mirror {
+export type Mirror = {
   /** `_uuid`: the row's UUID (RFC 7047 §3.2 implicit column). */
   _uuid: string;
   /** `external_ids`: map (0..unlimited) of string to string. */
@@ -1000,10 +1000,10 @@ export interface Mirror {
   sink: string;
   /** `type`: string (enum). */
   type: 'erspan' | 'gre';
-}
+};
 
 /** Row of table `NAT` (OVN_Northbound 7.0.0). */
-export interface NAT {
+export type NAT = {
   /** `_uuid`: the row's UUID (RFC 7047 §3.2 implicit column). */
   _uuid: string;
   /** `allowed_ext_ips`: optional uuid → `Address_Set` (strong ref). */
@@ -1028,10 +1028,10 @@ export interface NAT {
   options: Record<string, string>;
   /** `type`: string (enum). */
   type: 'dnat' | 'dnat_and_snat' | 'snat';
-}
+};
 
 /** Row of table `NB_Global` (OVN_Northbound 7.0.0). Root table. At most 1 row(s). */
-export interface NBGlobal {
+export type NBGlobal = {
   /** `_uuid`: the row's UUID (RFC 7047 §3.2 implicit column). */
   _uuid: string;
   /** `connections`: set (0..unlimited) of uuid → `Connection` (strong ref). */
@@ -1058,10 +1058,10 @@ export interface NBGlobal {
   sb_cfg_timestamp: number;
   /** `ssl`: optional uuid → `SSL` (strong ref). */
   ssl: string | undefined;
-}
+};
 
 /** Row of table `Port_Group` (OVN_Northbound 7.0.0). Root table. Indexes: [name]. */
-export interface PortGroup {
+export type PortGroup = {
   /** `_uuid`: the row's UUID (RFC 7047 §3.2 implicit column). */
   _uuid: string;
   /** `acls`: set (0..unlimited) of uuid → `ACL` (strong ref). */
@@ -1072,10 +1072,10 @@ export interface PortGroup {
   name: string;
   /** `ports`: set (0..unlimited) of uuid → `Logical_Switch_Port` (weak ref). */
   ports: string[];
-}
+};
 
 /** Row of table `QoS` (OVN_Northbound 7.0.0). */
-export interface QoS {
+export type QoS = {
   /** `_uuid`: the row's UUID (RFC 7047 §3.2 implicit column). */
   _uuid: string;
   /** `action`: map (0..unlimited) of string (enum) to integer in [0, 63]. */
@@ -1090,10 +1090,10 @@ export interface QoS {
   match: string;
   /** `priority`: integer in [0, 32767]. */
   priority: number;
-}
+};
 
 /** Row of table `SSL` (OVN_Northbound 7.0.0). At most 1 row(s). */
-export interface SSL {
+export type SSL = {
   /** `_uuid`: the row's UUID (RFC 7047 §3.2 implicit column). */
   _uuid: string;
   /** `bootstrap_ca_cert`: boolean. */
@@ -1110,10 +1110,10 @@ export interface SSL {
   ssl_ciphers: string;
   /** `ssl_protocols`: string. */
   ssl_protocols: string;
-}
+};
 
 /** Row of table `Static_MAC_Binding` (OVN_Northbound 7.0.0). Root table. Indexes: [logical_port, ip]. */
-export interface StaticMACBinding {
+export type StaticMACBinding = {
   /** `_uuid`: the row's UUID (RFC 7047 §3.2 implicit column). */
   _uuid: string;
   /** `ip`: string. */
@@ -1124,10 +1124,10 @@ export interface StaticMACBinding {
   mac: string;
   /** `override_dynamic_mac`: boolean. */
   override_dynamic_mac: boolean;
-}
+};
 
 /** Row type of each `OVN_Northbound` table, for generic code. */
-export interface Tables {
+export type Tables = {
   ACL: ACL;
   Address_Set: AddressSet;
   BFD: BFD;
@@ -1158,7 +1158,7 @@ export interface Tables {
   QoS: QoS;
   SSL: SSL;
   Static_MAC_Binding: StaticMACBinding;
-}
+};
 
 /** The row type of table `N`, e.g. `Row<'ACL'>`. */
 export type Row<N extends TableName> = Tables[N];

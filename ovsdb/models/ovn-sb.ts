@@ -502,17 +502,17 @@ export const Table = {
 export type TableName = (typeof Table)[keyof typeof Table];
 
 /** Row of table `Address_Set` (OVN_Southbound 20.27.0). Root table. Indexes: [name]. */
-export interface AddressSet {
+export type AddressSet = {
   /** `_uuid`: the row's UUID (RFC 7047 §3.2 implicit column). */
   _uuid: string;
   /** `addresses`: set (0..unlimited) of string. */
   addresses: string[];
   /** `name`: string. */
   name: string;
-}
+};
 
 /** Row of table `BFD` (OVN_Southbound 20.27.0). Root table. Indexes: [logical_port, dst_ip, src_port, disc]. */
-export interface BFD {
+export type BFD = {
   /** `_uuid`: the row's UUID (RFC 7047 §3.2 implicit column). */
   _uuid: string;
   /** `detect_mult`: integer. */
@@ -535,10 +535,10 @@ export interface BFD {
   src_port: number;
   /** `status`: string (enum). */
   status: 'admin_down' | 'down' | 'init' | 'up';
-}
+};
 
 /** Row of table `Chassis` (OVN_Southbound 20.27.0). Root table. Indexes: [name]. */
-export interface Chassis {
+export type Chassis = {
   /** `_uuid`: the row's UUID (RFC 7047 §3.2 implicit column). */
   _uuid: string;
   /** `encaps`: set (1..unlimited) of uuid → `Encap` (strong ref). */
@@ -557,10 +557,10 @@ export interface Chassis {
   transport_zones: string[];
   /** `vtep_logical_switches`: set (0..unlimited) of string. */
   vtep_logical_switches: string[];
-}
+};
 
 /** Row of table `Chassis_Private` (OVN_Southbound 20.27.0). Root table. Indexes: [name]. */
-export interface ChassisPrivate {
+export type ChassisPrivate = {
   /** `_uuid`: the row's UUID (RFC 7047 §3.2 implicit column). */
   _uuid: string;
   /** `chassis`: optional uuid → `Chassis` (weak ref). */
@@ -573,20 +573,20 @@ export interface ChassisPrivate {
   nb_cfg: number;
   /** `nb_cfg_timestamp`: integer. */
   nb_cfg_timestamp: number;
-}
+};
 
 /** Row of table `Chassis_Template_Var` (OVN_Southbound 20.27.0). Root table. Indexes: [chassis]. */
-export interface ChassisTemplateVar {
+export type ChassisTemplateVar = {
   /** `_uuid`: the row's UUID (RFC 7047 §3.2 implicit column). */
   _uuid: string;
   /** `chassis`: string. */
   chassis: string;
   /** `variables`: map (0..unlimited) of string to string. */
   variables: Record<string, string>;
-}
+};
 
 /** Row of table `Connection` (OVN_Southbound 20.27.0). Indexes: [target]. */
-export interface Connection {
+export type Connection = {
   /** `_uuid`: the row's UUID (RFC 7047 §3.2 implicit column). */
   _uuid: string;
   /** `external_ids`: map (0..unlimited) of string to string. */
@@ -607,10 +607,10 @@ export interface Connection {
   status: Record<string, string>;
   /** `target`: string. */
   target: string;
-}
+};
 
 /** Row of table `Controller_Event` (OVN_Southbound 20.27.0). Root table. */
-export interface ControllerEvent {
+export type ControllerEvent = {
   /** `_uuid`: the row's UUID (RFC 7047 §3.2 implicit column). */
   _uuid: string;
   /** `chassis`: optional uuid → `Chassis` (weak ref). */
@@ -621,10 +621,10 @@ export interface ControllerEvent {
   event_type: 'empty_lb_backends';
   /** `seq_num`: integer. */
   seq_num: number;
-}
+};
 
 /** Row of table `Datapath_Binding` (OVN_Southbound 20.27.0). Root table. Indexes: [tunnel_key]. */
-export interface DatapathBinding {
+export type DatapathBinding = {
   /** `_uuid`: the row's UUID (RFC 7047 §3.2 implicit column). */
   _uuid: string;
   /** `external_ids`: map (0..unlimited) of string to string. */
@@ -633,10 +633,10 @@ export interface DatapathBinding {
   load_balancers: string[];
   /** `tunnel_key`: integer in [1, 16777215]. */
   tunnel_key: number;
-}
+};
 
 /** Row of table `DHCP_Options` (OVN_Southbound 20.27.0). Root table. */
-export interface DHCPOptions {
+export type DHCPOptions = {
   /** `_uuid`: the row's UUID (RFC 7047 §3.2 implicit column). */
   _uuid: string;
   /** `code`: integer in [0, 254]. */
@@ -645,10 +645,10 @@ export interface DHCPOptions {
   name: string;
   /** `type`: string (enum). */
   type: 'bool' | 'domains' | 'host_id' | 'ipv4' | 'static_routes' | 'str' | 'uint16' | 'uint32' | 'uint8';
-}
+};
 
 /** Row of table `DHCPv6_Options` (OVN_Southbound 20.27.0). Root table. */
-export interface DHCPv6Options {
+export type DHCPv6Options = {
   /** `_uuid`: the row's UUID (RFC 7047 §3.2 implicit column). */
   _uuid: string;
   /** `code`: integer in [0, 254]. */
@@ -657,10 +657,10 @@ export interface DHCPv6Options {
   name: string;
   /** `type`: string (enum). */
   type: 'ipv6' | 'mac' | 'str';
-}
+};
 
 /** Row of table `DNS` (OVN_Southbound 20.27.0). Root table. */
-export interface DNS {
+export type DNS = {
   /** `_uuid`: the row's UUID (RFC 7047 §3.2 implicit column). */
   _uuid: string;
   /** `datapaths`: set (1..unlimited) of uuid → `Datapath_Binding` (strong ref). */
@@ -669,10 +669,10 @@ export interface DNS {
   external_ids: Record<string, string>;
   /** `records`: map (0..unlimited) of string to string. */
   records: Record<string, string>;
-}
+};
 
 /** Row of table `Encap` (OVN_Southbound 20.27.0). Indexes: [type, ip]. */
-export interface Encap {
+export type Encap = {
   /** `_uuid`: the row's UUID (RFC 7047 §3.2 implicit column). */
   _uuid: string;
   /** `chassis_name`: string. */
@@ -683,10 +683,10 @@ export interface Encap {
   options: Record<string, string>;
   /** `type`: string (enum). */
   type: 'geneve' | 'stt' | 'vxlan';
-}
+};
 
 /** Row of table `FDB` (OVN_Southbound 20.27.0). Root table. Indexes: [mac, dp_key]. */
-export interface FDB {
+export type FDB = {
   /** `_uuid`: the row's UUID (RFC 7047 §3.2 implicit column). */
   _uuid: string;
   /** `dp_key`: integer in [1, 16777215]. */
@@ -695,10 +695,10 @@ export interface FDB {
   mac: string;
   /** `port_key`: integer in [1, 16777215]. */
   port_key: number;
-}
+};
 
 /** Row of table `Gateway_Chassis` (OVN_Southbound 20.27.0). Indexes: [name]. */
-export interface GatewayChassis {
+export type GatewayChassis = {
   /** `_uuid`: the row's UUID (RFC 7047 §3.2 implicit column). */
   _uuid: string;
   /** `chassis`: optional uuid → `Chassis` (weak ref). */
@@ -711,10 +711,10 @@ export interface GatewayChassis {
   options: Record<string, string>;
   /** `priority`: integer in [0, 32767]. */
   priority: number;
-}
+};
 
 /** Row of table `HA_Chassis` (OVN_Southbound 20.27.0). */
-export interface HAChassis {
+export type HAChassis = {
   /** `_uuid`: the row's UUID (RFC 7047 §3.2 implicit column). */
   _uuid: string;
   /** `chassis`: optional uuid → `Chassis` (weak ref). */
@@ -723,10 +723,10 @@ export interface HAChassis {
   external_ids: Record<string, string>;
   /** `priority`: integer in [0, 32767]. */
   priority: number;
-}
+};
 
 /** Row of table `HA_Chassis_Group` (OVN_Southbound 20.27.0). Root table. Indexes: [name]. */
-export interface HAChassisGroup {
+export type HAChassisGroup = {
   /** `_uuid`: the row's UUID (RFC 7047 §3.2 implicit column). */
   _uuid: string;
   /** `external_ids`: map (0..unlimited) of string to string. */
@@ -737,10 +737,10 @@ export interface HAChassisGroup {
   name: string;
   /** `ref_chassis`: set (0..unlimited) of uuid → `Chassis` (weak ref). */
   ref_chassis: string[];
-}
+};
 
 /** Row of table `IGMP_Group` (OVN_Southbound 20.27.0). Root table. Indexes: [address, datapath, chassis]. */
-export interface IGMPGroup {
+export type IGMPGroup = {
   /** `_uuid`: the row's UUID (RFC 7047 §3.2 implicit column). */
   _uuid: string;
   /** `address`: string. */
@@ -751,10 +751,10 @@ export interface IGMPGroup {
   datapath: string | undefined;
   /** `ports`: set (0..unlimited) of uuid → `Port_Binding` (weak ref). */
   ports: string[];
-}
+};
 
 /** Row of table `IP_Multicast` (OVN_Southbound 20.27.0). Root table. Indexes: [datapath]. */
-export interface IPMulticast {
+export type IPMulticast = {
   /** `_uuid`: the row's UUID (RFC 7047 §3.2 implicit column). */
   _uuid: string;
   /** `datapath`: uuid → `Datapath_Binding` (weak ref). */
@@ -779,10 +779,10 @@ export interface IPMulticast {
   seq_no: number;
   /** `table_size`: optional integer. */
   table_size: number | undefined;
-}
+};
 
 /** Row of table `Load_Balancer` (OVN_Southbound 20.27.0). Root table. */
-export interface LoadBalancer {
+export type LoadBalancer = {
   /** `_uuid`: the row's UUID (RFC 7047 §3.2 implicit column). */
   _uuid: string;
   /** `datapath_group`: optional uuid → `Logical_DP_Group` (strong ref). */
@@ -799,18 +799,18 @@ export interface LoadBalancer {
   protocol: 'sctp' | 'tcp' | 'udp' | undefined;
   /** `vips`: map (0..unlimited) of string to string. */
   vips: Record<string, string>;
-}
+};
 
 /** Row of table `Logical_DP_Group` (OVN_Southbound 20.27.0). */
-export interface LogicalDPGroup {
+export type LogicalDPGroup = {
   /** `_uuid`: the row's UUID (RFC 7047 §3.2 implicit column). */
   _uuid: string;
   /** `datapaths`: set (0..unlimited) of uuid → `Datapath_Binding` (weak ref). */
   datapaths: string[];
-}
+};
 
 /** Row of table `Logical_Flow` (OVN_Southbound 20.27.0). Root table. */
-export interface LogicalFlow {
+export type LogicalFlow = {
   /** `_uuid`: the row's UUID (RFC 7047 §3.2 implicit column). */
   _uuid: string;
   /** `actions`: string. */
@@ -833,10 +833,10 @@ export interface LogicalFlow {
   table_id: number;
   /** `tags`: map (0..unlimited) of string to string. */
   tags: Record<string, string>;
-}
+};
 
 /** Row of table `MAC_Binding` (OVN_Southbound 20.27.0). Root table. Indexes: [logical_port, ip]. */
-export interface MACBinding {
+export type MACBinding = {
   /** `_uuid`: the row's UUID (RFC 7047 §3.2 implicit column). */
   _uuid: string;
   /** `datapath`: uuid → `Datapath_Binding` (strong ref). */
@@ -849,10 +849,10 @@ export interface MACBinding {
   mac: string;
   /** `timestamp`: integer. */
   timestamp: number;
-}
+};
 
 /** Row of table `Meter` (OVN_Southbound 20.27.0). Root table. Indexes: [name]. */
-export interface Meter {
+export type Meter = {
   /** `_uuid`: the row's UUID (RFC 7047 §3.2 implicit column). */
   _uuid: string;
   /** `bands`: set (1..unlimited) of uuid → `Meter_Band` (strong ref). */
@@ -861,10 +861,10 @@ export interface Meter {
   name: string;
   /** `unit`: string (enum). */
   unit: 'kbps' | 'pktps';
-}
+};
 
 /** Row of table `Meter_Band` (OVN_Southbound 20.27.0). */
-export interface MeterBand {
+export type MeterBand = {
   /** `_uuid`: the row's UUID (RFC 7047 §3.2 implicit column). */
   _uuid: string;
   /** `action`: string (enum). */
@@ -873,10 +873,10 @@ export interface MeterBand {
   burst_size: number;
   /** `rate`: integer in [1, 4294967295]. */
   rate: number;
-}
+};
 
 /** Row of table `Mirror` (OVN_Southbound 20.27.0). Root table. Indexes: [name]. */
-export interface Mirror {
+export type Mirror = {
   /** `_uuid`: the row's UUID (RFC 7047 §3.2 implicit column). */
   _uuid: string;
   /** `external_ids`: map (0..unlimited) of string to string. */
@@ -891,10 +891,10 @@ export interface Mirror {
   sink: string;
   /** `type`: string (enum). */
   type: 'erspan' | 'gre';
-}
+};
 
 /** Row of table `Multicast_Group` (OVN_Southbound 20.27.0). Root table. Indexes: [datapath, tunnel_key], [datapath, name]. */
-export interface MulticastGroup {
+export type MulticastGroup = {
   /** `_uuid`: the row's UUID (RFC 7047 §3.2 implicit column). */
   _uuid: string;
   /** `datapath`: uuid → `Datapath_Binding` (strong ref). */
@@ -905,10 +905,10 @@ export interface MulticastGroup {
   ports: string[];
   /** `tunnel_key`: integer in [32768, 65535]. */
   tunnel_key: number;
-}
+};
 
 /** Row of table `Port_Binding` (OVN_Southbound 20.27.0). Root table. Indexes: [datapath, tunnel_key], [logical_port]. */
-export interface PortBinding {
+export type PortBinding = {
   /** `_uuid`: the row's UUID (RFC 7047 §3.2 implicit column). */
   _uuid: string;
   /** `additional_chassis`: set (0..unlimited) of uuid → `Chassis` (weak ref). */
@@ -955,20 +955,20 @@ export interface PortBinding {
   up: boolean | undefined;
   /** `virtual_parent`: optional string. */
   virtual_parent: string | undefined;
-}
+};
 
 /** Row of table `Port_Group` (OVN_Southbound 20.27.0). Root table. Indexes: [name]. */
-export interface PortGroup {
+export type PortGroup = {
   /** `_uuid`: the row's UUID (RFC 7047 §3.2 implicit column). */
   _uuid: string;
   /** `name`: string. */
   name: string;
   /** `ports`: set (0..unlimited) of string. */
   ports: string[];
-}
+};
 
 /** Row of table `RBAC_Permission` (OVN_Southbound 20.27.0). Root table. */
-export interface RBACPermission {
+export type RBACPermission = {
   /** `_uuid`: the row's UUID (RFC 7047 §3.2 implicit column). */
   _uuid: string;
   /** `authorization`: set (0..unlimited) of string. */
@@ -979,20 +979,20 @@ export interface RBACPermission {
   table: string;
   /** `update`: set (0..unlimited) of string. */
   update: string[];
-}
+};
 
 /** Row of table `RBAC_Role` (OVN_Southbound 20.27.0). Root table. */
-export interface RBACRole {
+export type RBACRole = {
   /** `_uuid`: the row's UUID (RFC 7047 §3.2 implicit column). */
   _uuid: string;
   /** `name`: string. */
   name: string;
   /** `permissions`: map (0..unlimited) of string to uuid → `RBAC_Permission` (weak ref). */
   permissions: Record<string, string>;
-}
+};
 
 /** Row of table `SB_Global` (OVN_Southbound 20.27.0). Root table. At most 1 row(s). */
-export interface SBGlobal {
+export type SBGlobal = {
   /** `_uuid`: the row's UUID (RFC 7047 §3.2 implicit column). */
   _uuid: string;
   /** `connections`: set (0..unlimited) of uuid → `Connection` (strong ref). */
@@ -1007,10 +1007,10 @@ export interface SBGlobal {
   options: Record<string, string>;
   /** `ssl`: optional uuid → `SSL` (strong ref). */
   ssl: string | undefined;
-}
+};
 
 /** Row of table `Service_Monitor` (OVN_Southbound 20.27.0). Root table. Indexes: [logical_port, ip, port, protocol]. */
-export interface ServiceMonitor {
+export type ServiceMonitor = {
   /** `_uuid`: the row's UUID (RFC 7047 §3.2 implicit column). */
   _uuid: string;
   /** `external_ids`: map (0..unlimited) of string to string. */
@@ -1031,10 +1031,10 @@ export interface ServiceMonitor {
   src_mac: string;
   /** `status`: optional string (enum). */
   status: 'error' | 'offline' | 'online' | undefined;
-}
+};
 
 /** Row of table `SSL` (OVN_Southbound 20.27.0). At most 1 row(s). */
-export interface SSL {
+export type SSL = {
   /** `_uuid`: the row's UUID (RFC 7047 §3.2 implicit column). */
   _uuid: string;
   /** `bootstrap_ca_cert`: boolean. */
@@ -1051,10 +1051,10 @@ export interface SSL {
   ssl_ciphers: string;
   /** `ssl_protocols`: string. */
   ssl_protocols: string;
-}
+};
 
 /** Row of table `Static_MAC_Binding` (OVN_Southbound 20.27.0). Root table. Indexes: [logical_port, ip]. */
-export interface StaticMACBinding {
+export type StaticMACBinding = {
   /** `_uuid`: the row's UUID (RFC 7047 §3.2 implicit column). */
   _uuid: string;
   /** `datapath`: uuid → `Datapath_Binding` (strong ref). */
@@ -1067,10 +1067,10 @@ export interface StaticMACBinding {
   mac: string;
   /** `override_dynamic_mac`: boolean. */
   override_dynamic_mac: boolean;
-}
+};
 
 /** Row type of each `OVN_Southbound` table, for generic code. */
-export interface Tables {
+export type Tables = {
   Address_Set: AddressSet;
   BFD: BFD;
   Chassis: Chassis;
@@ -1105,7 +1105,7 @@ export interface Tables {
   Service_Monitor: ServiceMonitor;
   SSL: SSL;
   Static_MAC_Binding: StaticMACBinding;
-}
+};
 
 /** The row type of table `N`, e.g. `Row<'Address_Set'>`. */
 export type Row<N extends TableName> = Tables[N];

@@ -35,7 +35,7 @@ export const Table = {
 export type TableName = (typeof Table)[keyof typeof Table];
 
 /** Row of table `Database` (_Server 1.2.0). */
-export interface Database {
+export type Database = {
   /** `_uuid`: the row's UUID (RFC 7047 §3.2 implicit column). */
   _uuid: string;
   /** `cid`: optional uuid. */
@@ -54,12 +54,12 @@ export interface Database {
   schema: string | undefined;
   /** `sid`: optional uuid. */
   sid: string | undefined;
-}
+};
 
 /** Row type of each `_Server` table, for generic code. */
-export interface Tables {
+export type Tables = {
   Database: Database;
-}
+};
 
 /** The row type of table `N`, e.g. `Row<'Database'>`. */
 export type Row<N extends TableName> = Tables[N];

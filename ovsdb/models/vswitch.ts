@@ -460,7 +460,7 @@ export const Table = {
 export type TableName = (typeof Table)[keyof typeof Table];
 
 /** Row of table `AutoAttach` (Open_vSwitch 8.3.1). */
-export interface AutoAttach {
+export type AutoAttach = {
   /** `_uuid`: the row's UUID (RFC 7047 §3.2 implicit column). */
   _uuid: string;
   /** `mappings`: map (0..unlimited) of integer in [0, 16777215] to integer in [0, 4095]. */
@@ -469,10 +469,10 @@ export interface AutoAttach {
   system_description: string;
   /** `system_name`: string. */
   system_name: string;
-}
+};
 
 /** Row of table `Bridge` (Open_vSwitch 8.3.1). Indexes: [name]. */
-export interface Bridge {
+export type Bridge = {
   /** `_uuid`: the row's UUID (RFC 7047 §3.2 implicit column). */
   _uuid: string;
   /** `auto_attach`: optional uuid → `AutoAttach` (strong ref). */
@@ -519,10 +519,10 @@ export interface Bridge {
   status: Record<string, string>;
   /** `stp_enable`: boolean. */
   stp_enable: boolean;
-}
+};
 
 /** Row of table `Controller` (Open_vSwitch 8.3.1). */
-export interface Controller {
+export type Controller = {
   /** `_uuid`: the row's UUID (RFC 7047 §3.2 implicit column). */
   _uuid: string;
   /** `connection_mode`: optional string (enum). */
@@ -559,30 +559,30 @@ export interface Controller {
   target: string;
   /** `type`: optional string (enum). */
   type: 'primary' | 'service' | undefined;
-}
+};
 
 /** Row of table `CT_Timeout_Policy` (Open_vSwitch 8.3.1). */
-export interface CTTimeoutPolicy {
+export type CTTimeoutPolicy = {
   /** `_uuid`: the row's UUID (RFC 7047 §3.2 implicit column). */
   _uuid: string;
   /** `external_ids`: map (0..unlimited) of string to string. */
   external_ids: Record<string, string>;
   /** `timeouts`: map (0..unlimited) of string (enum) to integer in [0, 4294967295]. */
   timeouts: Record<string, number>;
-}
+};
 
 /** Row of table `CT_Zone` (Open_vSwitch 8.3.1). */
-export interface CTZone {
+export type CTZone = {
   /** `_uuid`: the row's UUID (RFC 7047 §3.2 implicit column). */
   _uuid: string;
   /** `external_ids`: map (0..unlimited) of string to string. */
   external_ids: Record<string, string>;
   /** `timeout_policy`: optional uuid → `CT_Timeout_Policy` (strong ref). */
   timeout_policy: string | undefined;
-}
+};
 
 /** Row of table `Datapath` (Open_vSwitch 8.3.1). */
-export interface Datapath {
+export type Datapath = {
   /** `_uuid`: the row's UUID (RFC 7047 §3.2 implicit column). */
   _uuid: string;
   /** `capabilities`: map (0..unlimited) of string to string. */
@@ -593,10 +593,10 @@ export interface Datapath {
   datapath_version: string;
   /** `external_ids`: map (0..unlimited) of string to string. */
   external_ids: Record<string, string>;
-}
+};
 
 /** Row of table `Flow_Sample_Collector_Set` (Open_vSwitch 8.3.1). Root table. Indexes: [id, bridge]. */
-export interface FlowSampleCollectorSet {
+export type FlowSampleCollectorSet = {
   /** `_uuid`: the row's UUID (RFC 7047 §3.2 implicit column). */
   _uuid: string;
   /** `bridge`: uuid → `Bridge` (strong ref). */
@@ -607,10 +607,10 @@ export interface FlowSampleCollectorSet {
   id: number;
   /** `ipfix`: optional uuid → `IPFIX` (strong ref). */
   ipfix: string | undefined;
-}
+};
 
 /** Row of table `Flow_Table` (Open_vSwitch 8.3.1). */
-export interface FlowTable {
+export type FlowTable = {
   /** `_uuid`: the row's UUID (RFC 7047 §3.2 implicit column). */
   _uuid: string;
   /** `external_ids`: map (0..unlimited) of string to string. */
@@ -625,10 +625,10 @@ export interface FlowTable {
   overflow_policy: 'evict' | 'refuse' | undefined;
   /** `prefixes`: set (0..3) of string. */
   prefixes: string[];
-}
+};
 
 /** Row of table `Interface` (Open_vSwitch 8.3.1). Indexes: [name]. */
-export interface Interface {
+export type Interface = {
   /** `_uuid`: the row's UUID (RFC 7047 §3.2 implicit column). */
   _uuid: string;
   /** `admin_state`: optional string (enum); ephemeral. */
@@ -701,10 +701,10 @@ export interface Interface {
   status: Record<string, string>;
   /** `type`: string. */
   type: string;
-}
+};
 
 /** Row of table `IPFIX` (Open_vSwitch 8.3.1). */
-export interface IPFIX {
+export type IPFIX = {
   /** `_uuid`: the row's UUID (RFC 7047 §3.2 implicit column). */
   _uuid: string;
   /** `cache_active_timeout`: optional integer in [0, 4200]. */
@@ -723,10 +723,10 @@ export interface IPFIX {
   sampling: number | undefined;
   /** `targets`: set (0..unlimited) of string. */
   targets: string[];
-}
+};
 
 /** Row of table `Manager` (Open_vSwitch 8.3.1). Indexes: [target]. */
-export interface Manager {
+export type Manager = {
   /** `_uuid`: the row's UUID (RFC 7047 §3.2 implicit column). */
   _uuid: string;
   /** `connection_mode`: optional string (enum). */
@@ -745,10 +745,10 @@ export interface Manager {
   status: Record<string, string>;
   /** `target`: string. */
   target: string;
-}
+};
 
 /** Row of table `Mirror` (Open_vSwitch 8.3.1). */
-export interface Mirror {
+export type Mirror = {
   /** `_uuid`: the row's UUID (RFC 7047 §3.2 implicit column). */
   _uuid: string;
   /** `external_ids`: map (0..unlimited) of string to string. */
@@ -771,10 +771,10 @@ export interface Mirror {
   snaplen: number | undefined;
   /** `statistics`: map (0..unlimited) of string to integer; ephemeral. */
   statistics: Record<string, number>;
-}
+};
 
 /** Row of table `NetFlow` (Open_vSwitch 8.3.1). */
-export interface NetFlow {
+export type NetFlow = {
   /** `_uuid`: the row's UUID (RFC 7047 §3.2 implicit column). */
   _uuid: string;
   /** `active_timeout`: integer in [-1, ∞]. */
@@ -789,10 +789,10 @@ export interface NetFlow {
   external_ids: Record<string, string>;
   /** `targets`: set (1..unlimited) of string. */
   targets: string[];
-}
+};
 
 /** Row of table `Open_vSwitch` (Open_vSwitch 8.3.1). Root table. At most 1 row(s). */
-export interface OpenVSwitch {
+export type OpenVSwitch = {
   /** `_uuid`: the row's UUID (RFC 7047 §3.2 implicit column). */
   _uuid: string;
   /** `bridges`: set (0..unlimited) of uuid → `Bridge` (strong ref). */
@@ -829,10 +829,10 @@ export interface OpenVSwitch {
   system_type: string | undefined;
   /** `system_version`: optional string. */
   system_version: string | undefined;
-}
+};
 
 /** Row of table `Port` (Open_vSwitch 8.3.1). Indexes: [name]. */
-export interface Port {
+export type Port = {
   /** `_uuid`: the row's UUID (RFC 7047 §3.2 implicit column). */
   _uuid: string;
   /** `bond_active_slave`: optional string. */
@@ -879,10 +879,10 @@ export interface Port {
   trunks: number[];
   /** `vlan_mode`: optional string (enum). */
   vlan_mode: 'access' | 'dot1q-tunnel' | 'native-tagged' | 'native-untagged' | 'trunk' | undefined;
-}
+};
 
 /** Row of table `QoS` (Open_vSwitch 8.3.1). Root table. */
-export interface QoS {
+export type QoS = {
   /** `_uuid`: the row's UUID (RFC 7047 §3.2 implicit column). */
   _uuid: string;
   /** `external_ids`: map (0..unlimited) of string to string. */
@@ -893,10 +893,10 @@ export interface QoS {
   queues: Record<string, string>;
   /** `type`: string. */
   type: string;
-}
+};
 
 /** Row of table `Queue` (Open_vSwitch 8.3.1). Root table. */
-export interface Queue {
+export type Queue = {
   /** `_uuid`: the row's UUID (RFC 7047 §3.2 implicit column). */
   _uuid: string;
   /** `dscp`: optional integer in [0, 63]. */
@@ -905,10 +905,10 @@ export interface Queue {
   external_ids: Record<string, string>;
   /** `other_config`: map (0..unlimited) of string to string. */
   other_config: Record<string, string>;
-}
+};
 
 /** Row of table `sFlow` (Open_vSwitch 8.3.1). */
-export interface SFlow {
+export type SFlow = {
   /** `_uuid`: the row's UUID (RFC 7047 §3.2 implicit column). */
   _uuid: string;
   /** `agent`: optional string. */
@@ -923,10 +923,10 @@ export interface SFlow {
   sampling: number | undefined;
   /** `targets`: set (1..unlimited) of string. */
   targets: string[];
-}
+};
 
 /** Row of table `SSL` (Open_vSwitch 8.3.1). At most 1 row(s). */
-export interface SSL {
+export type SSL = {
   /** `_uuid`: the row's UUID (RFC 7047 §3.2 implicit column). */
   _uuid: string;
   /** `bootstrap_ca_cert`: boolean. */
@@ -939,10 +939,10 @@ export interface SSL {
   external_ids: Record<string, string>;
   /** `private_key`: string. */
   private_key: string;
-}
+};
 
 /** Row type of each `Open_vSwitch` table, for generic code. */
-export interface Tables {
+export type Tables = {
   AutoAttach: AutoAttach;
   Bridge: Bridge;
   Controller: Controller;
@@ -962,7 +962,7 @@ export interface Tables {
   Queue: Queue;
   sFlow: SFlow;
   SSL: SSL;
-}
+};
 
 /** The row type of table `N`, e.g. `Row<'AutoAttach'>`. */
 export type Row<N extends TableName> = Tables[N];

@@ -1,0 +1,232 @@
+/**
+ * Per-schema validation plan, compiled once per {@link DatabaseSchema} and cached: for every
+ * column a specialised checker of in-memory values (atoms, cardinality, enum, range, length —
+ * RFC 7047 §3.2 <base-type> constraints) plus the relaxed types ovsdb-server uses for
+ * condition and mutation arguments (RFC 7047 §5.1; ovsdb-server relaxes `min` for
+ * includes/excludes and insert/delete, and drops constraints for arithmetic mutators).
+ *
+ * Checkers never allocate on the happy path; uuid atoms that are not canonical UUIDs are
+ * reported to a sink as uuid-name references so `encodeTransaction` can check that each is
+ * declared by an insert, without a second pass.
+ */
+import { isUuid } from '../notation.js';
+import {
+  UUID_COLUMN,
+  VERSION_COLUMN,
+  type BaseType,
+  type ColumnSchema,
+  type ColumnType,
+  type DatabaseSchema,
+} from '../schema.js';
+
+/** Receives each uuid-name referenced by a checked value. */
+export type RefSink = (name: string) => void;
+/** Returns why `v` does not fit, or undefined. */
+export type Checker = (v: unknown, refs: RefSink) => string | undefined;
+
+/** A (possibly relaxed) column type with its compiled checker. */
+export interface TypePlan {
+  readonly type: ColumnType;
+  readonly check: Checker;
+}
+
+export interface ColumnPlan {
+  readonly name: string;
+  readonly schema: ColumnSchema;
+  readonly mutable: boolean;
+  /** The column's own type: insert/update values, `==`/`!=`, wait rows. */
+  readonly full: TypePlan;
+  /** Argument type of `includes` / `excludes`. */
+  readonly includes: TypePlan;
+  readonly excludes: TypePlan;
+  /** Argument type of `+= -= *= /= %=`; undefined when no arithmetic applies. */
+  readonly arith: TypePlan | undefined;
+  /** `%=` applies (integer columns only). */
+  readonly mod: boolean;
+  /** Argument type of `insert` / `delete`; undefined when the column is scalar. */
+  readonly insert: TypePlan | undefined;
+  readonly delete: TypePlan | undefined;
+  /** For map columns: `delete` may also take a set of keys. */
+  readonly deleteKeys: TypePlan | undefined;
+  /** `< <= > >=` apply (integer/real scalar or optional). */
+  readonly ordered: boolean;
+}
+
+export interface TablePlan {
+  readonly name: string;
+  /** Columns including `_uuid` and `_version`. */
+  readonly columns: Map<string, ColumnPlan>;
+}
+
+export interface SchemaPlan {
+  readonly schema: DatabaseSchema;
+  readonly tables: Map<string, TablePlan>;
+}
+
+export const ID_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+const show = (v: unknown): string => {
+  const s = JSON.stringify(v) ?? String(v);
+  return s.length > 80 ? `${s.slice(0, 80)}…` : s;
+};
+
+/** Compiles the checker of one atom; `key` atoms of maps arrive as strings and are converted. */
+function compileAtom(base: BaseType, fromKey: boolean): Checker {
+  const enumSet = base.enum ? new Set<unknown>(base.enum) : undefined;
+  const enumText = base.enum ? base.enum.map((e) => show(e)).join(', ') : '';
+  const inEnum = (v: unknown): string | undefined =>
+    enumSet && !enumSet.has(v) ? `${show(v)} is not one of ${enumText}` : undefined;
+  switch (base.type) {
+    case 'string': {
+      const { minLength, maxLength } = base;
+      if (!enumSet && minLength === undefined && maxLength === undefined) {
+        return (v) => (typeof v === 'string' ? undefined : `${show(v)} is not a string`);
+      }
+      return (v) => {
+        if (typeof v !== 'string') return `${show(v)} is not a string`;
+        if (minLength !== undefined || maxLength !== undefined) {
+          // RFC 7047 §3.2: lengths count UTF-8 bytes.
+          const len = Buffer.byteLength(v, 'utf8');
+          if (minLength !== undefined && len < minLength) return `${show(v)} is shorter than ${minLength}`;
+          if (maxLength !== undefined && len > maxLength) return `${show(v)} is longer than ${maxLength}`;
+        }
+        return inEnum(v);
+      };
+    }
+    case 'integer':
+    case 'real': {
+      const integer = base.type === 'integer';
+      const min = integer ? base.minInteger : base.minReal;
+      const max = integer ? base.maxInteger : base.maxReal;
+      return (raw) => {
+        const v = fromKey && typeof raw === 'string' ? Number(raw) : raw;
+        if (typeof v !== 'number' || (integer ? !Number.isInteger(v) : !Number.isFinite(v))) {
+          return `${show(raw)} is not ${integer ? 'an integer' : 'a real'}`;
+        }
+        if (min !== undefined && v < min) return `${v} is less than the minimum ${min}`;
+        if (max !== undefined && v > max) return `${v} is greater than the maximum ${max}`;
+        return inEnum(v);
+      };
+    }
+    case 'boolean':
+      return (raw) => {
+        const v =
+          fromKey && typeof raw === 'string' ? (raw === 'true' ? true : raw === 'false' ? false : raw) : raw;
+        return typeof v === 'boolean' ? inEnum(v) : `${show(raw)} is not a boolean`;
+      };
+    case 'uuid':
+      return (v, refs) => {
+        if (typeof v !== 'string') return `${show(v)} is not a uuid`;
+        if (isUuid(v)) return undefined;
+        if (!ID_RE.test(v)) return `${show(v)} is neither a uuid nor a uuid-name`;
+        refs(v);
+        return undefined;
+      };
+  }
+}
+
+/** Compiles the checker of a whole column value of type `type` (RFC 7047 §5.1 in memory). */
+export function compileType(type: ColumnType): TypePlan {
+  const key = compileAtom(type.key, false);
+  const { min, max } = type;
+  const tooFew = `needs at least ${min} value(s)`;
+  const elements = (arr: readonly unknown[], refs: RefSink): string | undefined => {
+    if (arr.length < min) return tooFew;
+    if (arr.length > max) return `allows at most ${max} value(s), got ${arr.length}`;
+    for (let i = 0; i < arr.length; i++) {
+      const why = key(arr[i], refs);
+      if (why) return why;
+    }
+    if (arr.length > 1 && new Set(arr).size !== arr.length) return 'contains duplicate values';
+    return undefined;
+  };
+  let check: Checker;
+  switch (type.kind) {
+    case 'scalar':
+      check = (v, refs) => (Array.isArray(v) ? `${show(v)} is not a single value` : key(v, refs));
+      break;
+    case 'optional':
+    case 'set':
+      check = (v, refs) => {
+        if (v === undefined || v === null) return min > 0 ? tooFew : undefined;
+        if (Array.isArray(v)) return elements(v, refs);
+        return key(v, refs);
+      };
+      break;
+    case 'map': {
+      const mapKey = compileAtom(type.key, true);
+      const value = compileAtom(type.value as BaseType, false);
+      check = (v, refs) => {
+        if (typeof v !== 'object' || v === null || Array.isArray(v)) return `${show(v)} is not a record`;
+        let n = 0;
+        for (const k in v) {
+          if (!Object.prototype.hasOwnProperty.call(v, k)) continue;
+          n++;
+          const why = mapKey(k, refs) ?? value((v as Record<string, unknown>)[k], refs);
+          if (why) return why;
+        }
+        if (n < min) return tooFew;
+        if (n > max) return `allows at most ${max} pair(s), got ${n}`;
+        return undefined;
+      };
+      break;
+    }
+  }
+  return { type, check };
+}
+
+/** A copy of `type` with other cardinality; `kind` recomputed as `parseColumnType` does. */
+function withCardinality(type: ColumnType, min: number, max: number): ColumnType {
+  const kind = type.value ? 'map' : max > 1 ? 'set' : min === 1 ? 'scalar' : 'optional';
+  return { ...type, min, max, kind };
+}
+
+const isNumeric = (b: BaseType): boolean => b.type === 'integer' || b.type === 'real';
+
+function planColumn(col: ColumnSchema): ColumnPlan {
+  const t = col.type;
+  const full = compileType(t);
+  const scalar = t.kind === 'scalar';
+  const setOrMap = t.kind === 'optional' || t.kind === 'set' || t.kind === 'map';
+  const arith =
+    t.kind !== 'map' && isNumeric(t.key)
+      ? compileType({ key: { type: t.key.type }, min: 1, max: 1, kind: 'scalar' })
+      : undefined;
+  return {
+    name: col.name,
+    schema: col,
+    mutable: col.mutable,
+    full,
+    includes: scalar ? full : compileType(withCardinality(t, 0, t.max)),
+    excludes: scalar ? full : compileType(withCardinality(t, 0, Infinity)),
+    arith,
+    mod: arith !== undefined && t.key.type === 'integer',
+    insert: setOrMap ? compileType(withCardinality(t, 0, t.max)) : undefined,
+    delete: setOrMap ? compileType(withCardinality(t, 0, Infinity)) : undefined,
+    deleteKeys:
+      t.kind === 'map' ? compileType({ key: t.key, min: 0, max: Infinity, kind: 'set' }) : undefined,
+    ordered: (t.kind === 'scalar' || t.kind === 'optional') && isNumeric(t.key),
+  };
+}
+
+const cache = new WeakMap<DatabaseSchema, SchemaPlan>();
+
+/** The plan of `schema`, compiled on first use and cached for the schema object's lifetime. */
+export function schemaPlan(schema: DatabaseSchema): SchemaPlan {
+  let plan = cache.get(schema);
+  if (plan) return plan;
+  const tables = new Map<string, TablePlan>();
+  const uuidPlan = planColumn(UUID_COLUMN);
+  const versionPlan = planColumn(VERSION_COLUMN);
+  for (const table of schema.tables.values()) {
+    const columns = new Map<string, ColumnPlan>([
+      ['_uuid', uuidPlan],
+      ['_version', versionPlan],
+    ]);
+    for (const col of table.columns.values()) columns.set(col.name, planColumn(col));
+    tables.set(table.name, { name: table.name, columns });
+  }
+  plan = { schema, tables };
+  cache.set(schema, plan);
+  return plan;
+}

@@ -1,0 +1,61 @@
+/**
+ * `transact` — validates and encodes operations, sends one `transact` request (RFC 7047
+ * §4.1.3) and decodes the reply into per-operation results.
+ *
+ * Atomicity is the server's: a transaction either applies every operation or none, so on
+ * any thrown {@link OvsdbTransactionError} the database is unchanged.
+ */
+import type { DatabaseSchema } from '../schema.js';
+import { encodeTransaction } from './encode.js';
+import { OvsdbTransactionError } from './errors.js';
+import type { Operation, ResultsOf } from './operations.js';
+import { decodeTransactResult } from './result.js';
+
+/** What `transact` needs from a connection (the shape of `RpcConnection`). */
+export interface Requester {
+  request<T>(method: string, params: unknown[]): Promise<T>;
+}
+
+export interface TransactOptions {
+  /** Database name on the wire; defaults to the schema's name. */
+  database?: string;
+}
+
+/** Request-level errors (a JSON-RPC error reply rather than a result array) that concern the transaction. */
+function requestError(err: unknown): OvsdbTransactionError | undefined {
+  if (typeof err !== 'object' || err === null) return undefined;
+  const tag = (err as { error?: unknown }).error;
+  if (tag !== 'unknown database') return undefined;
+  const details = (err as { details?: unknown }).details;
+  return new OvsdbTransactionError(
+    -1,
+    tag,
+    typeof details === 'string' ? details : undefined,
+    undefined,
+    false,
+    {
+      cause: err,
+    },
+  );
+}
+
+/**
+ * Runs `ops` as one transaction.
+ * @throws OvsdbValidationError before sending when an operation does not fit the schema.
+ * @throws OvsdbTransactionError when the server rejects the transaction (nothing applied).
+ */
+export async function transact<const O extends readonly Operation[]>(
+  rpc: Requester,
+  schema: DatabaseSchema,
+  ops: O,
+  opts: TransactOptions = {},
+): Promise<ResultsOf<O>> {
+  const params = encodeTransaction(schema, opts.database, ops);
+  let reply: unknown;
+  try {
+    reply = await rpc.request<unknown>('transact', params);
+  } catch (err) {
+    throw requestError(err) ?? err;
+  }
+  return decodeTransactResult(schema, ops, reply);
+}

@@ -220,6 +220,9 @@ export function parseSchema(raw: unknown): DatabaseSchema {
     if (!ID_RE.test(t)) throw new OvsdbSchemaError(`schema.tables.${t}`, 'invalid table name');
     tables.set(t, parseTable(t, def, `schema.tables.${t}`));
   }
+  // ovsdb-server treats every table as a root table when none is marked `isRoot` (schemas
+  // predating garbage collection, e.g. `_Server`): unreferenced rows are then never collected.
+  if (![...tables.values()].some((t) => t.isRoot)) for (const t of tables.values()) t.isRoot = true;
   for (const table of tables.values()) {
     for (const col of table.columns.values()) {
       for (const base of [col.type.key, col.type.value]) {

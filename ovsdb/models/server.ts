@@ -34,7 +34,7 @@ export const Table = {
 } as const;
 export type TableName = (typeof Table)[keyof typeof Table];
 
-/** Row of table `Database` (_Server 1.2.0). */
+/** Row of table `Database` (_Server 1.2.0). Root table. */
 export type Database = {
   /** `_uuid`: the row's UUID (RFC 7047 §3.2 implicit column). */
   _uuid: string;

@@ -45,6 +45,12 @@ describe('generated models', () => {
     expect(server.schema().name).toBe('_Server');
   });
 
+  it('treats every table as root when the schema marks none (as ovsdb-server does)', () => {
+    expect(server.schema().tables.get('Database')?.isRoot).toBe(true);
+    expect(nb.schema().tables.get('Logical_Switch')?.isRoot).toBe(true);
+    expect(nb.schema().tables.get('Logical_Switch_Port')?.isRoot).toBe(false);
+  });
+
   it('names tables in PascalCase', () => {
     expect(pascalCase('Logical_Switch_Port')).toBe('LogicalSwitchPort');
     expect(pascalCase('NB_Global')).toBe('NBGlobal');

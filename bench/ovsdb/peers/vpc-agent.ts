@@ -1,13 +1,13 @@
 /**
  * Peer 5: OUR client (`ovsdb/`), driven through its public layers: `RpcConnection` (wire,
  * JSON-RPC 1.0), `transact` + `insert` (schema-validated transactions, RFC 7047 §4.1.3/§5.2),
- * `DatabaseCache` (the typed, indexed monitor replica).
+ * `Monitor` with its `DatabaseCache` (the typed, indexed replica).
  *
  * - seq:  one validated `transact` per switch, awaited.
  * - pipe: every `transact` issued at once (window = all), then all awaited.
- * - sync: connect, `monitor_cond_since` on every table with all columns, and the initial
- *   contents applied to a `DatabaseCache` (decoded to typed rows, indexes built); timed until
- *   the cache holds them.
+ * - sync: connect, a `Monitor` on every table with all columns (it negotiates
+ *   `monitor_cond_since`, sends `set_db_change_aware`) and applies the initial contents to its
+ *   `DatabaseCache` (decoded rows, indexes built); timed until `start()` resolves.
  * No monitor runs during the write phases (as with the raw client; the Python IDL and
  * ovsdbapp always keep one).
  *
@@ -20,8 +20,6 @@ import { PeerUnavailableError, runNodePeer, type PeerArgs } from '../protocol.js
 import { portAddress, portExternalIds, portName, switchExternalIds, switchName } from '../workload.js';
 
 const DB = 'OVN_Northbound';
-/** `monitor_cond_since` last-txn-id meaning "none": the server then sends everything. */
-const ZERO_UUID = '00000000-0000-0000-0000-000000000000';
 
 /** The parts of `ovsdb/` this adapter needs, typed structurally so it compiles without them. */
 interface Rpc {
@@ -33,13 +31,13 @@ interface OvsdbApi {
   RpcConnection: { connect(remote: string, opts?: { probeIntervalMs?: number }): Promise<Rpc> };
   transact(rpc: Rpc, schema: unknown, ops: readonly unknown[]): Promise<unknown[]>;
   insert(table: string, row: Record<string, unknown>, opts?: { uuidName?: string }): unknown;
-  DatabaseCache: new (schema: unknown) => {
-    replace(contents: unknown, format: 'update' | 'update2', lastTxnId?: string): Promise<unknown[]>;
-    readonly size: number;
-  };
+  Monitor: new (
+    schema: unknown,
+    opts: { database: string; tables: Record<string, object> },
+  ) => { start(rpc: Rpc): Promise<{ method: string }>; readonly cache: { readonly size: number } };
 }
 
-const MODULES = ['schema.js', 'rpc/connection.js', 'transaction/index.js', 'cache/index.js'];
+const MODULES = ['schema.js', 'rpc/connection.js', 'transaction/index.js', 'monitor/index.js'];
 
 async function loadOvsdb(): Promise<OvsdbApi> {
   const base = new URL('../../../ovsdb/', import.meta.url);
@@ -52,7 +50,7 @@ async function loadOvsdb(): Promise<OvsdbApi> {
     }
   }
   const api = Object.assign({}, ...mods) as Record<string, unknown>;
-  for (const name of ['parseSchema', 'RpcConnection', 'transact', 'insert', 'DatabaseCache']) {
+  for (const name of ['parseSchema', 'RpcConnection', 'transact', 'insert', 'Monitor']) {
     if (typeof api[name] !== 'function')
       throw new PeerUnavailableError(`ovsdb/ does not export ${name} (yet)`);
   }
@@ -88,33 +86,22 @@ let keep: unknown;
 
 async function setup(args: PeerArgs) {
   const api = await loadOvsdb();
-  const raw = JSON.parse(await readFile(args.schema, 'utf8')) as {
-    tables: Record<string, { columns: object }>;
-  };
+  const raw = JSON.parse(await readFile(args.schema, 'utf8')) as { tables: object };
   const schema = api.parseSchema(raw);
-  // Every schema column, named (omitting `columns` would also bring `_version`), as IDLs ask.
-  const requests = Object.fromEntries(
-    Object.entries(raw.tables).map(([t, ts]) => [t, [{ columns: Object.keys(ts.columns) }]]),
-  );
+  const tables = Object.fromEntries(Object.keys(raw.tables).map((t) => [t, {}])); // all columns
   return async ({ remote, phase, switches, ports }: PeerArgs) => {
     if (phase === 'sync') {
       const t0 = performance.now();
       const conn = await api.RpcConnection.connect(remote);
-      const cache = new api.DatabaseCache(schema);
-      const [, lastTxnId, updates] = await conn.request<[boolean, string, unknown]>('monitor_cond_since', [
-        DB,
-        'bench',
-        requests,
-        ZERO_UUID,
-      ]);
-      await cache.replace(updates, 'update2', lastTxnId);
+      const monitor = new api.Monitor(schema, { database: DB, tables });
+      const sync = await monitor.start(conn);
       const seconds = (performance.now() - t0) / 1000;
-      keep = [conn, cache];
+      keep = [conn, monitor];
       return {
         seconds,
-        rows: cache.size,
+        rows: monitor.cache.size,
         cache: true,
-        note: 'RpcConnection + monitor_cond_since into DatabaseCache',
+        note: `RpcConnection + Monitor (${sync.method}) into its DatabaseCache`,
       };
     }
     const conn = await api.RpcConnection.connect(remote);

@@ -71,12 +71,25 @@ describe('monitor mirrors a real OVN_Northbound server', () => {
     );
     await nbctl('set', 'Logical_Switch_Port', 'p0', 'tag_request=12', 'external_ids:k=v');
     await nbctl('acl-del', 'sw0');
+    await nbctl(
+      'remove',
+      'Logical_Switch_Port',
+      'p1',
+      'external_ids',
+      'owner',
+      '--',
+      'add',
+      'Logical_Switch_Port',
+      'p1',
+      'external_ids',
+      'new=1',
+    );
     const want = await dumpTables(schema, srv.unixRemote, TABLES);
     await expect.poll(() => normalizeCache(m.cache, TABLES)).toEqual(want);
 
     expect(m.cache.lookup('Logical_Switch_Port', 'name', 'p1')[0]).toMatchObject({
       tag_request: 7,
-      external_ids: { owner: 'me' },
+      external_ids: { new: '1' },
       addresses: ['dynamic'],
     });
     const kinds = batches.flatMap((b) => b.changes.map((c) => `${c.table}:${c.kind}`));

@@ -14,6 +14,7 @@
  * last transaction id, used by `monitor_cond_since` for fast resync).
  */
 import type { DatabaseSchema } from '../schema.js';
+import { ZERO_UUID } from './codec.js';
 import { OvsdbCacheError } from './errors.js';
 import type { IndexKeyFn, IndexOptions } from './indexes.js';
 import { TableCache } from './table-cache.js';
@@ -132,7 +133,8 @@ export class DatabaseCache {
         throw new OvsdbCacheError('OVSDB_CACHE_BAD_UPDATE', `update3 last-txn-id must be a uuid string`);
       }
       const changes = await this.plan(tableUpdates2, true);
-      this.lastTxnId = lastTxnId;
+      // A server without transaction history (standalone) sends the zero uuid: "no id".
+      this.lastTxnId = lastTxnId === ZERO_UUID ? undefined : lastTxnId;
       return this.commit('update3', changes);
     });
   }

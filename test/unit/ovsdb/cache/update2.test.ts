@@ -125,6 +125,8 @@ describe('update3', () => {
     await cache.applyUpdate3(U2, { Sw: { [U1]: { modify: { count: 9 } } } });
     expect(cache.get('Sw', U1)?.['count']).toBe(9);
     expect(cache.lastTxnId).toBe(U2);
+    await cache.applyUpdate3(ZERO_UUID, {});
+    expect(cache.lastTxnId).toBeUndefined();
   });
 
   it('keeps the old last-txn-id when the message is rejected', async () => {

@@ -105,12 +105,21 @@ export class OvsdbClient extends EventEmitter<ClientEvents> {
    * `schema` is given, else after the first accepted connection); use {@link ready} to wait
    * for the first sync of the cache.
    */
-  static async connect(opts: OvsdbClientOptions): Promise<OvsdbClient> {
-    const client = new OvsdbClient(opts);
-    client.session.start();
-    await Promise.race([client.schemaP, client.readyP]);
-    if (client.closed) throw new OvsdbClientError('OVSDB_CLIENT_CLOSED', 'client closed while connecting');
-    return client;
+  static connect(opts: OvsdbClientOptions): Promise<OvsdbClient> {
+    return OvsdbClient.create(opts).start();
+  }
+
+  /** Creates a client without connecting, so listeners can be added before {@link start}. */
+  static create(opts: OvsdbClientOptions): OvsdbClient {
+    return new OvsdbClient(opts);
+  }
+
+  /** Starts connecting (idempotent); resolves as {@link connect} does. */
+  async start(): Promise<this> {
+    this.session.start();
+    await Promise.race([this.schemaP, this.readyP]);
+    if (this.closed) throw new OvsdbClientError('OVSDB_CLIENT_CLOSED', 'client closed while connecting');
+    return this;
   }
 
   /** The schema in use (ours if given, else the server's). */

@@ -73,6 +73,10 @@ export class LockHandle extends EventEmitter<LockEvents> {
     const conn = this.host.current();
     if (!conn) throw new OvsdbClientError('OVSDB_NOT_CONNECTED', `steal ${this.name}: not connected`);
     const epoch = this.epoch;
+    // ovsdb-server refuses "steal" while this session has a "lock" request for the same name
+    // ("must issue \"unlock\" before new \"steal\""), so withdraw that request first.
+    if (this.owner) return;
+    await conn.request('unlock', [this.name]);
     const reply = await conn.request<{ locked?: boolean }>('steal', [this.name]);
     if (epoch === this.epoch && reply?.locked === true) this.setOwner(true);
   }
@@ -94,7 +98,14 @@ export class LockHandle extends EventEmitter<LockEvents> {
   async attach(conn: RpcConnection): Promise<void> {
     if (!this.wanted) return;
     const epoch = ++this.epoch;
-    const reply = await conn.request<{ locked?: boolean }>('lock', [this.name]);
+    let reply: { locked?: boolean } | undefined;
+    try {
+      reply = await conn.request<{ locked?: boolean }>('lock', [this.name]);
+    } catch (err) {
+      // A refusal (not a dropped connection) is permanent: report it through `acquired`.
+      if ((err as { code?: unknown }).code === 'OVSDB_RPC_ERROR') this.rejectAcquired(err as Error);
+      throw err;
+    }
     if (epoch === this.epoch && this.wanted && reply?.locked === true) this.setOwner(true);
   }
 
@@ -133,13 +144,23 @@ export class LockHandle extends EventEmitter<LockEvents> {
   }
 }
 
+/** RFC 7047 §3.1 <id>, the syntax of lock names (§4.1.8). */
+const LOCK_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
 /** The client's set of wanted locks, re-requested on every connection. */
 export class LockManager {
   private readonly handles = new Map<string, LockHandle>();
   private conn: RpcConnection | undefined;
 
-  /** The handle for `name` (one per name per client; a second call returns the same one). */
+  /**
+   * The handle for `name` (one per name per client; a second call returns the same one).
+   * @throws OvsdbClientError `OVSDB_BAD_LOCK_NAME` unless `name` is an RFC 7047 §3.1 <id>
+   *   (letters, digits, `_`, not starting with a digit) — the server rejects anything else.
+   */
   get(name: string): LockHandle {
+    if (!LOCK_NAME.test(name)) {
+      throw new OvsdbClientError('OVSDB_BAD_LOCK_NAME', `lock name ${JSON.stringify(name)} is not an <id>`);
+    }
     let h = this.handles.get(name);
     if (!h) {
       h = new LockHandle(name, {

@@ -64,12 +64,13 @@ export async function switchNames(remote: string): Promise<string[]> {
   return r!.rows.map((x) => x.name);
 }
 
-/** The cache's rows in a comparable form: `{table: {uuid: row}}` with sets sorted. */
+/** The cache's rows in a comparable form: `{table: {uuid: row}}`, rows by uuid, sets sorted. */
 export function normal(cache: DatabaseCache): Record<string, Record<string, unknown>> {
   const out: Record<string, Record<string, unknown>> = {};
   for (const t of cache.tableNames()) {
     const rows: Record<string, unknown> = {};
-    for (const r of cache.rows(t)) {
+    const sorted = [...cache.rows(t)].sort((x, y) => (x._uuid < y._uuid ? -1 : 1));
+    for (const r of sorted) {
       rows[r._uuid] = Object.fromEntries(
         Object.entries(r).map(([k, v]) => [k, Array.isArray(v) ? [...v].sort() : v]),
       );

@@ -35,11 +35,22 @@ export function registerSandboxCommands(program: Command): void {
     .option('--nodes <n>', 'number of chassis (node1..nodeN)', positiveInt, 1)
     .option('--clustered', 'NB and SB as 3-member RAFT clusters', false)
     .action(async (opts: { stateDir: string; nodes: number; clustered: boolean }) => {
-      const sb = await createSandbox({
+      // Interrupted while starting: let the start settle (daemons are detached, and a teardown
+      // racing the start would miss the ones launched meanwhile), then tear everything down.
+      const starting = createSandbox({
         stateDir: opts.stateDir,
         nodes: opts.nodes,
         clustered: opts.clustered,
       });
+      const abort = (signal: NodeJS.Signals) => {
+        void starting
+          .catch(() => undefined)
+          .then(() => destroySandbox(opts.stateDir))
+          .finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+      };
+      process.once('SIGINT', abort).once('SIGTERM', abort);
+      const sb = await starting;
+      process.off('SIGINT', abort).off('SIGTERM', abort);
       print(sb.state);
     });
 

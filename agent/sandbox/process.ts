@@ -61,6 +61,9 @@ export async function run(cmd: string, args: string[], opts: RunOptions = {}): P
     input: opts.input,
     stdin: opts.input === undefined ? 'ignore' : 'pipe',
     stripFinalNewline: true,
+    // No exit/signal hooks (signal-exit): they would kill an in-flight daemon launch on
+    // SIGINT and may re-raise the signal, defeating the CLI's own interrupt teardown.
+    cleanup: false,
   });
   const out: RunResult = {
     stdout: String(res.stdout ?? ''),

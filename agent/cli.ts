@@ -6,6 +6,7 @@
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { Command } from 'commander';
+import { registerDemoCommand } from './demo.js';
 import { registerSandboxCommands } from './sandbox/cli.js';
 
 export function buildProgram(): Command {
@@ -15,6 +16,7 @@ export function buildProgram(): Command {
     .description('Node agent giving VMs VPC networking by driving OVS/OVN directly')
     .showHelpAfterError();
   registerSandboxCommands(program);
+  registerDemoCommand(program);
   return program;
 }
 

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The README's first command (`npm run demo`): installs what is missing, then runs
+# `vpc-agent demo` on the embedded default (a local OVN sandbox).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh --quiet
+# Human-readable output on stdout; the JSON logs only for warnings unless asked.
+export VPC_AGENT_LOG_LEVEL="${VPC_AGENT_LOG_LEVEL:-warn}"
+exec node_modules/.bin/tsx agent/cli.ts demo "$@"

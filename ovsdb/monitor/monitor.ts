@@ -137,7 +137,10 @@ export class Monitor {
    * and resolves once the reply has been applied to the cache.
    */
   async start(rpc: MonitorRpc): Promise<SyncResult> {
+    // Restarting on the same live session: drop the old server-side monitor first.
+    const oldId = this.rpc === rpc && this.active ? this.id : undefined;
     this.detach();
+    if (oldId) await rpc.request('monitor_cancel', [oldId]).catch(() => undefined);
     this.rpc = rpc;
     const on = (method: string, fn: (p: unknown[]) => Promise<void> | void) => {
       const off = rpc.onNotification(method, (params) => this.deliver(params, fn));

@@ -92,9 +92,12 @@ describe('Monitor protocol negotiation', () => {
     expect(await m1.start(v1)).toMatchObject({ method: 'monitor', fast: false });
     expect(m1.cache.dump()).toEqual(m2.cache.dump());
     // The negotiated method is remembered for the next session.
-    const again = new FakeRpc({ monitor: () => ({}) });
+    const again = new FakeRpc({ monitor: () => ({}), monitor_cancel: () => ({}) });
     await m1.start(again);
     expect(again.methods()).toEqual(['set_db_change_aware', 'monitor']);
+    // Restarting on the same live session cancels the previous monitor first.
+    await m1.start(again);
+    expect(again.sent[2]).toEqual({ method: 'monitor_cancel', params: [again.sent[1]?.params[1]] });
   });
 
   it('does not swallow other errors', async () => {

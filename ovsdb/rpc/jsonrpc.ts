@@ -1,25 +1,34 @@
 /**
  * JSON-RPC 1.0 as ovsdb-server speaks it (RFC 7047 §4.1), adapted onto the `json-rpc-2.0`
- * package, which does request/response correlation (client) and method dispatch for
- * server→client requests (server).
+ * package, whose `JSONRPCServer` does method dispatch and error replies for server→client
+ * requests.
  *
  * The wire dialect differs from JSON-RPC 2.0 in ways the package cannot be configured for,
  * so this module translates both ways:
  * - outgoing messages carry no `jsonrpc` member (ovsdb-server rejects unknown members);
  *   `params` is always an array; notifications carry `"id": null` (§4.1.3), replies carry
  *   both `result` and `error`, one of them `null` (§4.1.2);
- * - incoming replies carry `"error": null` next to `result` (the package takes any defined
- *   `error` as a failure, and rejects messages without `"jsonrpc": "2.0"`), error replies
- *   carry a string or an `{error, details}` object instead of `{code, message}`, and
- *   notifications carry `"id": null` (the package would treat them as requests and answer).
+ * - incoming replies carry `"error": null` next to `result`, error replies carry a string or
+ *   an `{error, details}` object instead of `{code, message}`, and notifications carry
+ *   `"id": null` (the package would treat them as requests and answer).
  *
- * Incoming notifications and `echo` requests do not go through the package at all (see
+ * Replies to OUR requests are correlated here, not by the package's `JSONRPCClient`: that
+ * client wraps each request in a one-element batch (`filter`, `map`, `Promise.all`), sends
+ * through a down-levelled async generator and settles the caller only after about five
+ * promise hops, which made it the largest client-side cost per `transact` (profiled with the
+ * OVSDB benchmark, bench/README.md). Correlation is a map from id to the caller's
+ * resolve/reject, settled synchronously when the reply is decoded, so the caller's
+ * continuation runs one microtask later, still before the next socket chunk is read. This
+ * keeps the reply/notification order guarantees of `connection.ts` intact: a reply is handed
+ * to this endpoint only once every notification before it on the wire has been handled.
+ *
+ * Incoming notifications and `echo` requests do not go through the package either (see
  * `connection.ts`): notifications must be handed out strictly in order with handlers awaited
  * one after another, which the package's concurrent promise dispatch does not do; `echo` must
  * be answered synchronously at decode time, and the package answers only after several
  * promise hops through its middleware chain.
  */
-import { JSONRPCClient, JSONRPCServer, type JSONRPCRequest, type JSONRPCResponse } from 'json-rpc-2.0';
+import { JSONRPCServer } from 'json-rpc-2.0';
 import { OvsdbConnectionError, OvsdbProtocolError, OvsdbRpcError, OvsdbTimeoutError } from './errors.js';
 
 /** JSON-RPC 1.0 request id: any JSON value except null (ovsdb-server echoes it back verbatim). */
@@ -82,12 +91,6 @@ export function encodeError(id: JsonRpcId, error: unknown): string {
   return `{"id":${JSON.stringify(id)},"result":null,"error":${JSON.stringify(error)}}`;
 }
 
-// Error codes of the synthetic JSON-RPC 2.0 error responses we feed the package, so that
-// the promise it returns can be mapped back to the right typed error.
-const WIRE_ERROR = -32000; // the peer sent an error reply; `data` is its `error` member
-const LOCAL_TIMEOUT = -32001; // our per-request timer fired
-// Anything else comes from the package's rejectAllPendingRequests(): the connection is gone.
-
 /** Handler for a server→client request; its return value (or promise) is the `result`. */
 export type RequestHandler = (params: unknown[]) => unknown;
 
@@ -97,13 +100,22 @@ export interface JsonRpcEndpointOptions {
   onHandlerError?: (err: unknown, method: string) => void;
 }
 
+/** A request of ours waiting for its reply. */
+interface PendingRequest {
+  resolve: (result: unknown) => void;
+  reject: (err: Error) => void;
+  method: string;
+  timer: NodeJS.Timeout | undefined;
+}
+
 /**
  * One JSON-RPC 1.0 peer: issues requests and correlates replies, answers server→client
  * requests through registered handlers. Transport-agnostic: `send` gets complete wire texts.
  */
 export class JsonRpcEndpoint {
-  private readonly client: JSONRPCClient;
   private readonly server: JSONRPCServer;
+  /** Our requests awaiting their reply, by id. */
+  private readonly pending = new Map<JsonRpcId, PendingRequest>();
   private nextId = 0;
   private closedWith: Error | undefined;
 
@@ -111,14 +123,15 @@ export class JsonRpcEndpoint {
     private readonly send: (text: string) => void,
     options: JsonRpcEndpointOptions = {},
   ) {
-    // The package hands us its 2.0 request object; we write the 1.0 text ourselves.
-    this.client = new JSONRPCClient((req: JSONRPCRequest) => {
-      this.send(encodeRequest(req.id as JsonRpcId, req.method, req.params as unknown[]));
-    });
     const onHandlerError = options.onHandlerError;
     this.server = new JSONRPCServer({
       errorListener: (_message: string, data: unknown) => onHandlerError?.(data, 'request'),
     });
+  }
+
+  /** Number of requests still waiting for their reply. */
+  get pendingCount(): number {
+    return this.pending.size;
   }
 
   /**
@@ -126,32 +139,32 @@ export class JsonRpcEndpoint {
    * @throws OvsdbRpcError when the peer replies with an error; OvsdbTimeoutError after
    *   `timeoutMs`; OvsdbConnectionError (`OVSDB_DISCONNECTED`) if the endpoint is or becomes closed.
    */
-  async request<T = unknown>(method: string, params: readonly unknown[], timeoutMs?: number): Promise<T> {
-    if (this.closedWith) throw this.disconnected();
+  request<T = unknown>(method: string, params: readonly unknown[], timeoutMs?: number): Promise<T> {
+    if (this.closedWith) return Promise.reject(this.disconnected());
     const id = ++this.nextId;
-    let timer: NodeJS.Timeout | undefined;
-    if (timeoutMs !== undefined && timeoutMs > 0) {
-      timer = setTimeout(
-        () => this.client.receive({ jsonrpc: '2.0', id, error: { code: LOCAL_TIMEOUT, message: 'timeout' } }),
-        timeoutMs,
-      );
+    let text: string;
+    try {
+      text = encodeRequest(id, method, params);
+    } catch (err) {
+      return Promise.reject(err as Error); // e.g. a cycle or a BigInt in params: nothing was sent
     }
-    const response = await this.client.requestAdvanced({
-      jsonrpc: '2.0',
-      id,
-      method,
-      params: params as unknown[],
+    return new Promise<T>((resolve, reject) => {
+      const entry: PendingRequest = {
+        resolve: resolve as (v: unknown) => void,
+        reject,
+        method,
+        timer: undefined,
+      };
+      if (timeoutMs !== undefined && timeoutMs > 0) {
+        entry.timer = setTimeout(() => {
+          if (this.pending.get(id) !== entry) return;
+          this.pending.delete(id);
+          reject(new OvsdbTimeoutError(method, timeoutMs));
+        }, timeoutMs);
+      }
+      this.pending.set(id, entry);
+      this.send(text);
     });
-    if (timer) clearTimeout(timer);
-    if (response.error === undefined || response.error === null) return response.result as T;
-    switch (response.error.code) {
-      case WIRE_ERROR:
-        throw new OvsdbRpcError(method, response.error.data);
-      case LOCAL_TIMEOUT:
-        throw new OvsdbTimeoutError(method, timeoutMs ?? 0);
-      default:
-        throw this.disconnected();
-    }
   }
 
   /** Sends a notification (no reply expected). */
@@ -171,14 +184,19 @@ export class JsonRpcEndpoint {
     return this.server.hasMethod(method);
   }
 
-  /** Feeds a message classified as {@link MessageKind.Response}. Unknown ids are ignored. */
+  /**
+   * Feeds a message classified as {@link MessageKind.Response}: settles the request with its
+   * id right away (RFC 7047 §4.1.2: `error` null → `result`, else the error). Unknown ids
+   * (late replies after a timeout, replies to someone else's probe) are ignored.
+   */
   handleResponse(msg: WireMessage): void {
     const id = msg.id as JsonRpcId;
-    const response: JSONRPCResponse =
-      msg.error === undefined || msg.error === null
-        ? { jsonrpc: '2.0', id, result: msg.result ?? null }
-        : { jsonrpc: '2.0', id, error: { code: WIRE_ERROR, message: 'error', data: msg.error } };
-    this.client.receive(response);
+    const entry = this.pending.get(id);
+    if (entry === undefined) return;
+    this.pending.delete(id);
+    if (entry.timer !== undefined) clearTimeout(entry.timer);
+    if (msg.error === undefined || msg.error === null) entry.resolve(msg.result ?? null);
+    else entry.reject(new OvsdbRpcError(entry.method, msg.error));
   }
 
   /**
@@ -203,7 +221,12 @@ export class JsonRpcEndpoint {
   close(reason: Error): void {
     if (this.closedWith) return;
     this.closedWith = reason;
-    this.client.rejectAllPendingRequests(reason.message);
+    const pending = [...this.pending.values()];
+    this.pending.clear();
+    for (const entry of pending) {
+      if (entry.timer !== undefined) clearTimeout(entry.timer);
+      entry.reject(this.disconnected());
+    }
   }
 
   private disconnected(): OvsdbConnectionError {

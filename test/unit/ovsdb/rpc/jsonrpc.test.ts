@@ -118,6 +118,45 @@ describe('JsonRpcEndpoint', () => {
     }
   });
 
+  it('settles the caller on the next microtask after the reply, with no extra promise hops', async () => {
+    const { ep } = endpoint();
+    let got: unknown;
+    void ep.request('list_dbs', []).then((v) => (got = v));
+    ep.handleResponse({ id: 1, result: ['db'], error: null });
+    expect(ep.pendingCount).toBe(0);
+    await null; // exactly one microtask turn
+    expect(got).toEqual(['db']);
+  });
+
+  it('rejects a request whose params cannot be encoded without sending or keeping it', async () => {
+    const { ep, sent } = endpoint();
+    const cyclic: unknown[] = [];
+    cyclic.push(cyclic);
+    await expect(ep.request('transact', cyclic)).rejects.toThrow(TypeError);
+    expect(sent).toEqual([]);
+    expect(ep.pendingCount).toBe(0);
+    const ok = ep.request('list_dbs', []);
+    expect(sent).toEqual(['{"id":2,"method":"list_dbs","params":[]}']);
+    ep.handleResponse({ id: 2, result: [], error: null });
+    await expect(ok).resolves.toEqual([]);
+  });
+
+  it('clears the timer of a request that was answered or failed by close', async () => {
+    vi.useFakeTimers();
+    try {
+      const { ep } = endpoint();
+      const answered = ep.request('echo', [], 50);
+      ep.handleResponse({ id: 1, result: [], error: null });
+      const closed = ep.request('echo', [], 50).catch((e: unknown) => e);
+      ep.close(new Error('gone'));
+      expect(vi.getTimerCount()).toBe(0);
+      await expect(answered).resolves.toEqual([]);
+      expect(await closed).toMatchObject({ code: 'OVSDB_DISCONNECTED' });
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('rejects pending and later requests with OVSDB_DISCONNECTED after close, keeping the reason as cause', async () => {
     const { ep, sent } = endpoint();
     const p = ep.request('monitor', ['db', null, {}]);

@@ -1,0 +1,115 @@
+/**
+ * rtnetlink sockets (RFC 3549 §3.1.1, NETLINK_ROUTE) from the npm `netlink` package, one per network
+ * namespace, cached.
+ *
+ * The package opens sockets only in the calling thread's namespace, so {@link rtnl} creates the socket
+ * for namespace NAME inside {@link inNetns} (setns in, socket(2), setns out — nothing awaited). The
+ * socket stays bound to NAME and is used from the agent's namespace. The cache key is the name plus
+ * the namespace's identity (device and inode of `/run/netns/NAME`), so a namespace deleted and
+ * re-created behind our back gets a fresh socket. {@link closeRtnl} (called by `deleteNetns`) closes it.
+ */
+import { statSync } from 'node:fs';
+import { createRtNetlink, type RtNetlinkSocket } from 'netlink';
+import { NetlinkError, toNetlinkError, type NetlinkErrorContext } from './errors.js';
+import { inNetns, netnsPath } from './setns.js';
+
+/** Milliseconds a single request may take before it fails (the kernel answers in well under that). */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
+
+/** A rtnetlink socket bound to one namespace (`netns` undefined = the agent's own). */
+export class Rtnl {
+  #closed = false;
+  /** Tail of the request queue: one request in flight per socket (see {@link call}). */
+  #tail: Promise<unknown> = Promise.resolve();
+  constructor(
+    readonly socket: RtNetlinkSocket,
+    readonly netns: string | undefined,
+    readonly nsId: string,
+  ) {}
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * Runs one request and turns whatever the package throws into a {@link NetlinkError} carrying
+   * errno, the operation, the target and this socket's namespace.
+   *
+   * Requests on one socket are serialized: the package reassembles one multipart (dump) reply at a
+   * time per socket, so two dumps in flight would interleave and fail.
+   */
+  call<T>(op: string, target: string | undefined, fn: (s: RtNetlinkSocket) => Promise<T>): Promise<T> {
+    const ctx: NetlinkErrorContext = { op, netns: this.netns };
+    if (target !== undefined) ctx.target = target;
+    const run = async (): Promise<T> => {
+      if (this.#closed) throw new NetlinkError(9, { ...ctx, hint: 'socket closed (namespace deleted?)' });
+      try {
+        return await fn(this.socket);
+      } catch (err) {
+        throw toNetlinkError(err, ctx);
+      }
+    };
+    const result = this.#tail.then(run, run);
+    this.#tail = result.catch(() => undefined);
+    return result;
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.socket.socket.close();
+  }
+}
+
+const HOST_KEY = '';
+const sockets = new Map<string, Rtnl>();
+
+function nsIdentity(name: string): string {
+  try {
+    const st = statSync(netnsPath(name));
+    return `${st.dev}:${st.ino}`;
+  } catch (err) {
+    throw toNetlinkError(err, { op: 'netns.open', target: name });
+  }
+}
+
+/**
+ * The cached rtnetlink socket for namespace `netns` (a name under /run/netns), or for the agent's own
+ * namespace when `netns` is undefined. Synchronous: creating the socket does not yield.
+ */
+export function rtnl(netns?: string): Rtnl {
+  if (netns === undefined) {
+    let host = sockets.get(HOST_KEY);
+    if (!host || host.closed) {
+      host = new Rtnl(createRtNetlink(), undefined, 'self');
+      sockets.set(HOST_KEY, host);
+    }
+    return host;
+  }
+  const id = nsIdentity(netns);
+  const cached = sockets.get(netns);
+  if (cached && !cached.closed && cached.nsId === id) return cached;
+  cached?.close();
+  const socket = inNetns(netns, () => createRtNetlink(), 'rtnl.open');
+  const fresh = new Rtnl(socket, netns, id);
+  sockets.set(netns, fresh);
+  return fresh;
+}
+
+/** Closes and forgets the cached socket of `netns` (undefined = the agent's own), if any. */
+export function closeRtnl(netns?: string): void {
+  const key = netns ?? HOST_KEY;
+  sockets.get(key)?.close();
+  sockets.delete(key);
+}
+
+/** Closes every cached socket (agent shutdown, test teardown). */
+export function closeAllRtnl(): void {
+  for (const s of sockets.values()) s.close();
+  sockets.clear();
+}
+
+/** Names of namespaces that currently have a cached socket (for metrics/debug). */
+export function cachedRtnlNamespaces(): string[] {
+  return [...sockets.keys()].filter((k) => k !== HOST_KEY);
+}

@@ -70,7 +70,7 @@ export function parseManifestText(
     if (doc.errors.length > 0) {
       for (const e of doc.errors) {
         const line = e.linePos?.[0]?.line;
-        const firstLine = e.message.split('\n')[0] ?? e.message;
+        const firstLine = (e.message.split('\n')[0] ?? e.message).replace(/ at line \d+, column \d+:?$/, '');
         errors.push(
           new ManifestError(
             file,

@@ -43,6 +43,17 @@ function zodIssues(issues: readonly z.core.$ZodIssue[], prefix: string[], report
   }
 }
 
+function withoutKeys(value: unknown, issues: readonly z.core.$ZodIssue[]): unknown {
+  const copy = structuredClone(value);
+  for (const issue of issues) {
+    if (issue.code !== 'unrecognized_keys') continue;
+    let node: unknown = copy;
+    for (const p of issue.path) node = (node as Record<PropertyKey, unknown>)[p as string];
+    for (const key of issue.keys) delete (node as Record<string, unknown>)[key];
+  }
+  return copy;
+}
+
 /**
  * Parses one document (already converted from YAML to plain data). `source` is attached to the
  * resource and to every error.
@@ -87,8 +98,14 @@ export function parseResource(doc: unknown, source?: SourceRef): ParseResult {
   const meta = metadataSchema.safeParse(doc['metadata']);
   if (!meta.success) zodIssues(meta.error.issues, ['metadata'], report);
   const specSchema = SPEC_SCHEMAS[kind] as z.ZodType;
-  const spec = specSchema.safeParse(doc['spec'] ?? {});
-  if (!spec.success) zodIssues(spec.error.issues, ['spec'], report);
+  let spec = specSchema.safeParse(doc['spec'] ?? {});
+  if (!spec.success) {
+    zodIssues(spec.error.issues, ['spec'], report);
+    // Unknown fields only: drop them and carry on, so the other checks still report.
+    if (spec.error.issues.every((i) => i.code === 'unrecognized_keys')) {
+      spec = specSchema.safeParse(withoutKeys(doc['spec'] ?? {}, spec.error.issues));
+    }
+  }
   if (!meta.success || !spec.success) return { errors };
 
   const rawSpec = spec.data as Record<string, unknown>;

@@ -32,7 +32,7 @@ const nameByErrno = new Map(Object.entries(errnoByName).map(([k, v]) => [v, k]))
 /** `ENODEV` → 19, `19` → 19; 0 when unknown. */
 export function errnoNumber(nameOrNumber: string | number): number {
   if (typeof nameOrNumber === 'number') return Math.abs(nameOrNumber);
-  if (/^\d+$/.test(nameOrNumber)) return Number(nameOrNumber);
+  if (/^-?\d+$/.test(nameOrNumber)) return Math.abs(Number(nameOrNumber));
   return errnoByName[nameOrNumber] ?? 0;
 }
 

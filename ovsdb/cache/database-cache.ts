@@ -148,6 +148,11 @@ export class DatabaseCache {
   replace(contents: unknown, format: ContentsFormat, lastTxnId?: string): Promise<RowChange[]> {
     return this.serialize(async () => {
       const incoming = await this.plan(contents, format === 'update2', true);
+      if (this.size === 0) {
+        // First sync (the usual case): every incoming row is an insert, nothing to compare.
+        this.lastTxnId = lastTxnId;
+        return this.commit('resync', incoming);
+      }
       const fresh = new Map<TableCache, Map<string, RowChange>>();
       for (const ch of incoming) {
         const t = this.table(ch.table);

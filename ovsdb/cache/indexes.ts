@@ -117,6 +117,22 @@ export class CacheIndex {
     if (s && s.delete(uuid) && s.size === 0) this.many.delete(key);
   }
 
+  /**
+   * Re-indexes one row that changed from `oldRow` to `newRow` (either may be undefined for an
+   * insert or delete). Single-key rows, the common case, take a path with no arrays.
+   */
+  move(uuid: string, oldRow: Row | undefined, newRow: Row | undefined): void {
+    const o = oldRow === undefined ? undefined : this.keyFn(oldRow);
+    const n = newRow === undefined ? undefined : this.keyFn(newRow);
+    if (typeof o !== 'object' && typeof n !== 'object') {
+      if (o === n) return;
+      if (o !== undefined) this.remove(o, uuid);
+      if (n !== undefined) this.add(n, uuid);
+      return;
+    }
+    this.update(uuid, this.keysOf(oldRow), this.keysOf(newRow));
+  }
+
   /** Moves `uuid` from `oldKeys` to `newKeys` (both as from {@link keysOf}). */
   update(uuid: string, oldKeys: readonly string[], newKeys: readonly string[]): void {
     if (oldKeys.length === 1 && newKeys.length === 1 && oldKeys[0] === newKeys[0]) return;

@@ -12,6 +12,7 @@ import { datumEqual, OvsdbNotationError, type Datum } from '../notation.js';
 import type { ColumnSchema, TableSchema } from '../schema.js';
 import { columnCodec, type ColumnCodec } from './codec.js';
 import { OvsdbCacheError } from './errors.js';
+import { compileRowBuilder, type RowBuilder } from './row-builder.js';
 import { CacheIndex, schemaIndexKeyFn, type IndexKeyFn, type IndexOptions } from './indexes.js';
 import type { Row, RowChange } from './types.js';
 
@@ -30,6 +31,7 @@ export class TableCache {
   private readonly byName = new Map<string, ColumnCodec>();
   private readonly data = new Map<string, Row>();
   private readonly indexMap = new Map<string, CacheIndex>();
+  private readonly buildRow: RowBuilder;
 
   constructor(schema: TableSchema, columns?: readonly string[]) {
     this.name = schema.name;
@@ -44,6 +46,7 @@ export class TableCache {
       this.byName.set(c, codec);
     }
     this.columns = codecs;
+    this.buildRow = compileRowBuilder(codecs);
     // Schema indexes whose columns are all monitored (RFC 7047 §3.2 "indexes").
     for (const idx of schema.indexes) {
       if (!idx.every((c) => this.byName.has(c))) continue;
@@ -135,27 +138,28 @@ export class TableCache {
   /** Decodes a full row (initial/insert/new): absent columns take their default (ovsdb-server(7) §4.1.14). */
   decodeRow(uuid: string, wire: unknown): Row {
     if (!isObject(wire)) this.fail(uuid, `row must be an object, got ${JSON.stringify(wire)}`);
-    const row: MutableRow = { _uuid: uuid };
-    let found = 0;
-    const cols = this.columns;
+    let row: Row | undefined;
     try {
-      for (let i = 0; i < cols.length; i++) {
-        const c = cols[i] as ColumnCodec;
-        const w = wire[c.name];
-        if (w === undefined) {
-          row[c.name] = c.defaultValue;
-        } else {
-          row[c.name] = c.decode(w);
-          found++;
-        }
-      }
+      row = this.buildRow(uuid, wire);
     } catch (err) {
-      this.fail(uuid, (err as Error).message, err);
+      if (!(err instanceof OvsdbNotationError)) throw err;
+      this.badColumn(uuid, wire);
     }
-    let n = 0;
-    for (const _ in wire) n++;
-    if (n !== found) this.unknownColumn(uuid, wire);
+    if (row === undefined) this.unknownColumn(uuid, wire);
     return row;
+  }
+
+  /** Throws the decoding error of the first malformed column of `wire`, naming the column. */
+  private badColumn(uuid: string, wire: WireRow): never {
+    for (const k in wire) {
+      try {
+        this.byName.get(k)?.decode(wire[k]);
+      } catch (err) {
+        if (err instanceof OvsdbNotationError) this.fail(uuid, `column ${k}: ${err.message}`, err);
+        throw err;
+      }
+    }
+    return this.fail(uuid, 'malformed row');
   }
 
   private unknownColumn(uuid: string, wire: WireRow): never {
@@ -234,34 +238,53 @@ export class TableCache {
     return true;
   }
 
-  /** Verifies that applying `changes` keeps every unique index unique (before any mutation). */
+  /**
+   * Verifies that applying `changes` keeps every unique index unique (before any mutation).
+   * A key may move between rows within one message: keys released by any change of the
+   * message are free for the others.
+   */
   checkUnique(changes: readonly RowChange[]): void {
     for (const index of this.indexMap.values()) {
       if (!index.unique) continue;
       const released = new Set<string>();
-      const claims: [string, string][] = [];
+      const claimed = new Map<string, string>();
+      const claim = (k: string, uuid: string): void => {
+        const other = claimed.get(k);
+        if (other !== undefined) this.indexViolation(index, k, other, uuid);
+        claimed.set(k, uuid);
+      };
       for (const ch of changes) {
+        const o = ch.old === undefined ? undefined : index.keyFn(ch.old);
+        const n = ch.new === undefined ? undefined : index.keyFn(ch.new);
+        if (typeof o !== 'object' && typeof n !== 'object') {
+          // At most one key on each side (every schema index over one scalar column).
+          if (o === n) continue;
+          if (o !== undefined) released.add(o);
+          if (n !== undefined) claim(n, ch.uuid);
+          continue;
+        }
         const oldKeys = index.keysOf(ch.old);
         const newKeys = index.keysOf(ch.new);
         for (const k of oldKeys) if (!newKeys.includes(k)) released.add(k);
-        for (const k of newKeys) if (!oldKeys.includes(k)) claims.push([k, ch.uuid]);
+        for (const k of newKeys) if (!oldKeys.includes(k)) claim(k, ch.uuid);
       }
-      const claimed = new Map<string, string>();
-      for (const [k, uuid] of claims) {
-        const other = claimed.get(k);
+      for (const [k, uuid] of claimed) {
         const owner = index.owner(k);
-        if (other !== undefined || (owner !== undefined && owner !== uuid && !released.has(k))) {
-          throw new OvsdbCacheError(
-            'OVSDB_CACHE_INDEX_VIOLATION',
-            `${this.name}: unique index "${index.name}" key ${JSON.stringify(k)} would be held by ` +
-              `${other ?? owner} and ${uuid}`,
-            this.name,
-            uuid,
-          );
+        if (owner !== undefined && owner !== uuid && !released.has(k)) {
+          this.indexViolation(index, k, owner, uuid);
         }
-        claimed.set(k, uuid);
       }
     }
+  }
+
+  private indexViolation(index: CacheIndex, key: string, holder: string, uuid: string): never {
+    throw new OvsdbCacheError(
+      'OVSDB_CACHE_INDEX_VIOLATION',
+      `${this.name}: unique index "${index.name}" key ${JSON.stringify(key)} would be held by ` +
+        `${holder} and ${uuid}`,
+      this.name,
+      uuid,
+    );
   }
 
   /** Applies planned changes (already validated) to the rows and every index. */
@@ -270,7 +293,7 @@ export class TableCache {
     for (const ch of changes) {
       if (ch.new) this.data.set(ch.uuid, ch.new);
       else this.data.delete(ch.uuid);
-      for (const index of indexes) index.update(ch.uuid, index.keysOf(ch.old), index.keysOf(ch.new));
+      for (const index of indexes) index.move(ch.uuid, ch.old, ch.new);
     }
   }
 

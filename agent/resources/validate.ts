@@ -8,6 +8,10 @@
  * depth is small, so this ends in a few passes). Where two resources conflict (overlapping
  * CIDRs, one provider claimed twice, one EIP address twice) the one that comes first keeps it:
  * older `metadata.creationTimestamp` first, then manifest file and document order, then name.
+ *
+ * The default VPC `ovn-cluster` always exists: when it is not declared, or its declaration is
+ * invalid, the implicit one (no routes, no peerings) stands in, so default-VPC subnets keep
+ * working while the bad declaration is reported.
  */
 import { ValidationError } from '../errors.js';
 import { cidrContains, cidrsOverlap } from './net.js';
@@ -383,6 +387,7 @@ export function validateResources(resources: readonly Resource[]): ValidationRes
       mapFor(c.alive, r.kind).delete(key);
       c.skipped.set(`${r.kind}/${key}`, found[0] as ValidationError);
       if (r.kind === 'Subnet') c.providerOfSkipped.set(r.meta.name, r.spec.provider);
+      if (r.kind === 'Vpc' && key === DEFAULT_VPC) c.alive.vpcs.set(DEFAULT_VPC, implicitDefaultVpc());
       changed = true;
     }
   }

@@ -95,8 +95,6 @@ export class SubnetPool {
         v === this.gateway ? 'gateway' : v === this.cidr.first ? 'network address' : 'broadcast address';
       return new IpamRejectedError(this.name, 'reserved', `${text} is the ${what} of ${this.name}`);
     }
-    if (this.excludeOf(v))
-      return new IpamRejectedError(this.name, 'excluded', `${text} is in excludeIps of ${this.name}`);
     const holder = this.byIp.get(v);
     if (holder !== undefined && holder !== owner) {
       return new IpamRejectedError(
@@ -105,6 +103,9 @@ export class SubnetPool {
         `${text} in ${this.name} is already allocated to ${holder}`,
         holder,
       );
+    }
+    if (this.excludeOf(v)) {
+      return new IpamRejectedError(this.name, 'excluded', `${text} is in excludeIps of ${this.name}`);
     }
     return undefined;
   }

@@ -20,7 +20,7 @@ import { ReconnectingSession, type RpcConnection } from '../rpc/index.js';
 import { parseSchema, type DatabaseSchema } from '../schema.js';
 import { transact, type Operation, type ResultsOf } from '../transaction/index.js';
 import { judgeMember, mustLeave, nextMinIndex, schemaVersionWarning } from './cluster.js';
-import { OvsdbClientError, OvsdbTryAgainError } from './errors.js';
+import { OvsdbClientError, toTryAgain } from './errors.js';
 import { LockManager, type LockHandle } from './lock.js';
 import {
   NOOP_LOGGER,
@@ -272,6 +272,13 @@ export class OvsdbClient extends EventEmitter<ClientEvents> {
         cfg === 'all' ? Object.fromEntries([...schema.tables.keys()].map((t) => [t, {}])) : cfg.tables;
       this.monitor = new Monitor(schema, { database: this.database, tables });
       this.cacheValue = this.monitor.cache;
+      // ovsdb-server(7) §4.1.17 monitor_canceled (database removed or converted): the cache
+      // would go stale, so start over on a fresh connection (the monitor forgot its txn id).
+      this.monitor.on('canceled', () => {
+        this.log.warn({ remote: this.link?.remote }, 'monitor canceled by the server; reconnecting');
+        void this.link?.conn.close();
+      });
+      this.monitor.on('error', (err) => this.log.warn({ err }, 'bad update; monitor resyncing'));
     } else {
       this.cacheValue = new DatabaseCache(schema, { tables: {} });
     }
@@ -385,17 +392,4 @@ export class OvsdbClient extends EventEmitter<ClientEvents> {
     this.log.info({ remote, err: reason }, 'disconnected');
     this.emit('disconnected', { remote, reason });
   }
-}
-
-/** Maps a failure of a sent transaction whose outcome is unknown to `OVSDB_TRY_AGAIN`. */
-function toTryAgain(err: unknown): OvsdbTryAgainError | undefined {
-  const code = (err as { code?: unknown })?.code;
-  const msg = (err as Error)?.message ?? String(err);
-  if (code === 'OVSDB_DISCONNECTED' || code === 'OVSDB_PROBE_TIMEOUT') {
-    return new OvsdbTryAgainError('disconnected', `transaction outcome unknown: ${msg}`, { cause: err });
-  }
-  if (code === 'OVSDB_TXN_CLUSTER_ERROR') {
-    return new OvsdbTryAgainError('cluster-error', `transaction outcome unknown: ${msg}`, { cause: err });
-  }
-  return undefined;
 }

@@ -43,3 +43,20 @@ export class OvsdbClientError extends OvsdbError {}
 export function isTryAgain(err: unknown): err is OvsdbTryAgainError {
   return err instanceof OvsdbTryAgainError || (err as { code?: unknown })?.code === 'OVSDB_TRY_AGAIN';
 }
+
+/**
+ * Maps the failure of a sent transaction whose outcome is unknown to `OVSDB_TRY_AGAIN`: the
+ * connection dropped (or its probe timed out) before the reply, or the server reported a RAFT
+ * "cluster error". Returns undefined for every other error (those are definite).
+ */
+export function toTryAgain(err: unknown): OvsdbTryAgainError | undefined {
+  const code = (err as { code?: unknown })?.code;
+  const msg = (err as Error)?.message ?? String(err);
+  if (code === 'OVSDB_DISCONNECTED' || code === 'OVSDB_PROBE_TIMEOUT') {
+    return new OvsdbTryAgainError('disconnected', `transaction outcome unknown: ${msg}`, { cause: err });
+  }
+  if (code === 'OVSDB_TXN_CLUSTER_ERROR') {
+    return new OvsdbTryAgainError('cluster-error', `transaction outcome unknown: ${msg}`, { cause: err });
+  }
+  return undefined;
+}

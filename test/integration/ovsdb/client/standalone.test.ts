@@ -2,11 +2,12 @@
  * OvsdbClient against a real standalone ovsdb-server (OVN_Northbound): monitor all tables,
  * read-your-writes with `waitForCache`, and reconnect + resync after a server restart.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startOvsdbServer, type OvsdbServerHandle } from '../../../../agent/sandbox/ovsdb-server.js';
+import { run } from '../../../../agent/sandbox/process.js';
 import { OvsdbClient } from '../../../../ovsdb/client/index.js';
 import { nb } from '../../../../ovsdb/models/index.js';
 import { ops } from '../../../../ovsdb/transaction/index.js';
@@ -104,6 +105,39 @@ describe('OvsdbClient on a standalone server', () => {
       } finally {
         await fresh.close();
       }
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('survives an online schema conversion (monitor_canceled) and keeps mirroring', async () => {
+    const warnings: string[] = [];
+    const logger = {
+      debug() {},
+      info() {},
+      warn: (_: object, msg?: string) => void warnings.push(msg ?? ''),
+    };
+    const client = await OvsdbClient.connect({ remotes: server.unixRemote, database: NB, logger, ...FAST });
+    try {
+      await client.ready();
+      // A compatible upgrade: same major version, one extra column.
+      const next = JSON.parse(await readFile(NB_SCHEMA_PATH, 'utf8')) as {
+        version: string;
+        tables: Record<string, { columns: Record<string, unknown> }>;
+      };
+      next.version = next.version.replace(/^(\d+)\.(\d+)\.(\d+)$/, (_, a, b) => `${a}.${Number(b) + 1}.0`);
+      next.tables['Logical_Switch']!.columns['vpc_agent_test'] = { type: { key: 'string', min: 0, max: 1 } };
+      const file = path.join(dir, 'next.ovsschema');
+      await writeFile(file, JSON.stringify(next));
+      const disconnected = nextEvent(client, 'disconnected');
+      const resynced = nextEvent(client, 'synced');
+      await run('ovsdb-client', ['--timeout=20', 'convert', server.unixRemote, file]);
+      await disconnected;
+      // The client was db-change-aware: the server canceled the monitor instead of hanging up.
+      expect(warnings).toContain('monitor canceled by the server; reconnecting');
+      expect((await resynced).fast).toBe(false);
+      await client.transact([o.insert('Logical_Switch', { name: 'after-convert' })], { waitForCache: true });
+      expect([...client.cache.rows('Logical_Switch')].map((r) => r['name'])).toContain('after-convert');
     } finally {
       await client.close();
     }

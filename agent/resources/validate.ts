@@ -208,7 +208,6 @@ class Checker {
           const ip = r.spec.v4ip;
           this.pending.push(() => this.eipIps.set(ip, r.meta.name));
         }
-        this.pending.push(() => (r.spec.externalSubnet = ext));
         return;
       }
       case 'IptablesSnatRule':
@@ -396,6 +395,12 @@ export function validateResources(resources: readonly Resource[]): ValidationRes
   for (const kind of KINDS) {
     for (const r of [...mapFor(c.alive, kind).values()].sort(compare))
       mapFor(valid, kind).set(resourceKey(r), r);
+  }
+  // Post-validation defaults that need another resource (inputs are not mutated).
+  for (const [key, e] of valid.eips) {
+    if (e.spec.externalSubnet) continue;
+    const ext = valid.natGateways.get(e.spec.natGwDp)?.spec.externalSubnets[0] ?? '';
+    valid.eips.set(key, { ...e, spec: { ...e.spec, externalSubnet: ext } });
   }
   return { valid, errors };
 }

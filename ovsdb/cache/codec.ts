@@ -118,7 +118,8 @@ export function columnCodec(column: ColumnSchema): ColumnCodec {
     case 'set': {
       const elements = (w: unknown): unknown[] => (isWireSet(w) ? w[1] : [w]);
       const decode = (w: unknown): Datum => {
-        const els = elements(w);
+        if (!isWireSet(w)) return [key(w)]; // a one-element set may be sent as the bare atom
+        const els = w[1];
         if (els.length === 0) return EMPTY_SET as AtomValue[];
         if (els.length > type.max) checkSize(type, els.length);
         const out = new Array<AtomValue>(els.length);
@@ -142,13 +143,17 @@ export function columnCodec(column: ColumnSchema): ColumnCodec {
       const value = atomDecoder(type.value as BaseType);
       const pairs = (w: unknown): unknown[] =>
         Array.isArray(w) && w.length === 2 && w[0] === 'map' && Array.isArray(w[1]) ? w[1] : bad('a map', w);
+      const stringKeys = type.key.type === 'string';
       const decode = (w: unknown): Datum => {
         const ps = pairs(w);
         if (ps.length === 0) return EMPTY_MAP as MapValue;
         const out: MapValue = {};
-        for (const p of ps) {
+        for (let i = 0; i < ps.length; i++) {
+          const p = ps[i];
           if (!Array.isArray(p) || p.length !== 2) bad('a map pair', p);
-          setMapKey(out, String(key(p[0])), value(p[1]));
+          const k = stringKeys ? (key(p[0]) as string) : String(key(p[0]));
+          if (k === '__proto__') setMapKey(out, k, value(p[1]));
+          else out[k] = value(p[1]);
         }
         if (ps.length > type.max) checkSize(type, Object.keys(out).length);
         return out;

@@ -249,9 +249,10 @@ export class TableCache {
       const released = new Set<string>();
       const claimed = new Map<string, string>();
       const claim = (k: string, uuid: string): void => {
-        const other = claimed.get(k);
-        if (other !== undefined) this.indexViolation(index, k, other, uuid);
+        const before = claimed.size;
         claimed.set(k, uuid);
+        // One map operation per claim; a key claimed twice is an error, found again for the message.
+        if (claimed.size === before) this.indexViolation(index, k, this.claimant(index, changes, k), uuid);
       };
       for (const ch of changes) {
         const o = ch.old === undefined ? undefined : index.keyFn(ch.old);
@@ -268,6 +269,7 @@ export class TableCache {
         for (const k of oldKeys) if (!newKeys.includes(k)) released.add(k);
         for (const k of newKeys) if (!oldKeys.includes(k)) claim(k, ch.uuid);
       }
+      if (index.keyCount === 0) continue; // nothing held yet (a first sync): no clash possible
       for (const [k, uuid] of claimed) {
         const owner = index.owner(k);
         if (owner !== undefined && owner !== uuid && !released.has(k)) {
@@ -275,6 +277,14 @@ export class TableCache {
         }
       }
     }
+  }
+
+  /** The first row of `changes` whose new version holds `key` in `index` (error reporting only). */
+  private claimant(index: CacheIndex, changes: readonly RowChange[], key: string): string {
+    for (const ch of changes) {
+      if (index.keysOf(ch.new).includes(key) && !index.keysOf(ch.old).includes(key)) return ch.uuid;
+    }
+    return '?';
   }
 
   private indexViolation(index: CacheIndex, key: string, holder: string, uuid: string): never {

@@ -150,12 +150,24 @@ export class Monitor {
     on('update2', (p) => this.onUpdate(p[0], () => this.cache.applyUpdate2(p[1])));
     on('update3', (p) => this.onUpdate(p[0], () => this.cache.applyUpdate3(p[1] as string, p[2])));
     on('monitor_canceled', (p) => this.onCanceled(p[0]));
-    if (this.opts.dbChangeAware !== false) {
-      await rpc.request('set_db_change_aware', [true]).catch((err: unknown) => {
-        if (!isUnknownMethod(err)) throw err;
-      });
-    }
-    return this.sync(rpc);
+    // `set_db_change_aware` is pipelined with the monitor request rather than awaited first: a
+    // server answers a session's requests in order, so the monitor still starts on a change-aware
+    // session, and the sync saves a round trip. Its failure (other than "unknown method") is
+    // reported once the sync is done.
+    let changeAwareFailure: { err: unknown } | undefined;
+    const changeAware =
+      this.opts.dbChangeAware === false
+        ? undefined
+        : rpc.request('set_db_change_aware', [true]).then(
+            () => undefined,
+            (err: unknown) => {
+              if (!isUnknownMethod(err)) changeAwareFailure = { err };
+            },
+          );
+    const result = await this.sync(rpc);
+    await changeAware;
+    if (changeAwareFailure) throw changeAwareFailure.err;
+    return result;
   }
 
   /** Runs the monitor request, newest method first, and applies its reply. */

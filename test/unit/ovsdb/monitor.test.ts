@@ -81,6 +81,34 @@ describe('Monitor protocol negotiation', () => {
     expect(m.cache.get('Sw', U1)?.['ports']).toEqual([P1]);
   });
 
+  it('pipelines set_db_change_aware with the monitor request and reports its failure after the sync', async () => {
+    let releaseAware!: () => void;
+    const awareReplied = new Promise<void>((r) => (releaseAware = r));
+    const rpc = new FakeRpc({
+      set_db_change_aware: () => awareReplied.then(() => ({})),
+      monitor_cond_since: () => [false, U3, initial],
+    });
+    const m = new Monitor(testSchema(), { database: 'Test', tables });
+    const started = m.start(rpc);
+    await new Promise((r) => setImmediate(r));
+    // Both requests are out before the first reply arrived.
+    expect(rpc.methods()).toEqual(['set_db_change_aware', 'monitor_cond_since']);
+    releaseAware();
+    await expect(started).resolves.toMatchObject({ method: 'monitor_cond_since' });
+
+    const failing = new FakeRpc({
+      set_db_change_aware: () => {
+        throw new OvsdbRpcError('set_db_change_aware', { error: 'not allowed' });
+      },
+      monitor_cond_since: () => [false, U3, initial],
+    });
+    await expect(
+      new Monitor(testSchema(), { database: 'Test', tables }).start(failing),
+    ).rejects.toMatchObject({
+      error: 'not allowed',
+    });
+  });
+
   it('falls back to monitor_cond, then to monitor, on "unknown method"', async () => {
     const v2 = new FakeRpc({ monitor_cond: () => initial });
     const m2 = new Monitor(testSchema(), { database: 'Test', tables });

@@ -62,6 +62,19 @@ describe('atomicity', () => {
     expect(cache.lookup('Sw', 'name', 'a')[0]?._uuid).toBe(U2);
     expect(cache.lookup('Sw', 'name', 'b')[0]?._uuid).toBe(U1);
   });
+
+  it('rejects two rows of one message claiming the same unique key, naming both, on a first load too', async () => {
+    for (const existing of [false, true]) {
+      const cache = new DatabaseCache(testSchema());
+      if (existing) await cache.applyUpdate2({ Sw: { [U3]: { initial: sw('z') } } });
+      const err = (await cache
+        .replace({ Sw: { [U1]: { initial: sw('a') }, [U2]: { initial: sw('a') } } }, 'update2')
+        .catch((e: unknown) => e)) as OvsdbCacheError;
+      expect(err).toMatchObject({ code: 'OVSDB_CACHE_INDEX_VIOLATION' });
+      expect(err.message).toContain(`held by ${U1} and ${U2}`);
+      expect(cache.size).toBe(existing ? 1 : 0);
+    }
+  });
 });
 
 describe('indexes', () => {

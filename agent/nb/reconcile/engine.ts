@@ -1,0 +1,271 @@
+/**
+ * The Northbound reconcile engine: the current {@link DesiredState}, the client's monitor cache
+ * and a {@link createRunner runner} deciding when to run a pass.
+ *
+ * One pass = `client.run(build)`: `build` plans from the synced cache ({@link planReconcile})
+ * and, when there is anything to do, returns `[assert(lock), comment, ...plan]` — one
+ * transaction. `run()` rebuilds the plan after a reconnect/resync or a failed verify, so a
+ * transaction whose reply was lost is never applied twice (see `ovsdb/client/run.ts`). The
+ * `assert` (RFC 7047 §5.2.10) makes a writer that lost the lock fail with "not owner"
+ * instead of writing.
+ *
+ * Triggers: a new desired state; any change in the cache to a row we own (drift: an
+ * out-of-band edit or delete, debounced); becoming the writer; a periodic resync. A pass whose
+ * plan is empty sends nothing. Pruning starts once a desired state marked `complete` (the
+ * first full load of the manifests) was set.
+ */
+import {
+  assertLock,
+  comment,
+  type DatabaseCache,
+  type Operation,
+  type RunOptions,
+  type RunResult,
+  type TxnBuilder,
+} from '../../../ovsdb/index.js';
+import type { Logger } from '../../log.js';
+import { DEFAULT_OWNER, RESOURCE_KEY, type DesiredState } from '../desired.js';
+import { externalIds, isOwnedBy, ownedCounts } from './ownership.js';
+import { emptyCounts, planReconcile, type OpCounts, type PlanProblem, type ReconcilePlan } from './plan.js';
+import { createRunner, type RunnerHealth, type RunnerOptions } from './runner.js';
+
+/** What the engine needs from `OvsdbClient` (a fake in unit tests). */
+export interface EngineClient {
+  readonly cache: DatabaseCache;
+  run(build: TxnBuilder, opts?: RunOptions): Promise<RunResult>;
+}
+
+export interface EngineDeps {
+  client: EngineClient;
+  /** Passes run only while this returns true (the NB writer election); default always. */
+  isWriter?: () => boolean;
+  log?: Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
+}
+
+export interface EngineConfig {
+  /** Owner id written to and matched in `external_ids` (default {@link DEFAULT_OWNER}). */
+  owner?: string;
+  /** OVSDB lock asserted in every transaction (the writer lock); none when undefined. */
+  lock?: string;
+  runner?: Omit<RunnerOptions, 'name' | 'log'>;
+  /** Options of `client.run` (retries across failover). */
+  run?: RunOptions;
+}
+
+/** One pass, as reported in stats and logs. */
+export interface PassReport {
+  seq: number;
+  at: string;
+  durationMs: number;
+  /** Time spent computing the plan (last attempt). */
+  planMs: number;
+  /** Builder calls `client.run` needed (more than 1 after a failover or a failed verify). */
+  attempts: number;
+  /** True when a transaction was committed. */
+  sent: boolean;
+  counts: OpCounts;
+  desiredRows: number;
+  problems: number;
+  error?: string;
+}
+
+/** Running totals, for metrics (`vpc_agent_nb_reconcile_*`) and `/debug`. */
+export interface ReconcileStats {
+  passes: number;
+  transactions: number;
+  failures: number;
+  ops: OpCounts;
+  last: PassReport | undefined;
+  lastErrors: { at: string; message: string }[];
+}
+
+export type ResourceState = 'converged' | 'pending' | 'error' | 'degraded';
+export interface ResourceStatus {
+  state: ResourceState;
+  at: string;
+  message?: string;
+}
+
+export interface NbReconciler {
+  start(): void;
+  stop(): Promise<void>;
+  /** Sets the desired state; `complete` = everything is loaded, pruning may start. */
+  setDesired(desired: DesiredState, opts?: { complete?: boolean }): void;
+  /** Asks for a pass (e.g. the writer lock was just acquired). */
+  trigger(reason: string): void;
+  /** Runs one pass now, outside the runner (tests, the CLI's one-shot mode). */
+  reconcileNow(): Promise<PassReport>;
+  /** Resolves once no pass is running or pending. */
+  settled(): Promise<void>;
+  readonly stats: ReconcileStats;
+  health(): RunnerHealth;
+  status(): Map<string, ResourceStatus>;
+  problems(): PlanProblem[];
+  /** Desired vs owned row counts per table. */
+  counts(): { desired: Record<string, number>; owned: Record<string, number> };
+}
+
+const MAX_ERRORS = 10;
+
+export function createNbReconciler(deps: EngineDeps, config: EngineConfig = {}): NbReconciler {
+  const owner = config.owner ?? DEFAULT_OWNER;
+  const isWriter = deps.isWriter ?? (() => true);
+  const log = deps.log;
+  const cache = deps.client.cache;
+  let desired: DesiredState | undefined;
+  let complete = false;
+  let seq = 0;
+  let lastProblems: PlanProblem[] = [];
+  let problemSig = '';
+  let offCache: (() => void) | undefined;
+  const statusMap = new Map<string, ResourceStatus>();
+  const stats: ReconcileStats = {
+    passes: 0,
+    transactions: 0,
+    failures: 0,
+    ops: emptyCounts(),
+    last: undefined,
+    lastErrors: [],
+  };
+
+  function recordProblems(problems: PlanProblem[]): void {
+    lastProblems = problems;
+    const sig = problems.map((p) => `${p.code}|${p.table}|${p.key}|${p.message}`).join('\n');
+    if (sig === problemSig) return;
+    problemSig = sig;
+    for (const p of problems) log?.warn({ problem: p }, 'desired row left out');
+  }
+
+  function updateStatus(plan: ReconcilePlan | undefined, error: string | undefined): void {
+    if (!desired) return;
+    const at = new Date().toISOString();
+    const present = new Set<string>();
+    for (const rows of desired.values()) for (const r of rows.values()) present.add(r.resource);
+    for (const k of statusMap.keys()) if (!present.has(k)) statusMap.delete(k);
+    const degraded = new Map<string, string>();
+    for (const p of plan?.problems ?? []) if (p.resource) degraded.set(p.resource, p.message);
+    for (const r of present) {
+      if (error !== undefined && (plan === undefined || plan.resources.has(r))) {
+        statusMap.set(r, { state: 'error', at, message: error });
+      } else if (degraded.has(r)) {
+        statusMap.set(r, { state: 'degraded', at, message: degraded.get(r)! });
+      } else if (error === undefined) {
+        statusMap.set(r, { state: 'converged', at });
+      } else if (!statusMap.has(r)) {
+        statusMap.set(r, { state: 'pending', at });
+      }
+    }
+  }
+
+  async function pass(): Promise<PassReport> {
+    const t0 = performance.now();
+    const report: PassReport = {
+      seq: ++seq,
+      at: new Date().toISOString(),
+      durationMs: 0,
+      planMs: 0,
+      attempts: 0,
+      sent: false,
+      counts: emptyCounts(),
+      desiredRows: 0,
+      problems: 0,
+    };
+    const state = desired;
+    if (!state) return report;
+    let plan: ReconcilePlan | undefined;
+    const build = (c: DatabaseCache): Operation[] => {
+      const p0 = performance.now();
+      plan = planReconcile(state, c, { owner, prune: complete });
+      report.planMs = performance.now() - p0;
+      if (plan.ops.length === 0) return [];
+      const { insert, update, delete: d, mutate } = plan.counts;
+      const head: Operation[] = config.lock ? [assertLock(config.lock)] : [];
+      head.push(comment(`vpc-agent reconcile: +${insert} ~${update} -${d} mutate ${mutate}`));
+      return [...head, ...plan.ops];
+    };
+    try {
+      const res = await deps.client.run(build, config.run);
+      report.attempts = res.attempts;
+      report.sent = res.ops !== undefined;
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      report.error = message;
+      stats.failures++;
+      stats.lastErrors.push({ at: report.at, message });
+      if (stats.lastErrors.length > MAX_ERRORS) stats.lastErrors.shift();
+      updateStatus(plan, message);
+      throw err;
+    } finally {
+      const p = plan as ReconcilePlan | undefined;
+      if (p) {
+        report.desiredRows = p.desiredRows;
+        report.problems = p.problems.length;
+        if (report.sent) report.counts = { ...p.counts };
+        recordProblems(p.problems);
+      }
+      report.durationMs = performance.now() - t0;
+      stats.passes++;
+      stats.last = report;
+    }
+    if (report.sent) {
+      stats.transactions++;
+      for (const k of Object.keys(report.counts) as (keyof OpCounts)[]) stats.ops[k] += report.counts[k];
+      log?.info({ pass: report }, 'northbound reconciled');
+    } else {
+      log?.debug({ pass: report }, 'northbound already converged');
+    }
+    updateStatus(plan, undefined);
+    return report;
+  }
+
+  const runner = createRunner(
+    async () => {
+      await pass();
+    },
+    () => desired !== undefined && isWriter(),
+    { name: 'nb', log, ...config.runner },
+  );
+
+  return {
+    start() {
+      offCache ??= cache.onChange((batch) => {
+        // Drift: any change to a row we own (before or after) asks for a pass.
+        for (const ch of batch.changes) {
+          if ((ch.old && isOwnedBy(ch.old, owner)) || (ch.new && isOwnedBy(ch.new, owner))) {
+            runner.trigger('drift');
+            return;
+          }
+        }
+      });
+      runner.start();
+    },
+    async stop() {
+      offCache?.();
+      offCache = undefined;
+      await runner.stop();
+    },
+    setDesired(d, opts = {}) {
+      desired = d;
+      if (opts.complete) complete = true;
+      runner.trigger('desired');
+    },
+    trigger: (reason) => runner.trigger(reason),
+    reconcileNow: () => pass(),
+    settled: () => runner.settled(),
+    stats,
+    health: () => runner.health(),
+    status: () => new Map(statusMap),
+    problems: () => [...lastProblems],
+    counts() {
+      const d: Record<string, number> = {};
+      for (const [t, rows] of desired ?? []) if (rows.size > 0) d[t] = rows.size;
+      return { desired: d, owned: ownedCounts(cache, owner) };
+    },
+  };
+}
+
+/** The resource that produced an owned row (for `/debug`), if recorded. */
+export function resourceOf(row: Parameters<typeof externalIds>[0]): string | undefined {
+  const v = externalIds(row)[RESOURCE_KEY];
+  return typeof v === 'string' ? v : undefined;
+}

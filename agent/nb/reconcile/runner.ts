@@ -1,0 +1,182 @@
+/**
+ * A generic reconcile runner: it owns *when* a pass runs, never *what* a pass does.
+ *
+ * - `trigger(reason)` asks for a pass; triggers within `debounceMs` coalesce into one, and a
+ *   trigger during a running pass runs exactly one more pass after it (never two at once).
+ * - A failed pass is retried with exponential backoff (`minBackoffMs`·2^n, capped, jittered);
+ *   triggers during the backoff wait for it, so a flapping source cannot spin the loop.
+ * - A periodic pass every `resyncMs` repairs anything a missed event left behind.
+ * - `enabled()` gates passes (e.g. "we are the Northbound writer"); a disabled runner skips
+ *   passes without counting them as failures. Call `trigger` when it becomes enabled.
+ * - Health: healthy until `unhealthyAfter` consecutive failures; last error and timestamps
+ *   for `/healthz` and `/debug`.
+ *
+ * Contract for `pass`: idempotent (running it twice converges to the same state) and throwing
+ * on failure; the runner does the retrying.
+ */
+import type { Logger } from '../../log.js';
+
+export interface RunnerOptions {
+  /** For logs. */
+  name: string;
+  /** Default 100 ms: bursts of cache updates and file events become one pass. */
+  debounceMs?: number;
+  /** Default 60 s: periodic safety pass; 0 disables. */
+  resyncMs?: number;
+  /** Default 200 ms: first retry after a failure. */
+  minBackoffMs?: number;
+  /** Default 30 s: retries never wait longer. */
+  maxBackoffMs?: number;
+  /** Default 3: a single transient failure does not flip health. */
+  unhealthyAfter?: number;
+  log?: Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
+}
+
+export interface RunnerHealth {
+  healthy: boolean;
+  passes: number;
+  failures: number;
+  consecutiveFailures: number;
+  lastSuccessAt: string | undefined;
+  lastError: string | undefined;
+  lastErrorAt: string | undefined;
+  running: boolean;
+}
+
+export interface Runner {
+  start(): void;
+  /** Stops timers and waits for a running pass. */
+  stop(): Promise<void>;
+  trigger(reason: string): void;
+  health(): RunnerHealth;
+  /** Resolves once no pass is running, pending or waiting for a retry. */
+  settled(): Promise<void>;
+}
+
+export function createRunner(
+  pass: () => Promise<void>,
+  enabled: () => boolean,
+  options: RunnerOptions,
+): Runner {
+  const debounceMs = options.debounceMs ?? 100;
+  const resyncMs = options.resyncMs ?? 60_000;
+  const minBackoff = options.minBackoffMs ?? 200;
+  const maxBackoff = options.maxBackoffMs ?? 30_000;
+  const unhealthyAfter = options.unhealthyAfter ?? 3;
+  const log = options.log;
+
+  let started = false;
+  let timer: NodeJS.Timeout | undefined;
+  let resync: NodeJS.Timeout | undefined;
+  let running: Promise<void> | undefined;
+  let pending = false;
+  let notBefore = 0;
+  const reasons = new Set<string>();
+  let waiters: (() => void)[] = [];
+  const h: RunnerHealth = {
+    healthy: true,
+    passes: 0,
+    failures: 0,
+    consecutiveFailures: 0,
+    lastSuccessAt: undefined,
+    lastError: undefined,
+    lastErrorAt: undefined,
+    running: false,
+  };
+
+  const isSettled = () => !running && !pending && timer === undefined;
+  const wakeWaiters = () => {
+    if (!isSettled()) return;
+    const w = waiters;
+    waiters = [];
+    for (const f of w) f();
+  };
+
+  function schedule(delay: number): void {
+    if (!started) return;
+    if (timer) clearTimeout(timer);
+    const wait = Math.max(delay, notBefore - Date.now());
+    timer = setTimeout(() => {
+      timer = undefined;
+      void runPass();
+    }, wait);
+  }
+
+  async function runPass(): Promise<void> {
+    if (running) {
+      pending = true;
+      return;
+    }
+    pending = false;
+    if (!enabled()) {
+      reasons.clear();
+      wakeWaiters();
+      return;
+    }
+    const why = [...reasons].join(',');
+    reasons.clear();
+    h.running = true;
+    running = (async () => {
+      try {
+        await pass();
+        h.passes++;
+        h.consecutiveFailures = 0;
+        h.healthy = true;
+        h.lastSuccessAt = new Date().toISOString();
+        notBefore = 0;
+      } catch (err) {
+        h.failures++;
+        h.consecutiveFailures++;
+        h.lastError = err instanceof Error ? err.message : String(err);
+        h.lastErrorAt = new Date().toISOString();
+        if (h.consecutiveFailures >= unhealthyAfter) h.healthy = false;
+        const base = Math.min(minBackoff * 2 ** (h.consecutiveFailures - 1), maxBackoff);
+        const delay = Math.round(base * (0.5 + Math.random() * 0.5));
+        notBefore = Date.now() + delay;
+        log?.warn({ err, reasons: why, retryInMs: delay, runner: options.name }, 'reconcile pass failed');
+        pending = true;
+      }
+    })();
+    await running;
+    running = undefined;
+    h.running = false;
+    if (pending && started) schedule(0);
+    else pending = false;
+    wakeWaiters();
+  }
+
+  return {
+    start() {
+      if (started) return;
+      started = true;
+      if (resyncMs > 0) {
+        resync = setInterval(() => this.trigger('resync'), resyncMs);
+        resync.unref();
+      }
+      this.trigger('start');
+    },
+    async stop() {
+      started = false;
+      if (timer) clearTimeout(timer);
+      timer = undefined;
+      if (resync) clearInterval(resync);
+      pending = false;
+      await running;
+      wakeWaiters();
+    },
+    trigger(reason) {
+      if (!started) return;
+      reasons.add(reason);
+      if (running) {
+        pending = true;
+        return;
+      }
+      if (!timer) schedule(debounceMs);
+    },
+    health: () => ({ ...h }),
+    settled() {
+      if (isSettled()) return Promise.resolve();
+      return new Promise<void>((resolve) => waiters.push(resolve));
+    },
+  };
+}

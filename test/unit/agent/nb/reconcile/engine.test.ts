@@ -1,0 +1,141 @@
+import { describe, expect, it } from 'vitest';
+import { createNbReconciler, type EngineClient } from '../../../../../agent/nb/reconcile/engine.js';
+import { createRunner } from '../../../../../agent/nb/reconcile/runner.js';
+import type { Operation, RunResult, TxnBuilder } from '../../../../../ovsdb/index.js';
+import { applyOps, desired, ls, lsp, newCache, rowsOf } from './fake-nb.js';
+
+/** A client whose `run` applies the built operations to the cache (one attempt). */
+function fakeClient(opts: { fail?: () => Error | undefined } = {}) {
+  const cache = newCache();
+  const sent: Operation[][] = [];
+  const client: EngineClient = {
+    cache,
+    async run(build: TxnBuilder): Promise<RunResult> {
+      await cache.idle();
+      const ops = build(cache);
+      if (!ops || ops.length === 0) return { results: undefined, ops: undefined, attempts: 1 };
+      const err = opts.fail?.();
+      if (err) throw err;
+      sent.push([...ops]);
+      await applyOps(cache, ops);
+      return { results: [], ops, attempts: 1 };
+    },
+  };
+  return { client, cache, sent };
+}
+
+describe('createNbReconciler', () => {
+  it('sends one transaction with assert first, then nothing; stats count ops by kind', async () => {
+    const { client, sent } = fakeClient();
+    const engine = createNbReconciler({ client }, { lock: 'vpc_agent_nb_writer' });
+    engine.setDesired(desired(ls('a', { ports: ['vm1'] }), lsp('a', 'vm1')), { complete: true });
+    const first = await engine.reconcileNow();
+    expect(first.sent).toBe(true);
+    expect(first.counts).toMatchObject({ insert: 2, update: 0, delete: 0 });
+    expect(sent[0]![0]).toEqual({ op: 'assert', lock: 'vpc_agent_nb_writer' });
+    const second = await engine.reconcileNow();
+    expect(second.sent).toBe(false);
+    expect(sent).toHaveLength(1);
+    expect(engine.stats).toMatchObject({ passes: 2, transactions: 1, ops: { insert: 2 } });
+    expect(engine.status().get('Subnet/a')?.state).toBe('converged');
+    expect(engine.counts()).toEqual({
+      desired: { Logical_Switch: 1, Logical_Switch_Port: 1 },
+      owned: { Logical_Switch: 1, Logical_Switch_Port: 1 },
+    });
+  });
+
+  it('repairs drift on owned rows through the runner, and only while writer', async () => {
+    const { client, cache } = fakeClient();
+    let writer = false;
+    const engine = createNbReconciler(
+      { client, isWriter: () => writer },
+      { runner: { debounceMs: 1, resyncMs: 0 } },
+    );
+    engine.start();
+    engine.setDesired(desired(ls('a'), ls('b')), { complete: true });
+    await engine.settled();
+    expect(rowsOf(cache, 'Logical_Switch')).toHaveLength(0);
+    writer = true;
+    engine.trigger('writer');
+    await engine.settled();
+    expect(rowsOf(cache, 'Logical_Switch')).toHaveLength(2);
+    const a = rowsOf(cache, 'Logical_Switch').find((r) => r['name'] === 'a')!;
+    await applyOps(cache, [
+      { op: 'delete', table: 'Logical_Switch', where: [['_uuid', '==', a['_uuid'] as string]] },
+    ]);
+    await engine.settled();
+    expect(
+      rowsOf(cache, 'Logical_Switch')
+        .map((r) => r['name'])
+        .sort(),
+    ).toEqual(['a', 'b']);
+    await engine.stop();
+  });
+
+  it('retries a failed pass with backoff and reports errors per resource and in health', async () => {
+    let failures = 2;
+    const { client, cache } = fakeClient({
+      fail: () => (failures-- > 0 ? new Error('not owner') : undefined),
+    });
+    const engine = createNbReconciler(
+      { client },
+      { runner: { debounceMs: 1, resyncMs: 0, minBackoffMs: 1, maxBackoffMs: 2, unhealthyAfter: 2 } },
+    );
+    engine.start();
+    engine.setDesired(desired(ls('a')), { complete: true });
+    await engine.settled();
+    expect(rowsOf(cache, 'Logical_Switch')).toHaveLength(1);
+    expect(engine.stats.failures).toBe(2);
+    expect(engine.stats.lastErrors.map((e) => e.message)).toEqual(['not owner', 'not owner']);
+    expect(engine.health()).toMatchObject({ healthy: true, failures: 2, consecutiveFailures: 0 });
+    expect(engine.status().get('Subnet/a')?.state).toBe('converged');
+    await engine.stop();
+  });
+});
+
+describe('createRunner', () => {
+  it('coalesces triggers and runs one more pass when triggered during a pass', async () => {
+    let runs = 0;
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const runner = createRunner(
+      async () => {
+        runs++;
+        if (runs === 1) await gate;
+      },
+      () => true,
+      { name: 't', debounceMs: 1, resyncMs: 0 },
+    );
+    runner.start();
+    await new Promise((r) => setTimeout(r, 10));
+    runner.trigger('a');
+    runner.trigger('b');
+    runner.trigger('c');
+    release();
+    await runner.settled();
+    expect(runs).toBe(2);
+    expect(runner.health()).toMatchObject({ passes: 2, healthy: true });
+    await runner.stop();
+  });
+
+  it('turns unhealthy after repeated failures', async () => {
+    const runner = createRunner(
+      async () => {
+        throw new Error('boom');
+      },
+      () => true,
+      { name: 't', debounceMs: 1, resyncMs: 0, minBackoffMs: 1, maxBackoffMs: 1, unhealthyAfter: 3 },
+    );
+    runner.start();
+    await new Promise<void>((resolve) => {
+      const t = setInterval(() => {
+        if (runner.health().failures >= 3) {
+          clearInterval(t);
+          resolve();
+        }
+      }, 2);
+    });
+    await runner.stop();
+    expect(runner.health()).toMatchObject({ healthy: false, lastError: 'boom' });
+  });
+});

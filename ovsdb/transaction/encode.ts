@@ -11,7 +11,7 @@
  * duplicate uuid-names and uuid-names referenced but declared by no insert (references may
  * precede the insert: ovsdb-server collects uuid-names before executing).
  */
-import { encodeDatum, type WireValue } from '../notation.js';
+import type { WireValue } from '../notation.js';
 import { OvsdbValidationError } from './errors.js';
 import type { Condition, Mutation, Operation } from './operations.js';
 import { ID_RE, schemaPlan, type ColumnPlan, type TablePlan, type TypePlan } from './plan.js';
@@ -62,7 +62,7 @@ class Encoder {
     this.column = column;
     const why = plan.check(v, this.sink);
     if (why) this.fail(why, column);
-    return encodeDatum(plan.type, v);
+    return plan.encode(v);
   }
 
   /** Row of insert/update (`writable`: only mutable, no `_uuid`/`_version`) or of wait. */

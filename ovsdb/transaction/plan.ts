@@ -9,7 +9,7 @@
  * reported to a sink as uuid-name references so `encodeTransaction` can check that each is
  * declared by an insert, without a second pass.
  */
-import { isUuid } from '../notation.js';
+import { encodeDatum, isUuid, type WireAtom, type WireValue } from '../notation.js';
 import {
   UUID_COLUMN,
   VERSION_COLUMN,
@@ -24,10 +24,16 @@ export type RefSink = (name: string) => void;
 /** Returns why `v` does not fit, or undefined. */
 export type Checker = (v: unknown, refs: RefSink) => string | undefined;
 
-/** A (possibly relaxed) column type with its compiled checker. */
+/** A (possibly relaxed) column type with its compiled checker and encoder. */
 export interface TypePlan {
   readonly type: ColumnType;
   readonly check: Checker;
+  /**
+   * Wire notation (RFC 7047 §5.1) of a value that passed {@link TypePlan.check}; the same
+   * output as `encodeDatum(type, v)`, specialised so a string set is one copy and a
+   * string-to-string map is one `Object.entries`.
+   */
+  readonly encode: (v: unknown) => WireValue;
 }
 
 export interface ColumnPlan {
@@ -172,7 +178,36 @@ export function compileType(type: ColumnType): TypePlan {
       break;
     }
   }
-  return { type, check };
+  return { type, check, encode: compileEncoder(type) };
+}
+
+/** A uuid atom: a real UUID, else a uuid-name declared in the same transaction (RFC 7047 §5.2.1). */
+const uuidAtom = (v: unknown): WireAtom =>
+  isUuid(v as string) ? ['uuid', v as string] : ['named-uuid', v as string];
+
+/**
+ * The encoder of a checked value of `type`. Atoms other than uuids are sent as they are held;
+ * shapes the fast paths do not cover go through `encodeDatum`, so the output never differs.
+ */
+function compileEncoder(type: ColumnType): (v: unknown) => WireValue {
+  const generic = (v: unknown): WireValue => encodeDatum(type, v);
+  const uuidKey = type.key.type === 'uuid';
+  switch (type.kind) {
+    case 'scalar':
+      return uuidKey ? uuidAtom : (v) => v as WireAtom;
+    case 'optional':
+    case 'set':
+      return (v) => {
+        if (Array.isArray(v)) return ['set', uuidKey ? v.map(uuidAtom) : (v.slice() as WireAtom[])];
+        if (v === undefined || v === null) return generic(v);
+        const atom = uuidKey ? uuidAtom(v) : (v as WireAtom);
+        return type.kind === 'set' ? ['set', [atom]] : atom;
+      };
+    case 'map':
+      // Keys are held as strings: only string-keyed maps of non-uuid values map 1:1 to wire pairs.
+      if (type.key.type !== 'string' || type.value?.type === 'uuid') return generic;
+      return (v) => ['map', Object.entries(v as Record<string, WireAtom>)];
+  }
 }
 
 /** A copy of `type` with other cardinality; `kind` recomputed as `parseColumnType` does. */

@@ -7,6 +7,8 @@ import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { Command } from 'commander';
 import { registerDemoCommand } from './demo.js';
+import { registerValidateCommand } from './resources/cli.js';
+import { registerRunCommand } from './run-cli.js';
 import { registerSandboxCommands } from './sandbox/cli.js';
 
 export function buildProgram(): Command {
@@ -15,6 +17,8 @@ export function buildProgram(): Command {
     .name('vpc-agent')
     .description('Node agent giving VMs VPC networking by driving OVS/OVN directly')
     .showHelpAfterError();
+  registerRunCommand(program);
+  registerValidateCommand(program);
   registerSandboxCommands(program);
   registerDemoCommand(program);
   return program;

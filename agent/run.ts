@@ -1,0 +1,284 @@
+/**
+ * `vpc-agent run` wiring: manifests → validation → IPAM → desired Northbound state → reconcile
+ * engine, gated by the NB writer election. `createAgent(deps, config)` returns `{start, stop}`
+ * (conventions "Wiring and config"); `main` in `run-cli.ts` builds the config from flags.
+ *
+ *  manifests dir ──watch──► validate ──► IPAM (rebuilt from NB once) ──► buildNorthbound
+ *                                                                         │ setDesired
+ *  NB ovsdb (monitor, lock) ◄── one minimal txn, only while writer ◄── engine (runner)
+ *
+ * Start order matters for stable identity (design.md principle 4): the NB cache is synced
+ * before the first manifest load, so IPAM is rebuilt from the rows we own before anything is
+ * allocated; pruning starts only after that first full load.
+ *
+ * `sb`, `ovs` and `node` are accepted and kept in the config for the node-local work of a
+ * later issue (provider bridges, workload ports, NAT gateways); nothing here uses them yet.
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { nb, OvsdbClient } from '../ovsdb/index.js';
+import { Ipam, type RebuildEntry } from './ipam/index.js';
+import { childLogger, type Logger } from './log.js';
+import { buildNorthboundReport, IP_OWNER_KEY, natGatewayOwner, SUBNET_KEY } from './nb/build/index.js';
+import { DEFAULT_OWNER } from './nb/desired.js';
+import { createNbReconciler, ownedRows, type NbReconciler } from './nb/reconcile/index.js';
+import { createNbWriter, NB_WRITER_LOCK, type NbWriter } from './nb/writer.js';
+import { watchManifests, type LoadAndValidateResult, type ManifestWatcher } from './resources/index.js';
+import { DEFAULT_EXTERNAL_SUBNET, DEFAULT_VPC, type ResourceSet } from './resources/types.js';
+
+export interface AgentConfig {
+  /** Manifest file or directory (watched). */
+  manifests: string;
+  /** NB remotes (comma-separated or list; all members of a cluster). */
+  nb: string | string[];
+  /** SB remotes — reserved for node work. */
+  sb?: string | string[];
+  /** Local Open_vSwitch remote — reserved for node work. */
+  ovs?: string;
+  /** Node name — reserved for node work (gateway chassis, requested-chassis). */
+  node?: string;
+  /** `host:port` for `/healthz` and `/debug`; undefined = no HTTP server. */
+  listen?: string;
+  /** Owner id in `external_ids` (several independent agents sets may share one NB). */
+  owner: string;
+  /** The writer lock name. */
+  lockName: string;
+  /** Debounce of reconcile triggers. */
+  debounceMs: number;
+  /** Periodic safety resync. */
+  resyncMs: number;
+  /** Manifest poll interval (fs events are also watched). */
+  pollMs: number;
+  /** Gateway chassis for the natOutgoing router port (node names), highest priority first. */
+  gatewayChassis: string[];
+}
+
+/** Defaults, each with its reason. */
+export const DEFAULT_AGENT_CONFIG: Omit<AgentConfig, 'manifests' | 'nb'> = {
+  // The owner id of the contract in agent/nb/desired.ts.
+  owner: DEFAULT_OWNER,
+  // One name for every agent of a deployment, or there is no election.
+  lockName: NB_WRITER_LOCK,
+  // Coalesces bursts (a directory of files saved at once, one txn's echo) into one pass.
+  debounceMs: 100,
+  // Repairs anything an event missed, without measurable load (a no-op pass sends nothing).
+  resyncMs: 60_000,
+  // fs.watch misses changes on some mounts (ConfigMap symlink swaps); polling is cheap.
+  pollMs: 2_000,
+  // No chassis named: the natOutgoing port is built without Gateway_Chassis until node work.
+  gatewayChassis: [],
+};
+
+export interface AgentDeps {
+  log?: Logger;
+}
+
+export interface Agent {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  readonly engine: NbReconciler;
+  readonly writer: NbWriter;
+  readonly client: OvsdbClient;
+  readonly ipam: Ipam;
+  /** Resolves after the first manifest load was turned into a desired state. */
+  readonly loaded: Promise<void>;
+  /** `/debug` document. */
+  debug(): Record<string, unknown>;
+  /** The HTTP address actually bound (port 0 resolved), if any. */
+  address(): string | undefined;
+}
+
+/** IPAM entries of the rows we own: LSP `addresses[0]` = `"<mac> <ip>"`, LRP `networks[0]` = `ip/len`. */
+export function ipamEntriesFromNb(client: OvsdbClient, owner: string): RebuildEntry[] {
+  const out: RebuildEntry[] = [];
+  for (const table of ['Logical_Switch_Port', 'Logical_Router_Port']) {
+    for (const row of ownedRows(client.cache, table, owner)) {
+      const ids = row['external_ids'] as Record<string, string>;
+      const ipOwner = ids[IP_OWNER_KEY];
+      const subnet = ids[SUBNET_KEY];
+      if (!ipOwner || !subnet) continue;
+      if (table === 'Logical_Switch_Port') {
+        const [mac, ip] = String((row['addresses'] as string[])[0] ?? '').split(' ');
+        if (mac && ip) out.push({ subnet, owner: ipOwner, ip, mac });
+      } else {
+        const ip = String((row['networks'] as string[])[0] ?? '').split('/')[0];
+        if (ip) out.push({ subnet, owner: ipOwner, ip, mac: row['mac'] as string });
+      }
+    }
+  }
+  return out;
+}
+
+export function createAgent(
+  deps: AgentDeps,
+  input: Partial<AgentConfig> & Pick<AgentConfig, 'manifests' | 'nb'>,
+): Agent {
+  const config: AgentConfig = { ...DEFAULT_AGENT_CONFIG, ...input };
+  const log = deps.log ?? childLogger('agent');
+  const client = OvsdbClient.create({
+    remotes: config.nb,
+    database: 'OVN_Northbound',
+    schema: nb.schema(),
+    logger: log.child({ module: 'ovsdb', db: 'nb' }),
+  });
+  const writer = createNbWriter({ client, log }, { lockName: config.lockName });
+  const engine = createNbReconciler(
+    { client, isWriter: () => writer.isWriter(), log: log.child({ module: 'reconcile' }) },
+    {
+      owner: config.owner,
+      lock: config.lockName,
+      runner: { debounceMs: config.debounceMs, resyncMs: config.resyncMs },
+    },
+  );
+  writer.on('change', (w) => {
+    if (w) engine.trigger('writer');
+  });
+  const ipam = new Ipam();
+  let rebuilt = false;
+  let watcher: ManifestWatcher | undefined;
+  let http: DebugServer | undefined;
+  let lastErrors: unknown[] = [];
+  let errorSig = '';
+  let warnings: { resource: string; message: string }[] = [];
+  let resources: ResourceSet | undefined;
+  let loadedResolve!: () => void;
+  const loaded = new Promise<void>((r) => (loadedResolve = r));
+
+  function onResources(result: LoadAndValidateResult): void {
+    const sig = result.errors.map((e) => e.message).join('\n');
+    if (sig !== errorSig) {
+      errorSig = sig;
+      for (const e of result.errors) log.warn({ err: e.toJSON() }, `resource skipped: ${e.message}`);
+    }
+    lastErrors = result.errors.map((e) => e.toJSON());
+    resources = result.valid;
+    const subnets = [...result.valid.subnets.values()];
+    ipam.setSubnets(subnets);
+    if (!rebuilt) {
+      const res = ipam.rebuild(ipamEntriesFromNb(client, config.owner));
+      rebuilt = true;
+      log.info({ restored: res.restored, rejected: res.rejected.length }, 'IPAM rebuilt from northbound');
+      for (const r of res.rejected) log.warn({ entry: r.entry, err: r.error }, 'IPAM entry from NB rejected');
+    }
+    const natGateway: { chassis: string[]; ip?: string } = { chassis: config.gatewayChassis };
+    const needsGateway = subnets.some((s) => s.spec.natOutgoing && s.spec.vpc === DEFAULT_VPC);
+    if (needsGateway && ipam.hasSubnet(DEFAULT_EXTERNAL_SUBNET)) {
+      try {
+        natGateway.ip = ipam.allocate(DEFAULT_EXTERNAL_SUBNET, natGatewayOwner(DEFAULT_VPC)).ip;
+      } catch (err) {
+        log.warn({ err }, 'no address for the natOutgoing gateway');
+      }
+    }
+    const report = buildNorthboundReport({ resources: result.valid, ports: [], options: { natGateway } });
+    warnings = report.warnings;
+    for (const w of report.warnings) log.debug({ warning: w }, 'build warning');
+    engine.setDesired(report.state, { complete: true });
+    loadedResolve();
+  }
+
+  const agent: Agent = {
+    engine,
+    writer,
+    client,
+    ipam,
+    loaded,
+    async start() {
+      await client.start();
+      await client.ready();
+      engine.start();
+      writer.start();
+      watcher = watchManifests(config.manifests, {
+        onChange: onResources,
+        onError: (err) => log.warn({ err }, 'manifest check failed'),
+        pollIntervalMs: config.pollMs,
+      });
+      await watcher.ready;
+      if (config.listen)
+        http = await createDebugServer(
+          { health: () => agentHealth(), debug: () => agent.debug() },
+          config.listen,
+        );
+      log.info({ manifests: config.manifests, node: config.node, listen: http?.address }, 'agent started');
+    },
+    async stop() {
+      watcher?.close();
+      await http?.close();
+      await engine.stop();
+      await writer.stop().catch(() => undefined);
+      await client.close();
+    },
+    debug() {
+      const counts = engine.counts();
+      return {
+        node: config.node,
+        writer: writer.isWriter(),
+        nbRemote: client.remote,
+        online: client.isOnline,
+        desired: counts.desired,
+        actual: counts.owned,
+        reconcile: { ...engine.stats, health: engine.health() },
+        problems: engine.problems(),
+        resources: Object.fromEntries(engine.status()),
+        validationErrors: lastErrors,
+        buildWarnings: warnings,
+        ipam: ipam
+          .stats()
+          .map((s) => ({
+            ...s,
+            size: String(s.size),
+            allocatable: String(s.allocatable),
+            available: String(s.available),
+          })),
+        valid: resources ? { vpcs: resources.vpcs.size, subnets: resources.subnets.size } : undefined,
+      };
+    },
+    address: () => http?.address,
+  };
+
+  function agentHealth(): { ok: boolean; detail: Record<string, unknown> } {
+    const h = engine.health();
+    const ok = client.isOnline && (h.healthy || !writer.isWriter());
+    return { ok, detail: { online: client.isOnline, writer: writer.isWriter(), reconcile: h } };
+  }
+  return agent;
+}
+
+export interface DebugServer {
+  address: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Minimal HTTP endpoints until the metrics/HTTP issue lands: `GET /healthz` (200 or 503 with a
+ * JSON reason) and `GET /debug` (desired vs actual, last errors). Bound to `host:port`.
+ */
+export async function createDebugServer(
+  handlers: { health: () => { ok: boolean; detail: Record<string, unknown> }; debug: () => unknown },
+  listen: string,
+): Promise<DebugServer> {
+  const i = listen.lastIndexOf(':');
+  const host = listen.slice(0, i).replace(/^\[|\]$/g, '') || '127.0.0.1';
+  const port = Number(listen.slice(i + 1));
+  const server = createServer((req, res) => {
+    const send = (code: number, body: unknown) => {
+      res.writeHead(code, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v), 2) + '\n');
+    };
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method !== 'GET') send(405, { error: 'GET only' });
+    else if (path === '/healthz') {
+      const h = handlers.health();
+      send(h.ok ? 200 : 503, { ok: h.ok, ...h.detail });
+    } else if (path === '/debug') send(200, handlers.debug());
+    else send(404, { error: 'not found', paths: ['/healthz', '/debug'] });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  const a = server.address() as AddressInfo;
+  return {
+    address: `${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}

@@ -138,6 +138,12 @@ function buildGateway(
   ctx.link(router, 'ports', lrp);
   // Highest priority first; ovn-northd makes the top live chassis the active gateway.
   const chassisList = [...new Set(opts.chassis)];
+  if (chassisList.length === 0 && natted.length > 0) {
+    ctx.warn(
+      resource,
+      'no gateway chassis (options.natGateway.chassis): ovn-northd applies no SNAT without one',
+    );
+  }
   chassisList.forEach((chassis, i) => {
     const row = ctx.add({
       table: 'Gateway_Chassis',

@@ -121,13 +121,17 @@ describe('natOutgoing', () => {
     expect(overlay.warnings[0]?.message).toMatch(/must be a VLAN/);
   });
 
-  it('no chassis: the gateway port has no Gateway_Chassis rows', () => {
-    const { state } = buildNorthboundReport({
+  it('no chassis: the gateway port has no Gateway_Chassis rows, and a warning says SNAT will not apply', () => {
+    const { state, warnings } = buildNorthboundReport({
       resources: natTopology(),
       ports: [],
       options: { natGateway: { externalSubnet: 'ext', ip: '198.51.100.20' } },
     });
     expect(keysOf(state, 'Gateway_Chassis')).toEqual([]);
+    expect(keysOf(state, 'NAT')).toEqual(['nat/ovn-cluster/snat/10.66.0.0/24']);
+    expect(warnings).toEqual([
+      { resource: 'Subnet/ext', message: expect.stringMatching(/no gateway chassis/) },
+    ]);
     expect(refKeys(row(state, 'Logical_Router_Port', 'lrp/ovn-cluster-ext'), 'gateway_chassis')).toEqual([]);
   });
 

@@ -6,7 +6,7 @@
  *
  * | priority | direction | match (IPv4 shown)                         | action |
  * |----------|-----------|--------------------------------------------|--------|
- * | 1200     | from-lport| `udp.src == 68 && udp.dst == 67` (DHCP)     | allow  |
+ * | 1200     | from-lport| `udp.src == 68 && udp.dst == 67` (DHCPv4)   | allow  |
  * | 1100     | to-lport  | `ip4.dst == S && ip4.src == {S, allow…}`   | allow  |
  * | 1100     | from-lport| `ip4.src == S && ip4.dst == {S, allow…}`   | allow  |
  * | 1000     | to-lport  | `ip4.dst == S`                              | drop   |
@@ -15,7 +15,7 @@
  * S is the subnet's CIDR. `to-lport` ACLs see what is delivered to the subnet's VMs, `from-lport`
  * ACLs what they send; the router port is a port of the switch too, so traffic from other
  * subnets meets the to-lport pair and traffic to them the from-lport pair. ARP is not IP and
- * never matches; IPv6 neighbour discovery does, so IPv6 subnets get an extra allow for `nd`.
+ * never matches; ovn-northd passes IPv6 neighbour discovery and DHCP replies ahead of all ACLs.
  * Allows are plain `allow` (stateless unless the switch is stateful because of a user's
  * `allow-related`, in which case OVN commits them too): both directions are spelled out, so
  * no connection tracking is needed for isolation.
@@ -31,7 +31,7 @@ import type { SubnetInfo } from './switch.js';
 
 /** Agent ACL priorities (see the table above). */
 export const ACL_PRIORITY = {
-  /** Infrastructure that must always pass: DHCP to OVN, IPv6 neighbour discovery. */
+  /** Infrastructure that must always pass: DHCP requests to OVN. */
   infra: 1200,
   /** The subnet itself and its allowSubnets. */
   allow: 1100,
@@ -102,28 +102,15 @@ function buildPrivateAcls(ctx: BuildContext, info: SubnetInfo): void {
   const self = s.cidr.text;
   const allowed = setOf(allowedPrefixes(info.subnet));
   const P = ACL_PRIORITY;
-  if (s.cidr.family === 4) {
-    // A renewing (RFC 2131 §4.4.5 REBINDING) client broadcasts from its own address.
-    addAcl(ctx, info, 'private/from/dhcp', {
-      direction: 'from-lport',
-      priority: P.infra,
-      match: 'udp.src == 68 && udp.dst == 67',
-      action: 'allow',
-    });
-  } else {
-    addAcl(ctx, info, 'private/from/nd-dhcp', {
-      direction: 'from-lport',
-      priority: P.infra,
-      match: 'nd || nd_rs || (udp.src == 546 && udp.dst == 547)',
-      action: 'allow',
-    });
-    addAcl(ctx, info, 'private/to/nd', {
-      direction: 'to-lport',
-      priority: P.infra,
-      match: 'nd || nd_ra',
-      action: 'allow',
-    });
-  }
+  // DHCP from a VM outranks the drops: a REBINDING client (RFC 2131 §4.4.5) broadcasts from
+  // its own address. Replies, and IPv6 neighbour discovery, are passed by ovn-northd's own
+  // flows above every ACL (priority 34000/65532 in ls_in_acl/ls_out_acl).
+  addAcl(ctx, info, 'private/from/dhcp', {
+    direction: 'from-lport',
+    priority: P.infra,
+    match: s.cidr.family === 4 ? 'udp.src == 68 && udp.dst == 67' : 'udp.src == 546 && udp.dst == 547',
+    action: 'allow',
+  });
   addAcl(ctx, info, 'private/to/allow', {
     direction: 'to-lport',
     priority: P.allow,

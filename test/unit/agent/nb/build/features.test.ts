@@ -236,7 +236,7 @@ describe('VPC routes', () => {
 });
 
 describe('IPv6 subnets', () => {
-  it('LRP with RA for DHCPv6, DHCPv6 options (server_id = MAC), ports bound through dhcpv6_options, ND allowed', () => {
+  it('LRP with RA for DHCPv6, DHCPv6 options (server_id = MAC), ports bound through dhcpv6_options, DHCPv6 allowed', () => {
     const resources = topology([vpc('v6'), subnet('s6', 'fd00:10::/64', { vpc: 'v6', private: true })]);
     const ports = allocatePorts(resources, { s6: 1 });
     const { state } = buildNorthboundReport({ resources, ports });
@@ -250,7 +250,10 @@ describe('IPv6 subnets', () => {
     expect(refKeys(lsp, 'dhcpv6_options')).toEqual(['dhcp/s6']);
     expect(refKeys(lsp, 'dhcpv4_options')).toEqual([]);
     expect(row(state, 'ACL', 'acl/s6/private/to/drop').columns['match']).toBe('ip6.dst == fd00:10::/64');
-    expect(row(state, 'ACL', 'acl/s6/private/from/nd-dhcp').columns['match']).toMatch(/^nd \|\| nd_rs/);
+    expect(row(state, 'ACL', 'acl/s6/private/from/dhcp').columns['match']).toBe(
+      'udp.src == 546 && udp.dst == 547',
+    );
+    expect(refKeys(row(state, 'Logical_Switch', 'ls/s6'), 'acls')).toHaveLength(5);
   });
 });
 

@@ -53,7 +53,6 @@ export const ACL_ACTIONS: readonly AclAction[] = [
   'allow-stateless',
   'drop',
   'reject',
-  'pass',
 ];
 /** ovn-nb(5): ACL and Logical_Router_Policy priorities are 0..32767. */
 export const MAX_PRIORITY = 32767;
@@ -180,7 +179,11 @@ function normalizeSubnet(s: Raw, report: Reporter): SubnetSpec | undefined {
     if (a['direction'] !== 'from-lport' && a['direction'] !== 'to-lport') {
       report(`${f}.direction`, `${JSON.stringify(a['direction'])} must be from-lport or to-lport`);
     }
-    if (!ACL_ACTIONS.includes(a['action'] as AclAction)) {
+    if (a['action'] === 'pass') {
+      // Kube-OVN accepts it for newer OVN (ACL tiers); OVN 23.03's ACL.action has no `pass`,
+      // and applying the subnet without that ACL would be a half-applied resource.
+      report(`${f}.action`, '"pass" is not supported by this OVN (23.03 has no ACL tiers)');
+    } else if (!ACL_ACTIONS.includes(a['action'] as AclAction)) {
       report(`${f}.action`, `${JSON.stringify(a['action'])} must be one of ${ACL_ACTIONS.join(', ')}`);
     }
     priorityOk(a['priority'] as number, `${f}.priority`, report);

@@ -370,6 +370,20 @@ const rules: Rule[] = [
     error: 'Subnet/s spec.acls[0].action',
   },
   {
+    rule: 'acl action pass (no ACL tiers in OVN 23.03)',
+    good: [
+      subnet('s', '10.1.0.0/24', {
+        acls: [{ direction: 'from-lport', priority: 1000, match: 'ip4', action: 'allow-stateless' }],
+      }),
+    ],
+    bad: [
+      subnet('s', '10.1.0.0/24', {
+        acls: [{ direction: 'from-lport', priority: 1000, match: 'ip4', action: 'pass' }],
+      }),
+    ],
+    error: 'Subnet/s spec.acls[0].action',
+  },
+  {
     rule: 'acl priority range',
     good: [
       subnet('s', '10.1.0.0/24', {

@@ -12,7 +12,14 @@ import { peerArgv, type PeerArgs, type PeerResult, type Phase } from './protocol
 const PEERS_DIR = path.join(import.meta.dirname, 'peers');
 /** Debian's interpreter, where python3-openvswitch / python3-ovsdbapp live (not a pyenv shim). */
 const PYTHON = '/usr/bin/python3';
-const node = (file: string) => [process.execPath, '--import', 'tsx', path.join(PEERS_DIR, file)];
+/** Node peers: the same loader for both; `--expose-gc` for the collection before memory is sampled. */
+const node = (file: string) => [
+  process.execPath,
+  '--expose-gc',
+  '--import',
+  'tsx',
+  path.join(PEERS_DIR, file),
+];
 
 export interface PeerSpec {
   id: string;

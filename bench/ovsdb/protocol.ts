@@ -105,6 +105,10 @@ export async function runNodePeer(
     print({ event: 'ready' });
     if ((await lines.next()).value !== 'go') throw new Error('expected "go" on stdin');
     const result = await phaseRunner(args);
+    // After the timed part, before memory is sampled: a full GC, so RSS shows what the client
+    // keeps (its replica) rather than garbage V8 has not collected yet, as CPython's reference
+    // counting frees it at once for the Python peers. Node peers run with --expose-gc.
+    (globalThis as { gc?: () => void }).gc?.();
     print({ event: 'result', phase: args.phase, ...result });
     while (!(await lines.next()).done) {
       /* hold the loaded state until the runner has sampled our memory */

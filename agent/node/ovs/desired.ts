@@ -44,10 +44,22 @@ export interface DesiredProviderBridge {
   resource: string;
   datapathType: string;
   uplink: DesiredUplink;
+  /**
+   * MAC for the bridge's internal port (`other_config:hwaddr`, ovs-vswitchd.conf.db(5)): the
+   * NIC's own, when the NIC's addresses move to the bridge, so neighbours' ARP caches stay valid.
+   */
+  hwaddr?: string;
 }
 
 export interface NodeOvsProblem {
-  code: 'NIC_NOT_FOUND' | 'NAME_TOO_LONG' | 'BRIDGE_NOT_OWNED' | 'PORT_NOT_OWNED' | 'MAPPING_CONFLICT';
+  code:
+    | 'NIC_NOT_FOUND'
+    | 'NIC_IN_USE'
+    | 'NAME_TOO_LONG'
+    | 'BRIDGE_NOT_OWNED'
+    | 'PORT_NOT_OWNED'
+    | 'MAPPING_CONFLICT'
+    | 'UPLINK_MOVE_FAILED';
   /** `Kind/name` of the resource concerned. */
   resource: string;
   /** Field path within the resource, e.g. `spec.defaultInterface`. */
@@ -74,6 +86,8 @@ export interface BuildNodeOvsOptions {
    * whose NIC is absent is reported (`NIC_NOT_FOUND`) and skipped; when undefined, not checked.
    */
   links?: ReadonlySet<string>;
+  /** NIC name → MAC; when given, each bridge takes its uplink's MAC (see `hwaddr`). */
+  macs?: ReadonlyMap<string, string>;
 }
 
 /** `br-<name>`. */
@@ -125,12 +139,24 @@ export function buildNodeOvs(resources: ResourceSet, opts: BuildNodeOvsOptions):
       });
       continue;
     }
+    const used = [...out.bridges.values()].find((b) => b.uplink.name === nic.name);
+    if (used) {
+      out.problems.push({
+        code: 'NIC_IN_USE',
+        resource,
+        field: nic.field,
+        message: `interface ${nic.name} is already the uplink of ${used.resource} on node ${opts.node}`,
+      });
+      continue;
+    }
+    const hwaddr = opts.macs?.get(nic.name);
     out.bridges.set(bridge, {
       network: name,
       bridge,
       resource,
       datapathType: opts.datapathType,
       uplink: { name: nic.name, trunks: trunksOf(resources, name), field: nic.field },
+      ...(hwaddr !== undefined ? { hwaddr } : {}),
     });
     out.mappings.set(name, bridge);
   }

@@ -15,3 +15,4 @@ export {
 } from './plan.js';
 export * from './reconciler.js';
 export * from './errors.js';
+export * from './uplink.js';

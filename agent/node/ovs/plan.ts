@@ -235,6 +235,7 @@ function insertProviderBridge(b: Builder, root: Row, d: DesiredProviderBridge): 
         name: d.bridge,
         datapath_type: d.datapathType,
         fail_mode: 'standalone',
+        ...(d.hwaddr !== undefined ? { other_config: { hwaddr: d.hwaddr } } : {}),
         ports: [local, up],
         external_ids: b.marks('bridge', d.bridge, d.resource),
       },
@@ -271,6 +272,16 @@ function updateBridge(
     b.changes.push(`update Bridge ${d.bridge}: ${Object.keys(cols).join(', ')}`);
   }
   b.remark('Bridge', br, b.marks('bridge', d.bridge, d.resource));
+  const other = (br['other_config'] ?? {}) as Record<string, string>;
+  if (d.hwaddr !== undefined && other['hwaddr'] !== d.hwaddr) {
+    b.ops.push(
+      mutate('Bridge', where, [
+        ['other_config', 'delete', ['hwaddr']],
+        ['other_config', 'insert', { hwaddr: d.hwaddr }],
+      ]),
+    );
+    b.changes.push(`update Bridge ${d.bridge}: other_config:hwaddr`);
+  }
 
   const ports = (br['ports'] as string[]).map((u) => cache.get('Port', u)).filter((p) => p !== undefined);
   const add: string[] = [];

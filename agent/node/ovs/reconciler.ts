@@ -13,7 +13,8 @@ import { listLinks, rtnl } from '../../../netlink/index.js';
 import type { ClientMonitorConfig, DatabaseCache, OvsdbClient } from '../../../ovsdb/index.js';
 import { DEFAULT_OWNER } from '../../nb/desired.js';
 import type { ResourceSet } from '../../resources/index.js';
-import { buildNodeOvs, type NodeOvsDesired, type NodeOvsProblem } from './desired.js';
+import { buildNodeOvs, INTEGRATION_BRIDGE, type NodeOvsDesired, type NodeOvsProblem } from './desired.js';
+import { moveL3, type MoveL3Report } from './uplink.js';
 import { isOwned, planNodeOvs, resolveDatapathType, type NodeOvsPlan } from './plan.js';
 
 /**
@@ -24,7 +25,7 @@ import { isOwned, planNodeOvs, resolveDatapathType, type NodeOvsPlan } from './p
 export const NODE_OVS_MONITOR: ClientMonitorConfig = {
   tables: {
     Open_vSwitch: { columns: ['bridges', 'external_ids'] },
-    Bridge: { columns: ['name', 'datapath_type', 'fail_mode', 'ports', 'external_ids'] },
+    Bridge: { columns: ['name', 'datapath_type', 'fail_mode', 'ports', 'other_config', 'external_ids'] },
     Port: { columns: ['name', 'interfaces', 'trunks', 'tag', 'vlan_mode', 'external_ids'] },
     Interface: { columns: ['name', 'type', 'external_ids', 'error'] },
   },
@@ -45,6 +46,12 @@ export interface NodeOvsReconcilerOptions {
   checkLinks?: boolean;
   /** Create br-int when missing (default false: ovn-controller or the installer creates it). */
   ensureIntegrationBridge?: boolean;
+  /**
+   * Move each uplink's addresses and routes to its bridge (and back before the bridge is
+   * removed), and give the bridge the uplink's MAC — as Kube-OVN does. Default true; needs
+   * `checkLinks`. See ./uplink.ts and docs/node.md.
+   */
+  moveUplinkL3?: boolean;
 }
 
 export interface NodeOvsResult {
@@ -56,6 +63,8 @@ export interface NodeOvsResult {
   problems: NodeOvsProblem[];
   desired: NodeOvsDesired;
   attempts: number;
+  /** Addresses/routes moved in this pass (NIC → bridge, or back before a bridge was removed). */
+  moves: MoveL3Report[];
 }
 
 export interface NodeOvsReconciler {
@@ -66,9 +75,23 @@ export interface NodeOvsReconciler {
   last(): NodeOvsResult | undefined;
 }
 
-/** Link names in `netns` (the host when undefined). */
-export async function linkNames(netns?: string): Promise<Set<string>> {
-  return new Set((await listLinks(rtnl(netns))).map((l) => l.name));
+/** Owned provider bridges that `desired` no longer has, with their owned uplink port names. */
+export function bridgesGoingAway(
+  cache: DatabaseCache,
+  desired: NodeOvsDesired,
+  owner: string,
+): { bridge: string; uplinks: string[] }[] {
+  const out: { bridge: string; uplinks: string[] }[] = [];
+  for (const br of cache.rows('Bridge')) {
+    const name = String(br['name']);
+    if (!isOwned(br, owner) || name === INTEGRATION_BRIDGE || desired.bridges.has(name)) continue;
+    const uplinks = (br['ports'] as string[])
+      .map((u) => cache.get('Port', u))
+      .filter((p) => p !== undefined && isOwned(p, owner) && p['name'] !== name)
+      .map((p) => String(p?.['name']));
+    out.push({ bridge: name, uplinks });
+  }
+  return out;
 }
 
 export function createNodeOvsReconciler(opts: NodeOvsReconcilerOptions): NodeOvsReconciler {
@@ -77,12 +100,42 @@ export function createNodeOvsReconciler(opts: NodeOvsReconcilerOptions): NodeOvs
 
   async function reconcile(resources: ResourceSet): Promise<NodeOvsResult> {
     await opts.client.ready();
-    const links = opts.checkLinks === false ? undefined : await linkNames(opts.netns);
+    const checkLinks = opts.checkLinks !== false;
+    const move = checkLinks && opts.moveUplinkL3 !== false;
+    const list = checkLinks ? await listLinks(rtnl(opts.netns)) : [];
+    const links = checkLinks ? new Set(list.map((l) => l.name)) : undefined;
+    const macs = move ? new Map(list.flatMap((l) => (l.mac ? [[l.name, l.mac] as const] : []))) : undefined;
+    const build = (cache: DatabaseCache) =>
+      buildNodeOvs(resources, {
+        node: opts.node,
+        datapathType: resolveDatapathType(cache, opts.datapathType),
+        ...(links ? { links } : {}),
+        ...(macs ? { macs } : {}),
+      });
+    const moves: MoveL3Report[] = [];
+    const moveProblems: NodeOvsProblem[] = [];
+    const tryMove = async (resource: string, field: string, from: string, to: string) => {
+      try {
+        const r = await moveL3({ netns: opts.netns, from, to });
+        if (r.addresses.length + r.routes.length > 0) moves.push(r);
+      } catch (err) {
+        const message = `${err instanceof Error ? err.message : String(err)}`;
+        moveProblems.push({ code: 'UPLINK_MOVE_FAILED', resource, field, message });
+      }
+    };
+    if (move) {
+      // Before the bridge goes (and its internal port with it), give the addresses back.
+      for (const gone of bridgesGoingAway(opts.client.cache, build(opts.client.cache), owner)) {
+        // A NIC that vanished has nothing to take its addresses back.
+        for (const nic of gone.uplinks.filter((n) => links?.has(n)))
+          await tryMove(`Bridge/${gone.bridge}`, 'uplink', gone.bridge, nic);
+      }
+    }
     let plan: NodeOvsPlan | undefined;
     let desired: NodeOvsDesired | undefined;
     const res = await opts.client.run((cache: DatabaseCache) => {
       const datapathType = resolveDatapathType(cache, opts.datapathType);
-      desired = buildNodeOvs(resources, { node: opts.node, datapathType, links });
+      desired = build(cache);
       plan = planNodeOvs(cache, desired, {
         owner,
         ...(opts.ensureIntegrationBridge ? { integrationBridge: { datapathType } } : {}),
@@ -90,13 +143,20 @@ export function createNodeOvsReconciler(opts: NodeOvsReconcilerOptions): NodeOvs
       return plan.ops;
     });
     if (!plan || !desired) throw new Error('unreachable: the builder always runs at least once');
+    if (move) {
+      const skipped = new Set(plan.problems.map((p) => p.resource));
+      for (const d of desired.bridges.values()) {
+        if (!skipped.has(d.resource)) await tryMove(d.resource, d.uplink.field, d.uplink.name, d.bridge);
+      }
+    }
     lastResult = {
       sent: res.ops !== undefined,
       ops: res.ops?.length ?? 0,
       changes: plan.changes,
-      problems: plan.problems,
+      problems: [...plan.problems, ...moveProblems],
       desired,
       attempts: res.attempts,
+      moves,
     };
     return lastResult;
   }

@@ -13,9 +13,10 @@ import {
   createNodeOvsReconciler,
   NODE_OVS_MONITOR,
   type NodeOvsReconciler,
+  type NodeOvsResult,
 } from '../../../agent/node/ovs/index.js';
 import type { ResourceSet } from '../../../agent/resources/index.js';
-import { waitUntil } from '../../../agent/sandbox/process.js';
+import { run, waitUntil } from '../../../agent/sandbox/process.js';
 import { OvsdbClient, nb, vswitch } from '../../../ovsdb/index.js';
 import { snapshotHost, useSandbox, type HostSnapshot } from '../../harness/index.js';
 import { startTor, type Tor } from '../../harness/tor.js';
@@ -27,6 +28,7 @@ let ovs: OvsdbClient | undefined;
 let nbClient: OvsdbClient | undefined;
 let node: NodeOvsReconciler;
 let host: HostSnapshot;
+let first: NodeOvsResult | undefined;
 
 const VM17 = {
   name: 'vm17',
@@ -82,6 +84,9 @@ beforeAll(async () => {
     vlan: 2017,
     cidrs: ['198.51.100.1/24', '203.0.113.1/24'],
   });
+  // The node's own L3 on its uplink, which must follow the NIC onto br-pn1 and come back.
+  await run('ip', ['-n', n.netns, 'addr', 'add', '198.51.100.2/24', 'dev', 'eth1']);
+  await run('ip', ['-n', n.netns, 'route', 'add', '203.0.113.0/24', 'via', '198.51.100.1', 'dev', 'eth1']);
   ovs = await OvsdbClient.connect({
     remotes: n.ovsRemote,
     database: 'Open_vSwitch',
@@ -103,7 +108,7 @@ afterAll(async () => {
 
 describe('VLAN underlay through a provider bridge', () => {
   it('programs br-pn1, the trunk and the mapping on the node (netdev, like br-int)', async () => {
-    const r = await node.reconcile(underlay());
+    const r = (first = await node.reconcile(underlay()));
     expect(r.problems).toEqual([]);
     expect(r.sent).toBe(true);
     const sb = ctx.sandbox;
@@ -114,6 +119,21 @@ describe('VLAN underlay through a provider bridge', () => {
     );
     expect((await node.reconcile(underlay())).sent).toBe(false);
     expect(node.interfaceErrors()).toEqual({});
+  });
+
+  it("moved the uplink's address and route to br-pn1, which took the uplink's MAC", async () => {
+    const ns = ctx.sandbox.node().netns;
+    const ip = async (...args: string[]) => (await run('ip', ['-n', ns, ...args])).stdout;
+    expect(first?.moves).toEqual([
+      { from: 'eth1', to: 'br-pn1', addresses: ['198.51.100.2/24'], routes: ['203.0.113.0/24'] },
+    ]);
+    expect(await ip('-br', 'addr', 'show', 'dev', 'br-pn1')).toContain('198.51.100.2/24');
+    expect(await ip('-br', 'addr', 'show', 'dev', 'eth1')).not.toContain('198.51.100.2');
+    expect(await ip('route', 'show', '203.0.113.0/24')).toMatch(/via 198\.51\.100\.1 dev br-pn1/);
+    const mac = async (dev: string) => (await ip('-br', 'link', 'show', 'dev', dev)).split(/\s+/)[2];
+    await waitUntil(async () => (await mac('br-pn1')) === (await mac('eth1')), {
+      what: 'br-pn1 MAC = eth1 MAC',
+    });
   });
 
   it('a VM on VLAN 2017 reaches the external host; the ToR learns its MAC on VLAN 2017', async () => {
@@ -169,6 +189,17 @@ describe('VLAN underlay through a provider bridge', () => {
     expect(ids).not.toContain('ovn-bridge-mappings');
     expect(ids).not.toContain('vpc-agent.io');
     expect(await ping(VM17.name, '198.51.100.1', 2)).toBe(false);
+    // The uplink got its address and route back before br-pn1 went away.
+    const ns = sb.node().netns;
+    expect((await run('ip', ['-n', ns, '-br', 'addr', 'show', 'dev', 'eth1'])).stdout).toContain(
+      '198.51.100.2/24',
+    );
+    expect((await run('ip', ['-n', ns, 'route', 'show', '203.0.113.0/24'])).stdout).toMatch(
+      /via 198\.51\.100\.1 dev eth1/,
+    );
+    expect(r.moves).toEqual([
+      { from: 'br-pn1', to: 'eth1', addresses: ['198.51.100.2/24'], routes: ['203.0.113.0/24'] },
+    ]);
   });
 
   it('left the root namespace untouched', async () => {

@@ -74,3 +74,26 @@ describe('buildNodeOvs', () => {
     expect(d.bridges.size + d.mappings.size + d.problems.length).toBe(0);
   });
 });
+
+describe('buildNodeOvs: shared NICs and MACs', () => {
+  it('reports a second provider network on the same NIC and pins the bridge MAC when asked', () => {
+    const set = check([
+      providerNetwork('a', { defaultInterface: 'eth1' }),
+      providerNetwork('b', { defaultInterface: 'eth1' }),
+    ]).valid;
+    const d = buildNodeOvs(set, {
+      node: 'n1',
+      datapathType: 'netdev',
+      macs: new Map([['eth1', '0a:00:00:00:00:01']]),
+    });
+    expect([...d.bridges.keys()]).toEqual(['br-a']);
+    expect(d.bridges.get('br-a')?.hwaddr).toBe('0a:00:00:00:00:01');
+    expect(d.problems).toEqual([
+      expect.objectContaining({
+        code: 'NIC_IN_USE',
+        resource: 'ProviderNetwork/b',
+        field: 'spec.defaultInterface',
+      }),
+    ]);
+  });
+});

@@ -30,16 +30,32 @@ const FUNCTIONS = new Set(['<', '<=', '==', '!=', '>=', '>', 'includes', 'exclud
 class Encoder {
   opIndex = 0;
   table: string | undefined;
+  /** uuid-names declared by the inserts encoded so far (duplicates are errors). */
   readonly declared = new Set<string>();
-  /** First reference to each uuid-name, with where it was made. */
-  readonly refs = new Map<string, { opIndex: number; table: string | undefined; column: string }>();
   private column = '';
-  readonly sink = (name: string): void => {
-    if (!this.refs.has(name))
-      this.refs.set(name, { opIndex: this.opIndex, table: this.table, column: this.column });
-  };
+  /**
+   * Checks a uuid-name reference against the uuid-names the transaction's inserts carry,
+   * collected up front: a reference may precede its insert (ovsdb-server collects uuid-names
+   * before executing, RFC 7047 §5.2.1), and an undeclared one fails right where it is made.
+   */
+  readonly sink: (name: string) => void;
 
-  constructor(private readonly tables: Map<string, TablePlan>) {}
+  constructor(
+    private readonly tables: Map<string, TablePlan>,
+    ops: readonly Operation[],
+  ) {
+    const names = new Set<string>();
+    for (const o of ops) {
+      if (o !== null && typeof o === 'object' && o.op === 'insert' && typeof o.uuidName === 'string') {
+        names.add(o.uuidName);
+      }
+    }
+    this.sink = (name) => {
+      if (!names.has(name)) {
+        this.fail(`uuid-name "${name}" is not declared by any insert in this transaction`, this.column);
+      }
+    };
+  }
 
   fail(reason: string, column?: string): never {
     throw new OvsdbValidationError(this.opIndex, this.table, column, reason);
@@ -236,21 +252,11 @@ export function encodeTransaction(
   dbName: string | undefined,
   ops: readonly Operation[],
 ): TransactParams {
-  const enc = new Encoder(schemaPlan(schema).tables);
+  const enc = new Encoder(schemaPlan(schema).tables, ops);
   const params: TransactParams = [dbName ?? schema.name];
   for (let i = 0; i < ops.length; i++) {
     enc.opIndex = i;
     params.push(enc.op(ops[i] as Operation));
-  }
-  for (const [name, at] of enc.refs) {
-    if (!enc.declared.has(name)) {
-      throw new OvsdbValidationError(
-        at.opIndex,
-        at.table,
-        at.column,
-        `uuid-name "${name}" is not declared by any insert in this transaction`,
-      );
-    }
   }
   return params;
 }

@@ -25,6 +25,7 @@ program
   .option('--peers <ids>', 'comma-separated subset: raw,python-idl,ovsdbapp,ovn-nbctl,vpc-agent')
   .option('--out <file>', 'JSON result file (default bench/results/ovsdb-<date>.json)')
   .option('--no-out', 'do not write a JSON result file')
+  .option('--repeat <n>', 'rounds, peer order alternating; each phase reports its median run', int, 1)
   .action(
     async (o: {
       switches: number;
@@ -32,12 +33,14 @@ program
       quick?: boolean;
       peers?: string;
       out: string | boolean;
+      repeat: number;
     }) => {
       const ok = await runOvsdbBench({
         switches: o.quick ? 100 : o.switches,
         ports: o.ports,
         ...(o.peers ? { peers: o.peers.split(',').map((s) => s.trim()) } : {}),
         out: o.out === false ? false : typeof o.out === 'string' ? o.out : undefined,
+        repeat: o.repeat,
       });
       process.exitCode = ok ? 0 : 1;
     },

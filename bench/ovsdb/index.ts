@@ -30,6 +30,12 @@ export interface OvsdbBenchOptions extends WorkloadSize {
   peers?: string[];
   /** Where the JSON result goes (default `bench/results/ovsdb-<date>.json`); `false` = none. */
   out?: string | false;
+  /**
+   * Rounds of every peer's phases (default 1). Rounds alternate the peer order (forward, then
+   * backward, …) so slow drift of the machine's load does not favour whoever runs first; each
+   * phase reports its median run, and all run times are kept in `runs`.
+   */
+  repeat?: number;
 }
 
 const say = (s = '') => process.stdout.write(`${s}\n`);
@@ -127,6 +133,29 @@ async function benchPeer(peer: PeerSpec, size: WorkloadSize, schema: string): Pr
   return report;
 }
 
+/** The figures of the run with the median time (the upper one of an even count). */
+function medianRun<F extends { seconds: number }>(runs: (F | undefined)[]): F | undefined {
+  const ok = runs.filter((r): r is F => r !== undefined).sort((a, b) => a.seconds - b.seconds);
+  if (ok.length === 0) return undefined;
+  const median = ok[Math.floor(ok.length / 2)]!;
+  return ok.length === 1 ? median : { ...median, runs: runs.flatMap((r) => (r ? [r.seconds] : [])) };
+}
+
+/** One report out of a peer's rounds: per phase the median run; errors of every round. */
+function medianReport(reports: PeerReport[]): PeerReport {
+  const first = reports[0]!;
+  const seq = medianRun(reports.map((r) => r.seq));
+  const pipe = medianRun(reports.map((r) => r.pipe));
+  const sync = medianRun(reports.map((r) => r.sync));
+  return {
+    ...first,
+    ...(seq ? { seq } : {}),
+    ...(pipe ? { pipe } : {}),
+    ...(sync ? { sync } : {}),
+    errors: reports.flatMap((r) => r.errors),
+  };
+}
+
 /** Runs the benchmark, prints the tables and writes the JSON file; resolves to false if a peer failed. */
 export async function runOvsdbBench(opts: OvsdbBenchOptions): Promise<boolean> {
   const size: WorkloadSize = { switches: opts.switches, ports: opts.ports };
@@ -140,20 +169,29 @@ export async function runOvsdbBench(opts: OvsdbBenchOptions): Promise<boolean> {
   const loadBefore = await loadAverage();
   say(`ovsdb bench: ${size.switches} switches x ${size.ports} ports, one transaction per switch`);
   say(`schema ${schema}; ${os.cpus().length} CPUs; ${loadBefore}`);
-  const reports: PeerReport[] = [];
-  for (const peer of PEERS.filter((p) => wanted.includes(p.id))) {
-    say(`${peer.label}:`);
-    const report = await benchPeer(peer, size, schema);
-    if (report.unavailable) {
-      say(
-        peer.id === 'vpc-agent'
-          ? `  vpc-agent client: not available yet (ovsdb client API not landed): ${report.unavailable}`
-          : `  ${peer.id}: not available: ${report.unavailable}`,
-      );
+  const peers = PEERS.filter((p) => wanted.includes(p.id));
+  const repeat = opts.repeat ?? 1;
+  if (!Number.isInteger(repeat) || repeat < 1) throw new Error('--repeat must be a positive integer');
+  const rounds = new Map<string, PeerReport[]>(peers.map((p) => [p.id, []]));
+  for (let round = 0; round < repeat; round++) {
+    if (repeat > 1) say(`round ${round + 1} of ${repeat}:`);
+    for (const peer of round % 2 === 0 ? peers : [...peers].reverse()) {
+      say(`${peer.label}:`);
+      const report = await benchPeer(peer, size, schema);
+      if (report.unavailable) {
+        say(
+          peer.id === 'vpc-agent'
+            ? `  vpc-agent client: not available yet (ovsdb client API not landed): ${report.unavailable}`
+            : `  ${peer.id}: not available: ${report.unavailable}`,
+        );
+      }
+      if (round === 0) {
+        for (const phase of report.notOffered) say(`  ${peer.id} ${phase}: n/a (not offered by this client)`);
+      }
+      rounds.get(peer.id)!.push(report);
     }
-    for (const phase of report.notOffered) say(`  ${peer.id} ${phase}: n/a (not offered by this client)`);
-    reports.push(report);
   }
+  const reports = peers.map((p) => medianReport(rounds.get(p.id)!));
   const loadAfter = await loadAverage();
 
   say();
@@ -174,6 +212,7 @@ export async function runOvsdbBench(opts: OvsdbBenchOptions): Promise<boolean> {
     const meta = {
       date: new Date().toISOString(),
       workload: { ...size, transactions: size.switches, rowsPerTransaction: size.ports + 1 },
+      repeat,
       machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, loadBefore, loadAfter },
       versions: {
         node: process.version,

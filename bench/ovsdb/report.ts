@@ -14,6 +14,8 @@ export interface WriteFigures {
   rssMiB: number;
   hwmMiB: number;
   note?: string;
+  /** With `--repeat`: the seconds of every run; the figures above are those of the median run. */
+  runs?: number[];
 }
 
 export interface SyncFigures {
@@ -27,6 +29,8 @@ export interface SyncFigures {
   /** (RSS after sync − baseline) / rows, for clients that keep a replica. */
   bytesPerRow?: number;
   note?: string;
+  /** With `--repeat`: the seconds of every run; the figures above are those of the median run. */
+  runs?: number[];
 }
 
 export interface PeerReport {

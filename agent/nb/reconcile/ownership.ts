@@ -65,13 +65,15 @@ export function ensureOwnershipIndexes(cache: DatabaseCache, owner: string): voi
   }
 }
 
-/** Owned rows of `table` with identity `key` (normally zero or one; more is a duplicate to prune). */
+/** Owned rows of `table` (indexes added on first use) with identity `key` (normally zero or one; more is a duplicate to prune). */
 export function ownedByKey(cache: DatabaseCache, table: string, key: string, owner: string): Row[] {
+  if (!cache.table(table).index(keyIndexName(owner))) ensureOwnershipIndexes(cache, owner);
   return cache.lookup(table, keyIndexName(owner), key);
 }
 
 /** Every owned row of `table`. */
 export function ownedRows(cache: DatabaseCache, table: string, owner: string): Row[] {
+  if (!cache.table(table).index(ownedIndexName(owner))) ensureOwnershipIndexes(cache, owner);
   return cache.lookup(table, ownedIndexName(owner), OWNED);
 }
 

@@ -221,14 +221,12 @@ export function createAgent(
         resources: Object.fromEntries(engine.status()),
         validationErrors: lastErrors,
         buildWarnings: warnings,
-        ipam: ipam
-          .stats()
-          .map((s) => ({
-            ...s,
-            size: String(s.size),
-            allocatable: String(s.allocatable),
-            available: String(s.available),
-          })),
+        ipam: ipam.stats().map((s) => ({
+          ...s,
+          size: String(s.size),
+          allocatable: String(s.allocatable),
+          available: String(s.available),
+        })),
         valid: resources ? { vpcs: resources.vpcs.size, subnets: resources.subnets.size } : undefined,
       };
     },

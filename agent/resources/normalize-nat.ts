@@ -2,29 +2,15 @@
  * Per-resource checks and defaults for the underlay (ProviderNetwork, Vlan) and the NAT
  * gateway kinds (VpcNatGateway, IptablesEIP and its SNAT/DNAT/FIP rules). See `normalize.ts`.
  */
-import { isMulticastMac, isValidIfName, normalizeMac, parseCidr, tryParseIp, type Cidr } from './net.js';
-import type { Reporter } from './normalize.js';
+import { isMulticastMac, isValidIfName, normalizeMac } from './net.js';
+import { cidrOrReport as parseCidrOrReport, ipOrReport, type Reporter } from './normalize.js';
 import { DEFAULT_EXTERNAL_SUBNET, type Kind, type Meta } from './types.js';
 
 type Raw = Record<string, unknown>;
 
-function cidrOrReport(text: string, field: string, report: Reporter): Cidr | undefined {
-  try {
-    return parseCidr(text, { allowBareIp: true });
-  } catch (e) {
-    report(field, (e as Error).message);
-    return undefined;
-  }
-}
-
-function ipOrReport(text: string, field: string, report: Reporter, family?: 4 | 6) {
-  const ip = tryParseIp(text);
-  if (!ip) report(field, `${JSON.stringify(text)} is not an IP address`);
-  else if (family !== undefined && ip.family !== family)
-    report(field, `${text} is not an IPv${family} address`);
-  else return ip;
-  return undefined;
-}
+/** NAT rules accept a bare address where a CIDR is expected (it becomes /32). */
+const cidrOrReport = (text: string, field: string, report: Reporter) =>
+  parseCidrOrReport(text, field, report, true);
 
 export function normalizeUnderlay(
   kind: 'ProviderNetwork' | 'Vlan',

@@ -57,7 +57,13 @@ export const ACL_ACTIONS: readonly AclAction[] = [
 /** ovn-nb(5): ACL and Logical_Router_Policy priorities are 0..32767. */
 export const MAX_PRIORITY = 32767;
 
-function cidrOrReport(text: string, field: string, report: Reporter, bareIp = false): Cidr | undefined {
+/** Parses a CIDR, reporting a parse failure at `field`. */
+export function cidrOrReport(
+  text: string,
+  field: string,
+  report: Reporter,
+  bareIp = false,
+): Cidr | undefined {
   try {
     return parseCidr(text, { allowBareIp: bareIp });
   } catch (e) {
@@ -66,7 +72,8 @@ function cidrOrReport(text: string, field: string, report: Reporter, bareIp = fa
   }
 }
 
-function ipOrReport(text: string, field: string, report: Reporter, family?: 4 | 6) {
+/** Parses an address (of `family`, if given), reporting a failure at `field`. */
+export function ipOrReport(text: string, field: string, report: Reporter, family?: 4 | 6) {
   const ip = tryParseIp(text);
   if (!ip) report(field, `${JSON.stringify(text)} is not an IP address`);
   else if (family !== undefined && ip.family !== family)

@@ -44,18 +44,25 @@ function requestError(err: unknown): OvsdbTransactionError | undefined {
  * @throws OvsdbValidationError before sending when an operation does not fit the schema.
  * @throws OvsdbTransactionError when the server rejects the transaction (nothing applied).
  */
-export async function transact<const O extends readonly Operation[]>(
+export function transact<const O extends readonly Operation[]>(
   rpc: Requester,
   schema: DatabaseSchema,
   ops: O,
   opts: TransactOptions = {},
 ): Promise<ResultsOf<O>> {
-  const params = encodeTransaction(schema, opts.database, ops);
-  let reply: unknown;
+  // A plain promise chain rather than an async function: a transaction waiting for its reply
+  // then holds only `schema` and `ops` (for decoding and errors), not a suspended frame, which
+  // matters when thousands are in flight (pipelining).
+  let reply: Promise<unknown>;
   try {
-    reply = await rpc.request<unknown>('transact', params);
+    reply = rpc.request<unknown>('transact', encodeTransaction(schema, opts.database, ops));
   } catch (err) {
-    throw requestError(err) ?? err;
+    return Promise.reject((requestError(err) ?? err) as Error);
   }
-  return decodeTransactResult(schema, ops, reply);
+  return reply.then(
+    (result) => decodeTransactResult(schema, ops, result),
+    (err: unknown) => {
+      throw requestError(err) ?? err;
+    },
+  );
 }

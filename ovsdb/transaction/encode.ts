@@ -14,7 +14,14 @@
 import type { WireValue } from '../notation.js';
 import { OvsdbValidationError } from './errors.js';
 import type { Condition, Mutation, Operation } from './operations.js';
-import { ID_RE, schemaPlan, type ColumnPlan, type TablePlan, type TypePlan } from './plan.js';
+import {
+  ID_RE,
+  schemaPlan,
+  type ColumnPlan,
+  type TablePlan,
+  type TablePlans,
+  type TypePlan,
+} from './plan.js';
 import type { DatabaseSchema } from '../schema.js';
 import { isUuid } from '../notation.js';
 
@@ -41,7 +48,7 @@ class Encoder {
   readonly sink: (name: string) => void;
 
   constructor(
-    private readonly tables: Map<string, TablePlan>,
+    private readonly tables: TablePlans,
     ops: readonly Operation[],
   ) {
     const names = new Set<string>();

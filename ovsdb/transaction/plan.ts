@@ -64,9 +64,14 @@ export interface TablePlan {
   readonly columns: Map<string, ColumnPlan>;
 }
 
+/** Table plans by name; a table's plan is compiled the first time it is asked for. */
+export interface TablePlans {
+  get(name: string): TablePlan | undefined;
+}
+
 export interface SchemaPlan {
   readonly schema: DatabaseSchema;
-  readonly tables: Map<string, TablePlan>;
+  readonly tables: TablePlans;
 }
 
 export const ID_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -246,21 +251,35 @@ function planColumn(col: ColumnSchema): ColumnPlan {
 
 const cache = new WeakMap<DatabaseSchema, SchemaPlan>();
 
-/** The plan of `schema`, compiled on first use and cached for the schema object's lifetime. */
+/**
+ * The plan of `schema`, cached for the schema object's lifetime. Tables are compiled on first
+ * use: an agent writes a handful of a schema's tables (OVN_Northbound has 30), and compiling
+ * all of them up front was a visible part of a short run's first transactions.
+ */
 export function schemaPlan(schema: DatabaseSchema): SchemaPlan {
   let plan = cache.get(schema);
   if (plan) return plan;
-  const tables = new Map<string, TablePlan>();
-  const uuidPlan = planColumn(UUID_COLUMN);
-  const versionPlan = planColumn(VERSION_COLUMN);
-  for (const table of schema.tables.values()) {
-    const columns = new Map<string, ColumnPlan>([
-      ['_uuid', uuidPlan],
-      ['_version', versionPlan],
-    ]);
-    for (const col of table.columns.values()) columns.set(col.name, planColumn(col));
-    tables.set(table.name, { name: table.name, columns });
-  }
+  const compiled = new Map<string, TablePlan>();
+  let uuidPlan: ColumnPlan | undefined;
+  let versionPlan: ColumnPlan | undefined;
+  const tables: TablePlans = {
+    get(name) {
+      let t = compiled.get(name);
+      if (t !== undefined) return t;
+      const table = schema.tables.get(name);
+      if (table === undefined) return undefined;
+      uuidPlan ??= planColumn(UUID_COLUMN);
+      versionPlan ??= planColumn(VERSION_COLUMN);
+      const columns = new Map<string, ColumnPlan>([
+        ['_uuid', uuidPlan],
+        ['_version', versionPlan],
+      ]);
+      for (const col of table.columns.values()) columns.set(col.name, planColumn(col));
+      t = { name: table.name, columns };
+      compiled.set(name, t);
+      return t;
+    },
+  };
   plan = { schema, tables };
   cache.set(schema, plan);
   return plan;

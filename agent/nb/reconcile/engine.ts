@@ -113,6 +113,8 @@ export function createNbReconciler(deps: EngineDeps, config: EngineConfig = {}):
   const log = deps.log;
   const cache = deps.client.cache;
   let desired: DesiredState | undefined;
+  /** Resources of `desired`, computed once per desired state (not per pass). */
+  let desiredResources: Set<string> | undefined;
   let complete = false;
   let seq = 0;
   let lastProblems: PlanProblem[] = [];
@@ -139,8 +141,7 @@ export function createNbReconciler(deps: EngineDeps, config: EngineConfig = {}):
   function updateStatus(plan: ReconcilePlan | undefined, error: string | undefined): void {
     if (!desired) return;
     const at = new Date().toISOString();
-    const present = new Set<string>();
-    for (const rows of desired.values()) for (const r of rows.values()) present.add(r.resource);
+    const present = (desiredResources ??= resourcesOf(desired));
     for (const k of statusMap.keys()) if (!present.has(k)) statusMap.delete(k);
     const degraded = new Map<string, string>();
     for (const p of plan?.problems ?? []) if (p.resource) degraded.set(p.resource, p.message);
@@ -246,6 +247,7 @@ export function createNbReconciler(deps: EngineDeps, config: EngineConfig = {}):
     },
     setDesired(d, opts = {}) {
       desired = d;
+      desiredResources = undefined;
       if (opts.complete) complete = true;
       runner.trigger('desired');
     },
@@ -262,6 +264,12 @@ export function createNbReconciler(deps: EngineDeps, config: EngineConfig = {}):
       return { desired: d, owned: ownedCounts(cache, owner) };
     },
   };
+}
+
+function resourcesOf(state: DesiredState): Set<string> {
+  const out = new Set<string>();
+  for (const rows of state.values()) for (const r of rows.values()) out.add(r.resource);
+  return out;
 }
 
 /** The resource that produced an owned row (for `/debug`), if recorded. */

@@ -26,7 +26,6 @@
  * - Nothing to do → no operations (the caller then sends no transaction at all).
  */
 import {
-  datumEqual,
   del,
   insert,
   mutate,
@@ -49,12 +48,13 @@ import {
   type DesiredState,
   type RowRef,
 } from '../desired.js';
+import { columnEqual, sameExternalIds, sameSet } from './compare.js';
 import {
   ensureOwnershipIndexes,
   externalIds,
   isOwnedBy,
+  keyIndexName,
   ownableTables,
-  ownedByKey,
   ownedRows,
 } from './ownership.js';
 
@@ -105,9 +105,10 @@ interface Item {
   /** uuid-name when inserted. */
   name: string | undefined;
   skip: boolean;
+  /** Some desired row refers to this one (computed only when something is inserted). */
+  referenced: boolean;
 }
 
-const idOf = (table: string, key: string) => `${table}\u0000${key}`;
 const byUuid = (uuid: string) => [['_uuid', '==', uuid] as const];
 
 /** The in-memory form `datumEqual`/`encodeDatum` expect for a column of `type`. */
@@ -118,15 +119,26 @@ function normalize(type: ColumnType, v: unknown): Datum {
   return v as Datum;
 }
 
-function asArray(v: Datum): string[] {
-  if (v === undefined) return [];
+const EMPTY: readonly string[] = Object.freeze([]);
+
+function asArray(v: Datum): readonly string[] {
+  if (v === undefined) return EMPTY;
   return (Array.isArray(v) ? v : [v]) as string[];
 }
+
+/** Above this many elements, membership tests go through a `Set`. */
+const SMALL_LIST = 16;
 
 const isStrongRef = (type: ColumnType) =>
   type.key.type === 'uuid' && type.key.refTable !== undefined && type.key.refType !== 'weak';
 
-/** Computes the one transaction that converges the cache's owned rows to `desired`. */
+/**
+ * Computes the one transaction that converges the cache's owned rows to `desired`.
+ *
+ * Cost: one index lookup per desired row and, for a converged row, one allocation-free
+ * comparison per listed column (`compare.ts`); objects are built only for rows that are
+ * inserted or changed. Desired rows are found by table then key (no composite string keys).
+ */
 export function planReconcile(
   desired: DesiredState,
   cache: DatabaseCache,
@@ -135,10 +147,15 @@ export function planReconcile(
   const owner = options.owner ?? DEFAULT_OWNER;
   const prune = options.prune ?? true;
   ensureOwnershipIndexes(cache, owner);
+  const keyIndex = keyIndexName(owner);
   const ownable = new Set(ownableTables(cache));
   const problems: PlanProblem[] = [];
-  const items = new Map<string, Item>();
-  const matched = new Set<string>();
+  /** Items by table, then ROW_KEY; `list` keeps the desired state's order. */
+  const byTable = new Map<string, Map<string, Item>>();
+  const list: Item[] = [];
+  /** Desired rows with an owned counterpart, per table. */
+  const matchedIn = new Map<string, number>();
+  let missing = 0;
   let desiredRows = 0;
   let names = 0;
 
@@ -153,165 +170,216 @@ export function planReconcile(
       });
       continue;
     }
+    const tc = cache.table(table);
+    const index = tc.index(keyIndex)!;
+    let items = byTable.get(table);
+    if (!items) byTable.set(table, (items = new Map()));
+    let matched = matchedIn.get(table) ?? 0;
     for (const row of rows.values()) {
       desiredRows++;
-      const found = ownedByKey(cache, table, row.key, owner);
+      const uuids = index.get(row.key);
+      let actual: Row | undefined;
       // Duplicates (two rows claiming one key) keep the smallest uuid; the rest are pruned.
-      const actual =
-        found.length <= 1 ? found[0] : [...found].sort((a, b) => (a._uuid < b._uuid ? -1 : 1))[0];
-      if (actual) matched.add(actual._uuid);
-      items.set(idOf(table, row.key), { row, ts, actual, name: undefined, skip: false });
+      for (const u of uuids) {
+        const r = tc.get(u);
+        if (r && (actual === undefined || r._uuid < actual._uuid)) actual = r;
+      }
+      if (!actual) missing++;
+      else matched++;
+      const it: Item = { row, ts, actual, name: undefined, skip: false, referenced: false };
+      items.set(row.key, it);
+      list.push(it);
     }
+    matchedIn.set(table, matched);
   }
+  const itemOf = (ref: RowRef): Item | undefined => byTable.get(ref.table)?.get(ref.key);
 
   // 2. Rows to insert: non-root rows nobody refers to would be collected at once (never
   //    converging), and rows clashing with a foreign row's unique index would fail the whole
   //    transaction — both are left out and reported.
-  const referenced = new Set<string>();
-  for (const it of items.values())
-    for (const refs of Object.values(it.row.refs ?? {}))
-      for (const r of refs) referenced.add(idOf(r.table, r.key));
-  for (const [id, it] of items) {
-    if (it.actual) continue;
-    const { row, ts } = it;
-    if (!ts.isRoot && !referenced.has(id)) {
-      problems.push({
-        ...who(row),
-        code: 'unreferenced',
-        message: 'non-root row that no desired row refers to',
-      });
-      it.skip = true;
-      continue;
+  if (missing > 0) {
+    for (const it of list) {
+      const refs = it.row.refs;
+      if (!refs) continue;
+      for (const col in refs) {
+        for (const r of refs[col]!) {
+          const target = itemOf(r);
+          if (target) target.referenced = true;
+        }
+      }
     }
-    const clash = uniqueClash(cache, ts, row, owner, prune);
-    if (clash) {
-      problems.push({ ...who(row), code: 'conflict', message: clash });
-      it.skip = true;
-      continue;
+    for (const it of list) {
+      if (it.actual) continue;
+      const { row, ts } = it;
+      if (!ts.isRoot && !it.referenced) {
+        problems.push({
+          ...who(row),
+          code: 'unreferenced',
+          message: 'non-root row that no desired row refers to',
+        });
+        it.skip = true;
+        continue;
+      }
+      const clash = uniqueClash(cache, ts, row, owner, prune);
+      if (clash) {
+        problems.push({ ...who(row), code: 'conflict', message: clash });
+        it.skip = true;
+        continue;
+      }
+      it.name = `row${names++}`;
     }
-    it.name = `row${names++}`;
   }
 
   const resolve = (ref: RowRef): string | undefined => {
-    const it = items.get(idOf(ref.table, ref.key));
+    const it = itemOf(ref);
     if (!it || it.skip) return undefined;
     return it.actual ? it.actual._uuid : it.name;
   };
 
-  // 3. Values, inserts and updates.
+  // 3. Inserts and updates. A desired row's columns are written in the order: listed columns,
+  //    external_ids, references; an insert leaves out empty values, an update unchanged ones.
   const waits: Operation[] = [];
   const inserts: Operation[] = [];
   const updates: Operation[] = [];
   const resources = new Set<string>();
-  /** Owned parents whose reference column is rewritten by this plan: `table\0uuid\0column`. */
-  const managed = new Set<string>();
-  for (const it of items.values()) {
+  for (const it of list) {
     if (it.skip) continue;
     const { row, ts, actual } = it;
-    const values = new Map<string, Datum>();
-    for (const [col, v] of Object.entries(row.columns)) {
+    const out: Record<string, unknown> = {};
+    let any = false;
+    /** Records `v` for `col` when the insert needs it or the update changes it. */
+    const put = (col: string, type: ColumnType, v: Datum): void => {
+      if (!actual) {
+        if (v === undefined || (type.kind === 'set' && (v as unknown[]).length === 0)) return;
+        out[col] = v;
+      } else if (!columnEqual(type, actual[col], v)) {
+        // An optional column becoming empty is written as the empty set.
+        out[col] = v === undefined && type.kind === 'optional' ? [] : v;
+        any = true;
+      }
+    };
+    const columns = row.columns;
+    for (const col in columns) {
       if (col === 'external_ids') continue;
       const cs = ts.columns.get(col);
       if (!cs) {
         problems.push({ ...who(row), code: 'unknown-column', message: `no column ${col}` });
         continue;
       }
-      values.set(col, normalize(cs.type, v));
+      put(col, cs.type, normalize(cs.type, columns[col]));
     }
-    const extra = row.columns['external_ids'];
-    values.set('external_ids', {
-      ...(typeof extra === 'object' && extra !== null ? (extra as Record<string, string>) : {}),
-      [OWNER_KEY]: owner,
-      [ROW_KEY]: row.key,
-      [RESOURCE_KEY]: row.resource,
-    });
-    const guarded: string[] = [];
-    for (const [col, refs] of Object.entries(row.refs ?? {})) {
-      const cs = ts.columns.get(col);
-      if (!cs || cs.type.key.type !== 'uuid') {
-        problems.push({ ...who(row), code: 'unknown-column', message: `no uuid column ${col}` });
-        continue;
-      }
-      const uuids: string[] = [];
-      for (const ref of refs) {
-        const u = resolve(ref);
-        if (u === undefined) {
-          problems.push({
-            ...who(row),
-            code: 'dangling-ref',
-            message: `${col} -> ${ref.table}/${ref.key} is not available`,
-          });
-        } else if (!uuids.includes(u)) uuids.push(u);
-      }
-      if (cs.type.kind !== 'set') {
-        if (cs.type.kind === 'scalar' && uuids.length === 0) continue;
-        values.set(col, uuids[0]);
-        continue;
-      }
-      if (actual) {
-        managed.add(`${ts.name}\u0000${actual._uuid}\u0000${col}`);
+    const extra = columns['external_ids'];
+    const extraIds =
+      typeof extra === 'object' && extra !== null ? (extra as Record<string, string>) : undefined;
+    if (!actual || !sameExternalIds(externalIds(actual), extraIds, owner, row.key, row.resource)) {
+      out['external_ids'] = {
+        ...extraIds,
+        [OWNER_KEY]: owner,
+        [ROW_KEY]: row.key,
+        [RESOURCE_KEY]: row.resource,
+      };
+      if (actual) any = true;
+    }
+    const refs = row.refs;
+    if (refs) {
+      for (const col in refs) {
+        const cs = ts.columns.get(col);
+        if (!cs || cs.type.key.type !== 'uuid') {
+          problems.push({ ...who(row), code: 'unknown-column', message: `no uuid column ${col}` });
+          continue;
+        }
+        const uuids: string[] = [];
+        for (const ref of refs[col]!) {
+          const u = resolve(ref);
+          if (u === undefined) {
+            problems.push({
+              ...who(row),
+              code: 'dangling-ref',
+              message: `${col} -> ${ref.table}/${ref.key} is not available`,
+            });
+          } else if (!uuids.includes(u)) uuids.push(u);
+        }
+        if (cs.type.kind !== 'set') {
+          if (cs.type.kind === 'scalar' && uuids.length === 0) continue;
+          put(col, cs.type, uuids[0]);
+          continue;
+        }
+        if (!actual) {
+          if (uuids.length > 0) out[col] = uuids;
+          continue;
+        }
+        const current = asArray(actual[col]);
+        const want = uuids.length > SMALL_LIST ? new Set(uuids) : undefined;
         const refTable = cs.type.key.refTable;
-        for (const e of asArray(actual[col])) {
-          if (uuids.includes(e)) continue;
+        for (const e of current) {
+          if (want ? want.has(e) : uuids.includes(e)) continue;
           const target = refTable ? cache.get(refTable, e) : undefined;
           // Keep foreign members always, and everything while not pruning.
           if (!prune || !target || !isOwnedBy(target, owner)) uuids.push(e);
         }
-        guarded.push(col);
+        if (sameSet(current, uuids)) continue;
+        out[col] = uuids;
+        any = true;
+        waits.push(verify(ts.name, byUuid(actual._uuid), { [col]: actual[col] }));
       }
-      values.set(col, uuids);
     }
 
     if (!actual) {
-      const out: Record<string, unknown> = {};
-      for (const [col, v] of values) {
-        const cs = ts.columns.get(col)!;
-        if (v === undefined || (cs.type.kind === 'set' && (v as unknown[]).length === 0)) continue;
-        out[col] = v;
-      }
       inserts.push(insert(ts.name, out, { uuidName: it.name! }));
       resources.add(row.resource);
-      continue;
-    }
-    const changed: Record<string, unknown> = {};
-    let any = false;
-    for (const [col, v] of values) {
-      const cs = ts.columns.get(col)!;
-      if (datumEqual(cs.type, actual[col], v)) continue;
-      // An unset scalar reference (no target available) cannot be written: leave it.
-      changed[col] = v === undefined && cs.type.kind === 'optional' ? [] : v;
-      any = true;
-      if (guarded.includes(col)) waits.push(verify(ts.name, byUuid(actual._uuid), { [col]: actual[col] }));
-    }
-    if (any) {
-      updates.push(update(ts.name, byUuid(actual._uuid), changed));
+    } else if (any) {
+      updates.push(update(ts.name, byUuid(actual._uuid), out));
       resources.add(row.resource);
     }
   }
 
-  // 4. Prune owned rows that are not desired.
+  // 4. Prune owned rows that are not desired (or not the chosen one of duplicates).
   const mutates: Operation[] = [];
   const deletes: Operation[] = [];
   if (prune) {
     const orphans = new Map<string, Set<string>>();
     for (const t of ownable) {
-      for (const r of ownedRows(cache, t, owner)) {
-        if (matched.has(r._uuid)) continue;
+      const items = byTable.get(t);
+      const owned = ownedRows(cache, t, owner);
+      // Matched rows are distinct owned rows: as many as owned means no orphan in this table.
+      if (owned.length === (matchedIn.get(t) ?? 0)) continue;
+      for (const r of owned) {
+        const ids = externalIds(r);
+        const key = ids[ROW_KEY];
+        if (items && typeof key === 'string' && items.get(key)?.actual?._uuid === r._uuid) continue;
         let s = orphans.get(t);
         if (!s) orphans.set(t, (s = new Set()));
         s.add(r._uuid);
-        const res = externalIds(r)[RESOURCE_KEY];
+        const res = ids[RESOURCE_KEY];
         if (typeof res === 'string') resources.add(res);
         if (cache.schema.tables.get(t)?.isRoot) deletes.push(del(t, byUuid(r._uuid)));
       }
     }
-    if (orphans.size > 0) mutates.push(...unreference(cache, orphans, managed, owner));
+    if (orphans.size > 0) mutates.push(...unreference(cache, orphans, managedColumns(list), owner));
   }
 
   const ops = [...waits, ...inserts, ...updates, ...mutates, ...deletes];
   const counts = emptyCounts();
   for (const op of ops) if (op.op in counts) counts[op.op as OpKind]++;
   return { ops, counts, resources, problems, desiredRows };
+}
+
+/**
+ * Owned parents whose reference set columns this plan rewrites (every desired row that has an
+ * owned counterpart and lists the column in `refs`): uuid → column names.
+ */
+function managedColumns(list: readonly Item[]): Map<string, ReadonlySet<string>> {
+  const out = new Map<string, ReadonlySet<string>>();
+  for (const it of list) {
+    if (!it.actual || !it.row.refs) continue;
+    const cols = new Set<string>();
+    for (const col in it.row.refs) {
+      const cs = it.ts.columns.get(col);
+      if (cs && cs.type.key.type === 'uuid' && cs.type.kind === 'set') cols.add(col);
+    }
+    if (cols.size > 0) out.set(it.actual._uuid, cols);
+  }
+  return out;
 }
 
 function who(row: DesiredRow): { table: string; key: string; resource: string } {
@@ -359,7 +427,7 @@ function uniqueClash(
 function unreference(
   cache: DatabaseCache,
   orphans: Map<string, Set<string>>,
-  managed: Set<string>,
+  managed: Map<string, ReadonlySet<string>>,
   owner: string,
 ): Operation[] {
   const out: Operation[] = [];
@@ -375,7 +443,7 @@ function unreference(
       for (const c of cols) {
         const gone = orphans.get(c.type.key.refTable!)!;
         const hits = asArray(p[c.name]).filter((u) => gone.has(u));
-        if (hits.length === 0 || managed.has(`${parent}\u0000${p._uuid}\u0000${c.name}`)) continue;
+        if (hits.length === 0 || managed.get(p._uuid)?.has(c.name)) continue;
         out.push(mutate(parent, byUuid(p._uuid), [[c.name, 'delete', hits]]));
       }
     }

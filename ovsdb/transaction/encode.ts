@@ -83,6 +83,8 @@ class Encoder {
 
   value(plan: TypePlan, column: string, v: unknown): WireValue {
     this.column = column;
+    const fast = plan.fast === undefined ? undefined : plan.fast(v);
+    if (fast !== undefined) return fast;
     const why = plan.check(v, this.sink);
     if (why) this.fail(why, column);
     return plan.encode(v);

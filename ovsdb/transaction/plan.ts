@@ -34,6 +34,12 @@ export interface TypePlan {
    * string-to-string map is one `Object.entries`.
    */
   readonly encode: (v: unknown) => WireValue;
+  /**
+   * For the commonest unconstrained shapes (a string, a set of at most one string, a
+   * string-to-string map): check and encode in one step, returning undefined for anything it
+   * does not accept (the caller then runs `check` and `encode`). Absent for other types.
+   */
+  readonly fast: ((v: unknown) => WireValue | undefined) | undefined;
 }
 
 export interface ColumnPlan {
@@ -183,7 +189,49 @@ export function compileType(type: ColumnType): TypePlan {
       break;
     }
   }
-  return { type, check, encode: compileEncoder(type) };
+  return { type, check, encode: compileEncoder(type), fast: compileFast(type) };
+}
+
+const hasOwn = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k);
+
+/** Whether `base` is a string type with no enum or length constraint. */
+const plainString = (base: BaseType | undefined): boolean =>
+  base !== undefined &&
+  base.type === 'string' &&
+  !base.enum &&
+  base.minLength === undefined &&
+  base.maxLength === undefined;
+
+/** See {@link TypePlan.fast}: accepts exactly what `check` accepts for these shapes, or defers. */
+function compileFast(type: ColumnType): TypePlan['fast'] {
+  const { min, max } = type;
+  if (!plainString(type.key)) return undefined;
+  switch (type.kind) {
+    case 'scalar':
+      return (v) => (typeof v === 'string' ? v : undefined);
+    case 'optional':
+    case 'set':
+      // Arrays of zero or one string (duplicates need no check); longer ones take the full path.
+      return (v) => {
+        if (!Array.isArray(v) || v.length > 1 || v.length < min || v.length > max) return undefined;
+        if (v.length === 0) return ['set', []];
+        const s: unknown = v[0];
+        return typeof s === 'string' ? ['set', [s]] : undefined;
+      };
+    case 'map':
+      if (!plainString(type.value)) return undefined;
+      return (v) => {
+        if (typeof v !== 'object' || v === null || Array.isArray(v)) return undefined;
+        let n = 0;
+        for (const k in v) {
+          if (!hasOwn(v, k)) continue;
+          if (typeof (v as Record<string, unknown>)[k] !== 'string') return undefined;
+          n++;
+        }
+        if (n < min || n > max) return undefined;
+        return ['map', Object.entries(v as Record<string, string>)];
+      };
+  }
 }
 
 /** A uuid atom: a real UUID, else a uuid-name declared in the same transaction (RFC 7047 §5.2.1). */

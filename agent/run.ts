@@ -11,18 +11,36 @@
  * before the first manifest load, so IPAM is rebuilt from the rows we own before anything is
  * allocated; pruning starts only after that first full load.
  *
- * `sb`, `ovs` and `node` are accepted and kept in the config for the node-local work of a
- * later issue (provider bridges, workload ports, NAT gateways); nothing here uses them yet.
+ * Node work (docs/node.md), when `ovs` is given: a client of this node's Open_vSwitch database
+ * and the node OVS reconciler (provider bridges, trunks, bridge mappings), run after every
+ * resource change — one pass at a time, the latest resources winning. With `sb` too: a
+ * Southbound client watching this chassis and its Port_Bindings, and the {@link PortService}
+ * (workload ports) behind the local API on `apiSocket`. `netns` names the namespace where br-int's
+ * datapath and the host-side veths live (default: the agent's own — production; the sandbox runs
+ * each node in a namespace).
+ *
+ * The workload ports are part of the desired NB state: rebuilt from NB with IPAM on the first
+ * load (or the engine would prune them after a restart), changed by the port service.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { nb, OvsdbClient } from '../ovsdb/index.js';
+import { createApiServer, type ApiServer } from './api/index.js';
 import { Ipam, type RebuildEntry } from './ipam/index.js';
 import { childLogger, type Logger } from './log.js';
-import { buildNorthboundReport, IP_OWNER_KEY, natGatewayOwner, SUBNET_KEY } from './nb/build/index.js';
+import {
+  buildNorthboundReport,
+  IP_OWNER_KEY,
+  natGatewayOwner,
+  SUBNET_KEY,
+  type PortAllocation,
+} from './nb/build/index.js';
 import { DEFAULT_OWNER } from './nb/desired.js';
 import { createNbReconciler, ownedRows, type NbReconciler } from './nb/reconcile/index.js';
 import { createNbWriter, NB_WRITER_LOCK, type NbWriter } from './nb/writer.js';
+import type { NodeOvsResult } from './node/ovs/index.js';
+import { portsFromNb, type PortService } from './node/ports/index.js';
+import { startNodeWork, type NodeWork } from './run-node.js';
 import { watchManifests, type LoadAndValidateResult, type ManifestWatcher } from './resources/index.js';
 import { DEFAULT_EXTERNAL_SUBNET, DEFAULT_VPC, type ResourceSet } from './resources/types.js';
 
@@ -31,12 +49,20 @@ export interface AgentConfig {
   manifests: string;
   /** NB remotes (comma-separated or list; all members of a cluster). */
   nb: string | string[];
-  /** SB remotes — reserved for node work. */
+  /** SB remotes: this chassis' Port_Bindings (port readiness). Needs `ovs`. */
   sb?: string | string[];
-  /** Local Open_vSwitch remote — reserved for node work. */
+  /** This node's Open_vSwitch remote: node OVS reconciler and workload ports. */
   ovs?: string;
-  /** Node name — reserved for node work (gateway chassis, requested-chassis). */
+  /** Node name (default: the host name); the chassis name when OVS has no `system-id`. */
   node?: string;
+  /** Namespace of br-int's datapath and the host-side veths; undefined = the agent's own. */
+  netns?: string;
+  /** Unix socket of the local API (ports); undefined = none. Needs `ovs` and `sb`. */
+  apiSocket?: string;
+  /** How long a port add waits for its SB Port_Binding to come up on this chassis. */
+  portReadyTimeoutMs: number;
+  /** How long a port add/del waits for its LSP to reach (or leave) NB. */
+  portNbTimeoutMs: number;
   /** `host:port` for `/healthz` and `/debug`; undefined = no HTTP server. */
   listen?: string;
   /** Owner id in `external_ids` (several independent agents sets may share one NB). */
@@ -67,6 +93,10 @@ export const DEFAULT_AGENT_CONFIG: Omit<AgentConfig, 'manifests' | 'nb'> = {
   pollMs: 2_000,
   // No chassis named: the natOutgoing port is built without Gateway_Chassis until node work.
   gatewayChassis: [],
+  // ovn-controller binds a port in well under a second; 30 s covers a busy or restarting node.
+  portReadyTimeoutMs: 30_000,
+  // One debounced reconcile pass plus the monitor echo; generous for a failing-over NB.
+  portNbTimeoutMs: 15_000,
 };
 
 export interface AgentDeps {
@@ -80,6 +110,14 @@ export interface Agent {
   readonly writer: NbWriter;
   readonly client: OvsdbClient;
   readonly ipam: Ipam;
+  /** Workload ports (undefined without `ovs` + `sb`). */
+  readonly ports: PortService | undefined;
+  /** The node's Open_vSwitch client (undefined without `ovs`). */
+  readonly ovs: OvsdbClient | undefined;
+  /** The last node OVS reconcile result, if any. */
+  nodeResult(): NodeOvsResult | undefined;
+  /** Resolves once no node OVS pass is running or pending. */
+  nodeSettled(): Promise<void>;
   /** Resolves after the first manifest load was turned into a desired state. */
   readonly loaded: Promise<void>;
   /** `/debug` document. */
@@ -134,6 +172,9 @@ export function createAgent(
     if (w) engine.trigger('writer');
   });
   const ipam = new Ipam();
+  const ports = new Map<string, PortAllocation>();
+  let nodeWork: NodeWork | undefined;
+  let api: ApiServer | undefined;
   let rebuilt = false;
   let watcher: ManifestWatcher | undefined;
   let http: DebugServer | undefined;
@@ -156,10 +197,23 @@ export function createAgent(
     ipam.setSubnets(subnets);
     if (!rebuilt) {
       const res = ipam.rebuild(ipamEntriesFromNb(client, config.owner));
+      for (const p of portsFromNb(client.cache, config.owner)) ports.set(p.name, p);
       rebuilt = true;
-      log.info({ restored: res.restored, rejected: res.rejected.length }, 'IPAM rebuilt from northbound');
+      log.info(
+        { restored: res.restored, rejected: res.rejected.length, ports: ports.size },
+        'IPAM and ports rebuilt from northbound',
+      );
       for (const r of res.rejected) log.warn({ entry: r.entry, err: r.error }, 'IPAM entry from NB rejected');
     }
+    publishDesired();
+    nodeWork?.schedule(result.valid);
+    loadedResolve();
+  }
+
+  /** Desired NB state from the current resources and ports, handed to the engine. */
+  function publishDesired(): void {
+    if (!resources) return;
+    const subnets = [...resources.subnets.values()];
     const natGateway: { chassis: string[]; ip?: string } = { chassis: config.gatewayChassis };
     const needsGateway = subnets.some((s) => s.spec.natOutgoing && s.spec.vpc === DEFAULT_VPC);
     if (needsGateway && ipam.hasSubnet(DEFAULT_EXTERNAL_SUBNET)) {
@@ -169,11 +223,14 @@ export function createAgent(
         log.warn({ err }, 'no address for the natOutgoing gateway');
       }
     }
-    const report = buildNorthboundReport({ resources: result.valid, ports: [], options: { natGateway } });
+    const report = buildNorthboundReport({
+      resources,
+      ports: [...ports.values()],
+      options: { natGateway },
+    });
     warnings = report.warnings;
     for (const w of report.warnings) log.debug({ warning: w }, 'build warning');
     engine.setDesired(report.state, { complete: true });
-    loadedResolve();
   }
 
   const agent: Agent = {
@@ -182,9 +239,37 @@ export function createAgent(
     client,
     ipam,
     loaded,
+    get ports() {
+      return nodeWork?.ports;
+    },
+    get ovs() {
+      return nodeWork?.ovs;
+    },
+    nodeResult: () => nodeWork?.last(),
+    nodeSettled: () => nodeWork?.settled() ?? Promise.resolve(),
     async start() {
       await client.start();
       await client.ready();
+      if (config.ovs) {
+        nodeWork = await startNodeWork(
+          {
+            log,
+            nb: client,
+            ipam,
+            ports,
+            resources: () => resources,
+            loaded,
+            isWriter: () => writer.isWriter(),
+            publish: async () => {
+              publishDesired();
+              engine.trigger('ports');
+              await engine.settled();
+            },
+          },
+          { ...config, ovs: config.ovs },
+        );
+      }
+      if (config.apiSocket && !nodeWork?.ports) throw new Error('the local API (ports) needs --ovs and --sb');
       engine.start();
       writer.start();
       watcher = watchManifests(config.manifests, {
@@ -193,18 +278,29 @@ export function createAgent(
         pollIntervalMs: config.pollMs,
       });
       await watcher.ready;
+      if (config.apiSocket && nodeWork?.ports)
+        api = await createApiServer(
+          { ports: nodeWork.ports, log: log.child({ module: 'api' }) },
+          config.apiSocket,
+        );
       if (config.listen)
         http = await createDebugServer(
           { health: () => agentHealth(), debug: () => agent.debug() },
           config.listen,
         );
-      log.info({ manifests: config.manifests, node: config.node, listen: http?.address }, 'agent started');
+      log.info(
+        { manifests: config.manifests, node: config.node, listen: http?.address, api: api?.socket },
+        'agent started',
+      );
     },
     async stop() {
       watcher?.close();
+      await api?.close();
       await http?.close();
+      await nodeWork?.settled();
       await engine.stop();
       await writer.stop().catch(() => undefined);
+      await nodeWork?.close();
       await client.close();
     },
     debug() {
@@ -228,6 +324,8 @@ export function createAgent(
           available: String(s.available),
         })),
         valid: resources ? { vpcs: resources.vpcs.size, subnets: resources.subnets.size } : undefined,
+        ports: ports.size,
+        nodeWork: nodeWork?.debug(),
       };
     },
     address: () => http?.address,

@@ -1,0 +1,3 @@
+/** `agent/api` — the local API on a unix socket (server + client). */
+export * from './client.js';
+export * from './server.js';

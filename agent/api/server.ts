@@ -1,0 +1,146 @@
+/**
+ * The agent's local API: HTTP/1.1 + JSON over a unix socket (node:http), for the CNI plugin and
+ * `vpc-agent port …` on the same node. Not a network service: the socket is created mode 0660
+ * in a root-owned directory.
+ *
+ * | method | path        | body                         | answer                          |
+ * | ------ | ----------- | ---------------------------- | ------------------------------- |
+ * | POST   | /v1/ports   | AddPortRequest               | 200 PortResult                  |
+ * | DELETE | /v1/ports   | {netns, network?}            | 200 {deleted: PortResult[]}     |
+ * | GET    | /v1/ports   | —                            | 200 {ports: PortResult[]}       |
+ *
+ * Errors: `{error: {code, message, field?}}` with 400 (bad input, `field` named), 404 (unknown
+ * network/subnet), 405, 409 (IPAM conflict, name clash), 413, 500, 503 (not the NB writer),
+ * 504 (LSP or binding not ready in time).
+ */
+import { chmodSync, mkdirSync, unlinkSync } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import path from 'node:path';
+import type { Logger } from '../log.js';
+import {
+  badRequest,
+  PortError,
+  validateAddRequest,
+  validateDelRequest,
+  type PortService,
+} from '../node/ports/index.js';
+
+/** Where the agent listens by default (and the CLI connects). */
+export const DEFAULT_API_SOCKET = '/run/vpc-agent/agent.sock';
+/** Request bodies are small JSON objects. */
+const MAX_BODY = 64 * 1024;
+
+export interface ApiErrorBody {
+  error: { code: string; message: string; field?: string };
+}
+
+export interface ApiServer {
+  readonly socket: string;
+  close(): Promise<void>;
+}
+
+/** Status and body for an error thrown by a handler. */
+export function errorResponse(err: unknown): { status: number; body: ApiErrorBody } {
+  if (err instanceof PortError) {
+    return {
+      status: err.status,
+      body: { error: { code: err.code, message: err.message, ...(err.field ? { field: err.field } : {}) } },
+    };
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  const code = (err as { code?: unknown })?.code;
+  return {
+    status: 500,
+    body: { error: { code: typeof code === 'string' ? code : 'ERR_INTERNAL', message } },
+  };
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of req) {
+    size += (c as Buffer).length;
+    if (size > MAX_BODY)
+      throw new PortError('BAD_REQUEST', 'ERR_BODY_TOO_LARGE', `body: over ${MAX_BODY} bytes`);
+    chunks.push(c as Buffer);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (text.trim() === '') return {};
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw badRequest('body', 'is not valid JSON');
+  }
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body) + '\n');
+}
+
+/** Routes one request to the port service. Exported for tests. */
+export async function handle(ports: PortService, method: string, url: string, body: () => Promise<unknown>) {
+  const p = url.split('?')[0];
+  if (p !== '/v1/ports')
+    return {
+      status: 404,
+      body: { error: { code: 'ERR_NOT_FOUND', message: `no route ${p}; use /v1/ports` } },
+    };
+  switch (method) {
+    case 'POST':
+      return { status: 200, body: await ports.add(validateAddRequest(await body())) };
+    case 'DELETE':
+      return { status: 200, body: await ports.del(validateDelRequest(await body())) };
+    case 'GET':
+      return { status: 200, body: { ports: await ports.list() } };
+    default:
+      return {
+        status: 405,
+        body: { error: { code: 'ERR_METHOD', message: `${method} not allowed on ${p}` } },
+      };
+  }
+}
+
+/** Listens on unix socket `socket` (a stale socket file is replaced). */
+export async function createApiServer(
+  deps: { ports: PortService; log?: Pick<Logger, 'info' | 'warn'> },
+  socket: string = DEFAULT_API_SOCKET,
+): Promise<ApiServer> {
+  mkdirSync(path.dirname(socket), { recursive: true, mode: 0o750 });
+  try {
+    unlinkSync(socket);
+  } catch {
+    /* none */
+  }
+  const server = createServer((req, res) => {
+    const t0 = performance.now();
+    handle(deps.ports, req.method ?? 'GET', req.url ?? '/', () => readJson(req))
+      .catch((err: unknown) => errorResponse(err))
+      .then(({ status, body }) => {
+        send(res, status, body);
+        const ms = Math.round(performance.now() - t0);
+        if (status >= 500)
+          deps.log?.warn({ method: req.method, url: req.url, status, ms, body }, 'api request failed');
+        else deps.log?.info({ method: req.method, url: req.url, status, ms }, 'api request');
+      })
+      .catch(() => undefined);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(socket, () => resolve());
+  });
+  chmodSync(socket, 0o660);
+  return {
+    socket,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+        try {
+          unlinkSync(socket);
+        } catch {
+          /* gone */
+        }
+      }),
+  };
+}

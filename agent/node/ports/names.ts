@@ -1,0 +1,70 @@
+/**
+ * Names of a workload port, all pure and stable (the same request gives the same names after a
+ * retry or an agent restart):
+ *
+ * - LSP name: Kube-OVN's `<pod>.<namespace>.<provider>` for attachment networks
+ *   (`PodNameToPortName`), with the target network namespace in the pod's place and the NAD's
+ *   namespace: `vm1.default.vswitch1.default.ovn`;
+ * - IPAM owner: `vm/<netns>/<nad-namespace>/<nad-name>` — one address per namespace and
+ *   network, so a retried ADD gets the same address back;
+ * - host-side veth: `h` + 12 hex digits of sha-256(LSP name) — 13 bytes, inside IFNAMSIZ (15);
+ * - interface in the namespace: `eth0` for the first network, then `net1`, `net2`, … (Multus).
+ */
+import { createHash } from 'node:crypto';
+
+/** Linux interface names: at most 15 bytes (IFNAMSIZ - 1). */
+export const IFNAME_MAX = 15;
+/** Prefix of IPAM owners of workload ports. */
+export const PORT_OWNER_PREFIX = 'vm/';
+
+export interface NetworkRef {
+  /** NAD namespace. */
+  namespace: string;
+  /** NAD name. */
+  name: string;
+}
+
+/** Kubernetes object names (RFC 1123 label / subdomain characters). */
+const K8S_NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
+
+/** Parses `<namespace>/<nad>`; undefined when malformed. */
+export function parseNetwork(text: string): NetworkRef | undefined {
+  const parts = text.split('/');
+  if (parts.length !== 2) return undefined;
+  const [namespace, name] = parts as [string, string];
+  if (!K8S_NAME.test(namespace) || !K8S_NAME.test(name) || namespace.length > 63 || name.length > 253)
+    return undefined;
+  return { namespace, name };
+}
+
+export const formatNetwork = (n: NetworkRef): string => `${n.namespace}/${n.name}`;
+
+/** IPAM owner of the port of `netns` on `network`. */
+export function portOwner(netns: string, network: NetworkRef): string {
+  return `${PORT_OWNER_PREFIX}${netns}/${network.namespace}/${network.name}`;
+}
+
+/** Inverse of {@link portOwner}; undefined for owners that are not workload ports. */
+export function parsePortOwner(owner: string): { netns: string; network: NetworkRef } | undefined {
+  if (!owner.startsWith(PORT_OWNER_PREFIX)) return undefined;
+  const parts = owner.slice(PORT_OWNER_PREFIX.length).split('/');
+  if (parts.length !== 3 || parts.some((p) => p === '')) return undefined;
+  const [netns, namespace, name] = parts as [string, string, string];
+  return { netns, network: { namespace, name } };
+}
+
+/** Default LSP name (Kube-OVN style): `<netns>.<nad-namespace>.<provider>`. */
+export function defaultPortName(netns: string, network: NetworkRef, provider: string): string {
+  return `${netns}.${network.namespace}.${provider}`;
+}
+
+/** Host-side veth of LSP `lsp`: `h` + 12 hex digits. */
+export function hostIfname(lsp: string): string {
+  return `h${createHash('sha256').update(lsp).digest('hex').slice(0, 12)}`;
+}
+
+/** `eth0`, then `net1`, `net2`, …: the first not in `used`. */
+export function nextIfname(used: ReadonlySet<string>): string {
+  if (!used.has('eth0')) return 'eth0';
+  for (let i = 1; ; i++) if (!used.has(`net${i}`)) return `net${i}`;
+}

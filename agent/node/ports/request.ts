@@ -1,0 +1,128 @@
+/**
+ * Validation of port requests as they arrive from the local API (JSON of unknown shape): every
+ * problem is a 400 naming its field. Pure — no lookups of namespaces, NADs or IPAM here.
+ */
+import { normalizeMac, tryParseIp } from '../../resources/net.js';
+import { badRequest } from './errors.js';
+import { IFNAME_MAX, parseNetwork, type NetworkRef } from './names.js';
+
+export interface AddPortRequest {
+  /** `<namespace>/<nad>`. */
+  network: string;
+  /** Network namespace (name under /run/netns) that gets the interface. */
+  netns: string;
+  /** Interface name in `netns` (default `eth0`, then `net1`, …). */
+  ifname?: string;
+  /** LSP name (default Kube-OVN style, see ./names.ts). */
+  name?: string;
+  /** Static address, honoured or refused with IPAM's reason. */
+  ip?: string;
+  mac?: string;
+  /** Leave the interface without address and route: the guest's DHCP client configures it. */
+  dhcp?: boolean;
+  /** Add the default route via the subnet gateway (default: only for the namespace's first port). */
+  defaultRoute?: boolean;
+}
+
+export interface DelPortRequest {
+  netns: string;
+  /** Only this network's port (default: every port of `netns`). */
+  network?: string;
+}
+
+/** A checked add request, with `network` parsed. */
+export interface ValidAddRequest extends Omit<AddPortRequest, 'network'> {
+  network: NetworkRef;
+}
+
+export interface ValidDelRequest {
+  netns: string;
+  network?: NetworkRef;
+}
+
+/** Names under /run/netns: one path component, as `ip netns` accepts. */
+export function checkNetnsName(field: string, v: unknown): string {
+  if (typeof v !== 'string' || v === '') throw badRequest(field, 'required (a network namespace name)');
+  if (v.includes('/') || v === '.' || v === '..' || v.length > 255 || /\s/.test(v))
+    throw badRequest(field, `${JSON.stringify(v)} is not a network namespace name`);
+  return v;
+}
+
+function checkNetwork(v: unknown): NetworkRef {
+  if (typeof v !== 'string' || v === '') throw badRequest('network', 'required (<namespace>/<nad>)');
+  const n = parseNetwork(v);
+  if (!n) throw badRequest('network', `${JSON.stringify(v)} is not <namespace>/<nad>`);
+  return n;
+}
+
+function optString(body: Record<string, unknown>, field: string): string | undefined {
+  const v = body[field];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'string' || v === '') throw badRequest(field, 'must be a non-empty string');
+  return v;
+}
+
+function optBool(body: Record<string, unknown>, field: string): boolean | undefined {
+  const v = body[field];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'boolean') throw badRequest(field, 'must be true or false');
+  return v;
+}
+
+function asObject(body: unknown): Record<string, unknown> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw badRequest('body', 'must be a JSON object');
+  return body as Record<string, unknown>;
+}
+
+function checkKnown(body: Record<string, unknown>, known: readonly string[]): void {
+  for (const k of Object.keys(body)) if (!known.includes(k)) throw badRequest(k, 'unknown field');
+}
+
+const ADD_FIELDS = ['network', 'netns', 'ifname', 'name', 'ip', 'mac', 'dhcp', 'defaultRoute'] as const;
+
+export function validateAddRequest(raw: unknown): ValidAddRequest {
+  const body = asObject(raw);
+  checkKnown(body, ADD_FIELDS);
+  const network = checkNetwork(body['network']);
+  const netns = checkNetnsName('netns', body['netns']);
+  const ifname = optString(body, 'ifname');
+  if (
+    ifname !== undefined &&
+    (Buffer.byteLength(ifname) > IFNAME_MAX || /[/:\s]/.test(ifname) || ifname === '.' || ifname === '..')
+  )
+    throw badRequest(
+      'ifname',
+      `${JSON.stringify(ifname)} is not an interface name (1-15 bytes, no / : or space)`,
+    );
+  const name = optString(body, 'name');
+  if (name !== undefined && !/^[A-Za-z0-9_.:-]{1,253}$/.test(name))
+    throw badRequest('name', `${JSON.stringify(name)}: use 1-253 of [A-Za-z0-9_.:-]`);
+  const ip = optString(body, 'ip');
+  if (ip !== undefined && !tryParseIp(ip))
+    throw badRequest('ip', `${JSON.stringify(ip)} is not an IP address`);
+  const mac = optString(body, 'mac');
+  if (mac !== undefined && !normalizeMac(mac))
+    throw badRequest('mac', `${JSON.stringify(mac)} is not a MAC address`);
+  const dhcp = optBool(body, 'dhcp');
+  const defaultRoute = optBool(body, 'defaultRoute');
+  return {
+    network,
+    netns,
+    ...(ifname === undefined ? {} : { ifname }),
+    ...(name === undefined ? {} : { name }),
+    ...(ip === undefined ? {} : { ip }),
+    ...(mac === undefined ? {} : { mac: normalizeMac(mac) as string }),
+    ...(dhcp === undefined ? {} : { dhcp }),
+    ...(defaultRoute === undefined ? {} : { defaultRoute }),
+  };
+}
+
+export function validateDelRequest(raw: unknown): ValidDelRequest {
+  const body = asObject(raw);
+  checkKnown(body, ['netns', 'network']);
+  const netns = checkNetnsName('netns', body['netns']);
+  const network =
+    body['network'] === undefined || body['network'] === null ? undefined : checkNetwork(body['network']);
+  return { netns, ...(network ? { network } : {}) };
+}

@@ -1,0 +1,83 @@
+/**
+ * The workload's veth pair (netlink, no fork/exec): the host end in the node's namespace (where
+ * br-int's datapath is), the peer created directly in the target namespace under its final
+ * name, then MAC, MTU, address, link up and default route there.
+ *
+ * TX checksum offload is turned off on the namespace side: it sends into OVS's userspace
+ * datapath, which does not complete partial checksums, so TCP/UDP would fail while ping works
+ * (shared/reference/README.md).
+ *
+ * Idempotent: an existing pair (host end whose peer is `ifname` in the namespace) is kept and
+ * re-configured; a host end without its peer is deleted and the pair re-created (`created` tells
+ * the caller so it re-adds the OVS port — vswitchd does not reopen a re-created device).
+ */
+import {
+  createVeth,
+  deleteLink,
+  disableTxChecksumOffload,
+  getLink,
+  replaceAddress,
+  replaceRoute,
+  rtnl,
+  setLinkUp,
+  setMac,
+  setMtu,
+} from '../../../netlink/index.js';
+import { PortError } from './errors.js';
+
+export interface VethPlug {
+  /** Node namespace (br-int's); undefined = the agent's own. */
+  nodeNetns: string | undefined;
+  host: string;
+  netns: string;
+  ifname: string;
+  mac: string;
+  mtu: number;
+  /** `ip/prefix`; undefined = no address (DHCP). */
+  address: string | undefined;
+  /** Default route via this gateway; undefined = none. */
+  defaultVia: string | undefined;
+}
+
+/** Creates (or re-uses) and configures the pair; `created` = the host end is new. */
+export async function plugVeth(p: VethPlug): Promise<{ created: boolean }> {
+  const hostNl = rtnl(p.nodeNetns);
+  const vmNl = rtnl(p.netns);
+  let host = await getLink(hostNl, p.host);
+  const inside = await getLink(vmNl, p.ifname);
+  // Our pair: the namespace side's IFLA_LINK is the host end's index.
+  const paired = host !== undefined && inside?.kind === 'veth' && inside.linkIndex === host.index;
+  if (host && !paired) {
+    await deleteLink(hostNl, p.host);
+    host = undefined;
+  }
+  let created = false;
+  if (!host) {
+    if (await getLink(vmNl, p.ifname))
+      throw new PortError(
+        'CONFLICT',
+        'ERR_PORT_IFNAME_IN_USE',
+        `interface ${p.ifname} already exists in network namespace ${p.netns}`,
+      );
+    await createVeth(hostNl, {
+      name: p.host,
+      mtu: p.mtu,
+      peer: { name: p.ifname, netns: p.netns, mac: p.mac },
+    });
+    created = true;
+  }
+  await setMac(vmNl, p.ifname, p.mac);
+  await setMtu(vmNl, p.ifname, p.mtu);
+  await setMtu(hostNl, p.host, p.mtu);
+  await disableTxChecksumOffload({ netns: p.netns, link: p.ifname });
+  if (p.address) await replaceAddress(vmNl, p.ifname, p.address);
+  await setLinkUp(vmNl, p.ifname);
+  await setLinkUp(hostNl, p.host);
+  if (p.defaultVia) await replaceRoute(vmNl, { dst: 'default', via: p.defaultVia, dev: p.ifname });
+  return { created };
+}
+
+/** Deletes the pair through its host end (the peer goes with it). False when already gone. */
+export function unplugVeth(nodeNetns: string | undefined, host: string): Promise<boolean> {
+  return deleteLink(rtnl(nodeNetns), host);
+}

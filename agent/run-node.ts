@@ -1,0 +1,171 @@
+/**
+ * The node half of `vpc-agent run` (docs/node.md): a client of this node's Open_vSwitch
+ * database with the node OVS reconciler run after every resource change (one pass at a time,
+ * the newest resources winning), and — with the Southbound too — the chassis-conditional SB
+ * monitor and the workload {@link PortService}. Wired by `createAgent` in ./run.ts.
+ */
+import { hostname } from 'node:os';
+import { OvsdbClient, sb as sbModel, vswitch, type ClientMonitorConfig } from '../ovsdb/index.js';
+import type { Ipam } from './ipam/index.js';
+import type { Logger } from './log.js';
+import { DEFAULT_BUILD_OPTIONS, type PortAllocation } from './nb/build/index.js';
+import {
+  createNodeOvsReconciler,
+  NODE_OVS_MONITOR,
+  rootRow,
+  type NodeOvsResult,
+} from './node/ovs/index.js';
+import { createPortService, followChassis, sbPortsMonitor, type PortService } from './node/ports/index.js';
+import type { ResourceSet } from './resources/types.js';
+
+/** The Open_vSwitch monitor of the node work: the reconciler's, plus `ofport` for port checks. */
+export const AGENT_OVS_MONITOR: ClientMonitorConfig = {
+  tables: {
+    ...(NODE_OVS_MONITOR as { tables: Record<string, { columns: string[] }> }).tables,
+    Interface: { columns: ['name', 'type', 'external_ids', 'error', 'ofport'] },
+  },
+};
+
+export interface NodeWorkConfig {
+  ovs: string;
+  sb?: string | string[];
+  node?: string;
+  netns?: string;
+  owner: string;
+  portReadyTimeoutMs: number;
+  portNbTimeoutMs: number;
+}
+
+export interface NodeWorkDeps {
+  log: Logger;
+  nb: OvsdbClient;
+  ipam: Ipam;
+  ports: Map<string, PortAllocation>;
+  resources(): ResourceSet | undefined;
+  loaded: Promise<void>;
+  isWriter(): boolean;
+  /** Rebuild the desired NB state, trigger a pass and wait until the engine settled. */
+  publish(): Promise<void>;
+}
+
+export interface NodeWork {
+  readonly ovs: OvsdbClient;
+  readonly sb: OvsdbClient | undefined;
+  readonly chassis: string;
+  readonly ports: PortService | undefined;
+  /** Runs the node OVS reconciler on `resources` (queued behind a running pass). */
+  schedule(resources: ResourceSet): void;
+  /** Resolves once no node OVS pass is running or pending. */
+  settled(): Promise<void>;
+  last(): NodeOvsResult | undefined;
+  debug(): Record<string, unknown>;
+  close(): Promise<void>;
+}
+
+export async function startNodeWork(deps: NodeWorkDeps, config: NodeWorkConfig): Promise<NodeWork> {
+  const { log } = deps;
+  const ovs = OvsdbClient.create({
+    remotes: config.ovs,
+    database: 'Open_vSwitch',
+    schema: vswitch.schema(),
+    monitor: AGENT_OVS_MONITOR,
+    logger: log.child({ module: 'ovsdb', db: 'ovs' }),
+  });
+  await ovs.start();
+  await ovs.ready();
+  const nodeName = config.node ?? hostname();
+  const reconciler = createNodeOvsReconciler({
+    client: ovs,
+    node: nodeName,
+    owner: config.owner,
+    ...(config.netns === undefined ? {} : { netns: config.netns }),
+  });
+  // ovn-controller registers the chassis under `system-id` (ovn-controller(8)).
+  const ids = rootRow(ovs.cache)['external_ids'] as Record<string, string>;
+  const chassis = ids['system-id'] ?? nodeName;
+  let sb: OvsdbClient | undefined;
+  let offChassis: (() => void) | undefined;
+  let ports: PortService | undefined;
+  if (config.sb) {
+    sb = OvsdbClient.create({
+      remotes: config.sb,
+      database: 'OVN_Southbound',
+      schema: sbModel.schema(),
+      monitor: sbPortsMonitor(chassis),
+      logger: log.child({ module: 'ovsdb', db: 'sb' }),
+    });
+    await sb.start();
+    await sb.ready();
+    offChassis = followChassis(sb, chassis, (err) => log.warn({ err }, 'SB condition update failed'));
+    ports = createPortService(
+      {
+        ovs,
+        sb,
+        nbCache: deps.nb.cache,
+        ipam: deps.ipam,
+        ports: deps.ports,
+        resources: deps.resources,
+        loaded: deps.loaded,
+        isWriter: deps.isWriter,
+        publish: deps.publish,
+        log: log.child({ module: 'ports' }),
+      },
+      {
+        chassis,
+        nodeNetns: config.netns,
+        owner: config.owner,
+        readyTimeoutMs: config.portReadyTimeoutMs,
+        nbTimeoutMs: config.portNbTimeoutMs,
+        overlayMtu: DEFAULT_BUILD_OPTIONS.overlayMtu,
+        underlayMtu: DEFAULT_BUILD_OPTIONS.underlayMtu,
+      },
+    );
+  }
+
+  let pending: ResourceSet | undefined;
+  let running: Promise<void> | undefined;
+  async function drain(): Promise<void> {
+    while (pending) {
+      const resources = pending;
+      pending = undefined;
+      try {
+        const r = await reconciler.reconcile(resources);
+        if (r.sent) log.info({ ops: r.ops, changes: r.changes }, 'node OVS reconciled');
+        for (const p of r.problems) log.warn({ problem: p }, `node OVS: ${p.message}`);
+      } catch (err) {
+        log.warn({ err }, 'node OVS reconcile failed');
+      }
+    }
+  }
+
+  return {
+    ovs,
+    sb,
+    chassis,
+    ports,
+    schedule(resources) {
+      pending = resources;
+      running ??= drain().finally(() => (running = undefined));
+    },
+    async settled() {
+      while (running) await running;
+    },
+    last: () => reconciler.last(),
+    debug() {
+      const r = reconciler.last();
+      return {
+        chassis,
+        ovsOnline: ovs.isOnline,
+        sbOnline: sb?.isOnline,
+        last: r && { sent: r.sent, ops: r.ops, changes: r.changes, problems: r.problems, moves: r.moves },
+        interfaceErrors: reconciler.interfaceErrors(),
+      };
+    },
+    async close() {
+      while (running) await running;
+      offChassis?.();
+      await sb?.close();
+      await ovs.close();
+    },
+  };
+}

@@ -7,6 +7,7 @@ import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { Command } from 'commander';
 import { registerDemoCommand } from './demo.js';
+import { registerPortCommands } from './port-cli.js';
 import { registerValidateCommand } from './resources/cli.js';
 import { registerRunCommand } from './run-cli.js';
 import { registerSandboxCommands } from './sandbox/cli.js';
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
     .description('Node agent giving VMs VPC networking by driving OVS/OVN directly')
     .showHelpAfterError();
   registerRunCommand(program);
+  registerPortCommands(program);
   registerValidateCommand(program);
   registerSandboxCommands(program);
   registerDemoCommand(program);

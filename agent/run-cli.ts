@@ -3,6 +3,7 @@
  * (the writer lock is released, so a standby takes over at once).
  */
 import type { Command } from 'commander';
+import { DEFAULT_API_SOCKET } from './api/index.js';
 import { configureLogging } from './log.js';
 import { createAgent, DEFAULT_AGENT_CONFIG } from './run.js';
 
@@ -12,6 +13,10 @@ interface RunFlags {
   sb?: string;
   ovs?: string;
   node?: string;
+  netns?: string;
+  apiSocket?: string;
+  api: boolean;
+  portReadyTimeout: string;
   listen?: string;
   owner: string;
   lock: string;
@@ -23,12 +28,28 @@ interface RunFlags {
 export function registerRunCommand(program: Command): void {
   program
     .command('run')
-    .description('Run the agent: watch manifests and keep OVN Northbound converged (one writer per cluster)')
+    .description(
+      "Run the agent: watch manifests, keep OVN Northbound converged (one writer per cluster), program this node's OVS and serve workload ports",
+    )
     .requiredOption('--manifests <dir>', 'manifest file or directory (watched)')
     .requiredOption('--nb <remotes>', 'OVN Northbound remotes, comma-separated (every RAFT member)')
-    .option('--sb <remotes>', 'OVN Southbound remotes (accepted; used by node work of a later release)')
-    .option('--ovs <remote>', 'local Open_vSwitch remote (accepted; used by node work of a later release)')
-    .option('--node <name>', 'this node/chassis name (accepted; used by node work of a later release)')
+    .option('--sb <remotes>', "OVN Southbound remotes (this chassis' port bindings; needed for ports)")
+    .option('--ovs <remote>', "this node's Open_vSwitch remote (provider bridges, workload ports)")
+    .option('--node <name>', 'this node name (default: host name; chassis name unless OVS has system-id)')
+    .option(
+      '--netns <name>',
+      "network namespace of br-int's datapath and host-side veths (default: the agent's own)",
+    )
+    .option(
+      '--api-socket <path>',
+      `local API unix socket (with --ovs and --sb; default ${DEFAULT_API_SOCKET})`,
+    )
+    .option('--no-api', 'do not serve the local API')
+    .option(
+      '--port-ready-timeout <ms>',
+      'how long a port add waits for its binding',
+      String(DEFAULT_AGENT_CONFIG.portReadyTimeoutMs),
+    )
     .option('--listen <host:port>', 'serve GET /healthz and /debug (JSON) here; metrics come later')
     .option('--owner <id>', 'owner id written to external_ids', DEFAULT_AGENT_CONFIG.owner)
     .option('--lock <name>', 'OVSDB lock electing the NB writer', DEFAULT_AGENT_CONFIG.lockName)
@@ -45,6 +66,9 @@ export function registerRunCommand(program: Command): void {
           sb: flags.sb,
           ovs: flags.ovs,
           node: flags.node,
+          netns: flags.netns,
+          apiSocket: flags.api && flags.ovs && flags.sb ? (flags.apiSocket ?? DEFAULT_API_SOCKET) : undefined,
+          portReadyTimeoutMs: Number(flags.portReadyTimeout),
           listen: flags.listen,
           owner: flags.owner,
           lockName: flags.lock,

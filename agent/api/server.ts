@@ -13,8 +13,9 @@
  * network/subnet), 405, 409 (IPAM conflict, name clash), 413, 500, 503 (not the NB writer),
  * 504 (LSP or binding not ready in time).
  */
-import { chmodSync, mkdirSync, unlinkSync } from 'node:fs';
+import { chmodSync, mkdirSync, statSync, unlinkSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { connect } from 'node:net';
 import path from 'node:path';
 import type { Logger } from '../log.js';
 import {
@@ -101,16 +102,39 @@ export async function handle(ports: PortService, method: string, url: string, bo
   }
 }
 
-/** Listens on unix socket `socket` (a stale socket file is replaced). */
+/** True when something accepts connections on unix socket `socket`. */
+function socketInUse(socket: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const c = connect(socket);
+    c.once('connect', () => {
+      c.destroy();
+      resolve(true);
+    });
+    c.once('error', () => resolve(false));
+  });
+}
+
+/** Inode of `file`, undefined when absent. */
+function inodeOf(file: string): number | undefined {
+  try {
+    return statSync(file).ino;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Listens on unix socket `socket`. A stale socket file (nobody accepting) is replaced; a live one
+ * (another agent) is an error. On close the file is removed only if it is still ours.
+ */
 export async function createApiServer(
   deps: { ports: PortService; log?: Pick<Logger, 'info' | 'warn'> },
   socket: string = DEFAULT_API_SOCKET,
 ): Promise<ApiServer> {
   mkdirSync(path.dirname(socket), { recursive: true, mode: 0o750 });
-  try {
+  if (inodeOf(socket) !== undefined) {
+    if (await socketInUse(socket)) throw new Error(`another process serves the local API on ${socket}`);
     unlinkSync(socket);
-  } catch {
-    /* none */
   }
   const server = createServer((req, res) => {
     const t0 = performance.now();
@@ -130,6 +154,7 @@ export async function createApiServer(
     server.listen(socket, () => resolve());
   });
   chmodSync(socket, 0o660);
+  const ino = inodeOf(socket);
   return {
     socket,
     close: () =>
@@ -137,7 +162,7 @@ export async function createApiServer(
         server.close(() => resolve());
         server.closeAllConnections();
         try {
-          unlinkSync(socket);
+          if (inodeOf(socket) === ino) unlinkSync(socket);
         } catch {
           /* gone */
         }

@@ -97,6 +97,14 @@ export interface PortService {
   list(): Promise<PortResult[]>;
 }
 
+const samePort = (a: PortAllocation, b: PortAllocation) =>
+  a.subnet === b.subnet &&
+  a.ip === b.ip &&
+  a.mac === b.mac &&
+  a.owner === b.owner &&
+  a.resource === b.resource &&
+  a.chassis === b.chassis;
+
 const NOT_WRITER =
   'this agent is not the Northbound writer: in this release ports are served only by the agent ' +
   'holding the NB writer lock (forwarding from other nodes comes later)';
@@ -183,12 +191,15 @@ export function createPortService(deps: PortServiceDeps, config: PortServiceConf
     return nextIfname(new Set([...links.map((l) => l.name), ...others.map((o) => o.ifname)]));
   }
 
+  /** True when NB has LSP `name` with `addresses[0]` = `want` (undefined: has no such LSP). */
+  function lspHas(name: string, want: string | undefined): boolean {
+    const row = deps.nbCache.lookup('Logical_Switch_Port', 'name', name)[0];
+    const addr = (row?.['addresses'] as string[] | undefined)?.[0];
+    return want === undefined ? row === undefined : addr === want;
+  }
+
   async function waitNb(name: string, want: string | undefined): Promise<void> {
-    const check = () => {
-      const row = deps.nbCache.lookup('Logical_Switch_Port', 'name', name)[0];
-      const addr = (row?.['addresses'] as string[] | undefined)?.[0];
-      return (want === undefined ? row === undefined : addr === want) ? true : undefined;
-    };
+    const check = () => (lspHas(name, want) ? true : undefined);
     await waitForCache(
       deps.nbCache,
       check,
@@ -273,9 +284,12 @@ export function createPortService(deps: PortServiceDeps, config: PortServiceConf
       chassis: config.chassis,
     };
     const fresh = !existing;
+    const unchanged =
+      existing !== undefined && samePort(existing, port) && lspHas(name, `${port.mac} ${port.ip}`);
     deps.ports.set(name, port);
     try {
-      await deps.publish();
+      // A retried ADD whose LSP is already in NB as wanted needs no pass.
+      if (!unchanged) await deps.publish();
       await waitNb(name, `${port.mac} ${port.ip}`);
     } catch (err) {
       if (fresh) {

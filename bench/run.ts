@@ -4,8 +4,11 @@
  *   npm run bench -- ovsdb                      # 1000 switches x 10 ports, every peer
  *   npm run bench -- ovsdb --quick              # 100 switches: smoke run
  *   npm run bench -- ovsdb --peers raw,python-idl --switches 500
+ *   npm run bench -- nb                         # 1000 subnets / 100 VPCs / 10,000 ports, NB + northd
+ *   npm run bench -- nb --quick                 # a tenth of it
  */
 import { Command, InvalidArgumentError } from 'commander';
+import { runNbBench } from './nb/index.js';
 import { runOvsdbBench } from './ovsdb/index.js';
 
 const int = (v: string) => {
@@ -45,5 +48,19 @@ program
       process.exitCode = ok ? 0 : 1;
     },
   );
+
+program
+  .command('nb')
+  .description('agent start, no-op resync and restart on a fresh NB + ovn-northd (issue 4)')
+  .option('--quick', 'smoke run: 100 subnets in 10 VPCs, 1,000 ports')
+  .option('--out <file>', 'JSON result file (default bench/results/nb-<date>.json)')
+  .option('--no-out', 'do not write a JSON result file')
+  .action(async (o: { quick?: boolean; out: string | boolean }) => {
+    const ok = await runNbBench({
+      quick: o.quick === true,
+      out: o.out === false ? false : typeof o.out === 'string' ? o.out : undefined,
+    });
+    process.exitCode = ok ? 0 : 1;
+  });
 
 await program.parseAsync(process.argv);

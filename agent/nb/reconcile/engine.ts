@@ -76,6 +76,8 @@ export interface ReconcileStats {
   failures: number;
   ops: OpCounts;
   last: PassReport | undefined;
+  /** The last few passes, oldest first (how long converged passes take, in `/debug`). */
+  recent: PassReport[];
   lastErrors: { at: string; message: string }[];
 }
 
@@ -106,6 +108,7 @@ export interface NbReconciler {
 }
 
 const MAX_ERRORS = 10;
+const MAX_RECENT = 5;
 
 export function createNbReconciler(deps: EngineDeps, config: EngineConfig = {}): NbReconciler {
   const owner = config.owner ?? DEFAULT_OWNER;
@@ -127,6 +130,7 @@ export function createNbReconciler(deps: EngineDeps, config: EngineConfig = {}):
     failures: 0,
     ops: emptyCounts(),
     last: undefined,
+    recent: [],
     lastErrors: [],
   };
 
@@ -207,6 +211,8 @@ export function createNbReconciler(deps: EngineDeps, config: EngineConfig = {}):
       report.durationMs = performance.now() - t0;
       stats.passes++;
       stats.last = report;
+      stats.recent.push(report);
+      if (stats.recent.length > MAX_RECENT) stats.recent.shift();
     }
     if (report.sent) {
       stats.transactions++;

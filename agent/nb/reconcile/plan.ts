@@ -129,6 +129,21 @@ function asArray(v: Datum): readonly string[] {
 /** Above this many elements, membership tests go through a `Set`. */
 const SMALL_LIST = 16;
 
+/**
+ * Records `v` for `col` in `out` when an insert needs it (not empty) or an update changes it;
+ * true when it is a change of the existing row `actual`. (A function, not a per-row closure.)
+ */
+function put(out: Record<string, unknown>, actual: Row | undefined, col: string, type: ColumnType, v: Datum) {
+  if (!actual) {
+    if (v !== undefined && !(type.kind === 'set' && (v as unknown[]).length === 0)) out[col] = v;
+    return false;
+  }
+  if (columnEqual(type, actual[col], v)) return false;
+  // An optional column becoming empty is written as the empty set.
+  out[col] = v === undefined && type.kind === 'optional' ? [] : v;
+  return true;
+}
+
 const isStrongRef = (type: ColumnType) =>
   type.key.type === 'uuid' && type.key.refTable !== undefined && type.key.refType !== 'weak';
 
@@ -247,17 +262,6 @@ export function planReconcile(
     const { row, ts, actual } = it;
     const out: Record<string, unknown> = {};
     let any = false;
-    /** Records `v` for `col` when the insert needs it or the update changes it. */
-    const put = (col: string, type: ColumnType, v: Datum): void => {
-      if (!actual) {
-        if (v === undefined || (type.kind === 'set' && (v as unknown[]).length === 0)) return;
-        out[col] = v;
-      } else if (!columnEqual(type, actual[col], v)) {
-        // An optional column becoming empty is written as the empty set.
-        out[col] = v === undefined && type.kind === 'optional' ? [] : v;
-        any = true;
-      }
-    };
     const columns = row.columns;
     for (const col in columns) {
       if (col === 'external_ids') continue;
@@ -266,7 +270,7 @@ export function planReconcile(
         problems.push({ ...who(row), code: 'unknown-column', message: `no column ${col}` });
         continue;
       }
-      put(col, cs.type, normalize(cs.type, columns[col]));
+      if (put(out, actual, col, cs.type, normalize(cs.type, columns[col]))) any = true;
     }
     const extra = columns['external_ids'];
     const extraIds =
@@ -301,7 +305,7 @@ export function planReconcile(
         }
         if (cs.type.kind !== 'set') {
           if (cs.type.kind === 'scalar' && uuids.length === 0) continue;
-          put(col, cs.type, uuids[0]);
+          if (put(out, actual, col, cs.type, uuids[0])) any = true;
           continue;
         }
         if (!actual) {

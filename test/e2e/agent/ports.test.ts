@@ -16,7 +16,7 @@ import { closeSync, openSync } from 'node:fs';
 import { chmod, cp, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run, waitUntil } from '../../../agent/sandbox/process.js';
+import { freePort, run, waitUntil } from '../../../agent/sandbox/process.js';
 import { snapshotHost, useSandbox, useTmpDir, type HostSnapshot } from '../../harness/index.js';
 
 const ctx = useSandbox({ nodes: 1 });
@@ -25,6 +25,7 @@ const ROOT = path.resolve('.');
 const TSX = ['--import', 'tsx', path.join(ROOT, 'agent/cli.ts')];
 
 let agent: ChildProcess | undefined;
+let listen = '';
 let host: HostSnapshot;
 const vms: string[] = [];
 
@@ -75,6 +76,8 @@ async function startAgent(): Promise<void> {
       sock(),
       '--port-ready-timeout',
       '20000',
+      '--listen',
+      listen,
     ],
     { cwd: ROOT, stdio: ['ignore', log, log], env: { ...process.env, VPC_AGENT_LOG_LEVEL: 'info' } },
   );
@@ -159,6 +162,7 @@ const nodeLinks = async () => (await run('ip', ['-n', node().netns, '-br', 'link
 beforeAll(async () => {
   host = await snapshotHost();
   await cp(path.resolve('examples/vpc-two-subnets'), path.join(tmp.dir, 'manifests'), { recursive: true });
+  listen = `127.0.0.1:${await freePort()}`;
   await startAgent();
 });
 
@@ -171,6 +175,23 @@ afterAll(async () => {
 describe('vpc-agent port add/del against the running agent', () => {
   let vm1: Port;
   let vm2: Port;
+
+  it('runs the node work: OVS and SB connected, a node OVS pass done, chassis from system-id', async () => {
+    type Debug = {
+      writer: boolean;
+      nodeWork: { chassis: string; ovsOnline: boolean; sbOnline: boolean; last?: { problems: unknown[] } };
+    };
+    const debug = await waitUntil(
+      async () => {
+        const d = (await (await fetch(`http://${listen}/debug`)).json()) as Debug;
+        return d.nodeWork.last ? d : undefined;
+      },
+      { what: 'a node OVS pass' },
+    );
+    expect(debug.writer).toBe(true);
+    expect(debug.nodeWork).toMatchObject({ chassis: 'node1', ovsOnline: true, sbOnline: true });
+    expect(debug.nodeWork.last?.problems).toEqual([]);
+  });
 
   it('VMs on vswitch1 and vswitch2 ping each other without anyone adding a route', async () => {
     const ns1 = await addVm('vm1');

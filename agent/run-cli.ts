@@ -21,6 +21,7 @@ interface RunFlags {
   owner: string;
   lock: string;
   resync: string;
+  gatewayChassis?: string;
   logLevel?: string;
   pretty?: boolean;
 }
@@ -53,6 +54,10 @@ export function registerRunCommand(program: Command): void {
     .option('--listen <host:port>', 'serve GET /healthz and /debug (JSON) here; metrics come later')
     .option('--owner <id>', 'owner id written to external_ids', DEFAULT_AGENT_CONFIG.owner)
     .option('--lock <name>', 'OVSDB lock electing the NB writer', DEFAULT_AGENT_CONFIG.lockName)
+    .option(
+      '--gateway-chassis <nodes>',
+      'chassis for the natOutgoing gateway port, comma-separated, highest priority first',
+    )
     .option('--resync <ms>', 'periodic resync interval', String(DEFAULT_AGENT_CONFIG.resyncMs))
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace (default $VPC_AGENT_LOG_LEVEL or info)')
     .option('--pretty', 'human-readable logs instead of JSON')
@@ -73,6 +78,7 @@ export function registerRunCommand(program: Command): void {
           owner: flags.owner,
           lockName: flags.lock,
           resyncMs: Number(flags.resync),
+          gatewayChassis: (flags.gatewayChassis ?? '').split(',').filter((c) => c !== ''),
         },
       );
       let stopping: Promise<void> | undefined;

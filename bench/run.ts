@@ -6,10 +6,13 @@
  *   npm run bench -- ovsdb --peers raw,python-idl --switches 500
  *   npm run bench -- nb                         # 1000 subnets / 100 VPCs / 10,000 ports, NB + northd
  *   npm run bench -- nb --quick                 # a tenth of it
+ *   npm run bench -- ports                      # 200 ports: agent (API) vs shell commands, 1 node
+ *   npm run bench -- ports --quick              # 20 ports
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { runNbBench } from './nb/index.js';
 import { runOvsdbBench } from './ovsdb/index.js';
+import { runPortsBench } from './ports/index.js';
 
 const int = (v: string) => {
   const n = Number(v);
@@ -59,6 +62,26 @@ program
     const ok = await runNbBench({
       quick: o.quick === true,
       out: o.out === false ? false : typeof o.out === 'string' ? o.out : undefined,
+    });
+    process.exitCode = ok ? 0 : 1;
+  });
+
+program
+  .command('ports')
+  .description('port add → ready on one node: the agent API vs shell commands, fresh sandboxes (issue 5)')
+  .option('--ports <n>', 'ports per phase (sequential, then a burst)', int, 200)
+  .option('--quick', 'smoke run: 20 ports (overrides --ports)')
+  .option('--runtime <how>', 'agent as: build (tsc to dist/, then node), dist (existing), tsx', 'build')
+  .option('--out <file>', 'JSON result file (default bench/results/ports-<date>.json)')
+  .option('--no-out', 'do not write a JSON result file')
+  .action(async (o: { ports: number; quick?: boolean; runtime: string; out: string | boolean }) => {
+    if (!['build', 'dist', 'tsx'].includes(o.runtime))
+      throw new InvalidArgumentError('--runtime: build, dist or tsx');
+    const ok = await runPortsBench({
+      ports: o.quick ? 20 : o.ports,
+      runtime: o.runtime as 'build' | 'dist' | 'tsx',
+      out: o.out === false ? false : typeof o.out === 'string' ? o.out : undefined,
+      command: `npm run bench -- ${process.argv.slice(2).join(' ')}`,
     });
     process.exitCode = ok ? 0 : 1;
   });

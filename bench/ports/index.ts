@@ -38,7 +38,7 @@ import {
   summarizeSequential,
   type SideReport,
 } from './report.js';
-import { createShellDriver } from './shell.js';
+import { createShellDriver, SHELL_PROCESSES_PER_PORT } from './shell.js';
 import { portSpecs, SUBNETS, writeManifests } from './topology.js';
 
 export interface PortsBenchOptions {
@@ -153,7 +153,7 @@ async function shellSide(ports: number): Promise<SideReport> {
     const side = await measureSide(driver, sandbox.state.id, ports, warm, created);
     return {
       ...side,
-      extra: { processes: driver.processes, processesPerPort: driver.processes / (2 * ports + 1) },
+      extra: { processesPerPort: SHELL_PROCESSES_PER_PORT, script: 'bench/ports/shell-attach.sh' },
     };
   });
 }

@@ -2,7 +2,14 @@
  * Figures of one side of the `ports` benchmark (from the raw timings) and the printed table:
  * both sides' p50/p99 per part and burst throughput, with the ratio ours / shell.
  */
-import { stepMedians, summarize, type Percentiles, type PortTiming, type RunFigures } from './measure.js';
+import {
+  percentile,
+  stepMedians,
+  summarize,
+  type Percentiles,
+  type PortTiming,
+  type RunFigures,
+} from './measure.js';
 
 export interface SequentialSummary {
   ports: number;
@@ -13,6 +20,8 @@ export interface SequentialSummary {
   readyMs: Percentiles;
   /** p50 of each sub-step of the `port` part (agent: its own timings; shell: per command group). */
   stepP50Ms: Record<string, number>;
+  /** Sequential only: every port's `port` and `ping` ms in order (does it slow down as ports grow?). */
+  series?: { portMs: number[]; pingMs: number[] };
 }
 
 export interface BurstSummary extends SequentialSummary {
@@ -41,7 +50,8 @@ const parts = (t: readonly PortTiming[]) => ({
 });
 
 export function summarizeSequential(f: RunFigures): SequentialSummary {
-  return { ports: f.ports, seconds: f.seconds, ...parts(f.timings) };
+  const series = { portMs: f.timings.map((t) => t.portMs), pingMs: f.timings.map((t) => t.pingMs) };
+  return { ports: f.ports, seconds: f.seconds, ...parts(f.timings), series };
 }
 
 export function summarizeBurst(f: RunFigures): BurstSummary {
@@ -94,5 +104,12 @@ export function formatSteps(side: SideReport): string {
   const steps = Object.entries(side.sequential.stepP50Ms)
     .map(([k, v]) => `${k} ${n(v)}`)
     .join(', ');
-  return `  ${side.id} seq port p50 by step (ms): ${steps}`;
+  const port = side.sequential.series?.portMs ?? [];
+  const tenth = Math.max(1, Math.floor(port.length / 10));
+  const first = percentile(port.slice(0, tenth), 50);
+  const last = percentile(port.slice(-tenth), 50);
+  return (
+    `  ${side.id} seq port p50 by step (ms): ${steps}\n` +
+    `    port p50 over the first tenth of the ports ${n(first)} ms, over the last tenth ${n(last)} ms`
+  );
 }

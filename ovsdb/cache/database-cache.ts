@@ -2,12 +2,28 @@
  * An always-consistent in-memory replica of the monitored part of one OVSDB database.
  *
  * Each message is applied atomically: the whole message is decoded and validated
- * into a change list first (yielding to the event loop between slices of a large
- * message), then the change list is committed in one synchronous step, the change
- * counter {@link DatabaseCache.seqno} is bumped (like the Open vSwitch C IDL's
- * seqno) and one {@link ChangeBatch} is emitted. If anything in the message is
- * wrong an {@link OvsdbCacheError} is thrown and nothing changes. Applications are
- * serialized: a message starts only after the previous one finished.
+ * into a change list first, with every index key of every changed row computed
+ * (yielding to the event loop between slices of a large message), then the change
+ * list is committed in one synchronous step, the change counter
+ * {@link DatabaseCache.seqno} is bumped (like the Open vSwitch C IDL's seqno) and one
+ * {@link ChangeBatch} is emitted. If anything in the message is wrong an
+ * {@link OvsdbCacheError} is thrown and nothing changes. Applications are serialized:
+ * a message starts only after the previous one finished.
+ *
+ * Why yield at all: the event loop must keep running while a large message is
+ * processed, or the connection cannot answer ovsdb-server's `echo` probes and the
+ * server drops the session (issue 3: "answer the server's echo at once, even while a
+ * large update is being processed"). Why the commit stays one synchronous step: a
+ * reader must never see half a message. The costly per-row work — decoding, and the
+ * index key functions, which a client may make arbitrarily expensive — is all done
+ * in the sliced planning phase, so the commit is map insertions only (well under a
+ * microsecond per row and index). For the one case where even that is large — a big
+ * message into an empty table, i.e. every initial dump — the table's row and index
+ * maps are built off to the side in slices too and swapped in at commit, O(1); since
+ * the table is empty, that costs nothing over building in place. A large message to a
+ * non-empty table is applied in place (copying the table to build aside would cost
+ * more than it saves); such messages are bounded by what one server transaction or
+ * resync changes, and their commit is the cheap map work only.
  *
  * Message forms: RFC 7047 §4.1.6 <table-updates> (`update`), ovsdb-server(7)
  * §4.1.14 <table-updates2> (`update2`) and §4.1.16 `update3` (update2 plus the
@@ -17,7 +33,8 @@ import type { DatabaseSchema } from '../schema.js';
 import { ZERO_UUID } from './codec.js';
 import { OvsdbCacheError } from './errors.js';
 import type { IndexKeyFn, IndexOptions } from './indexes.js';
-import { TableCache } from './table-cache.js';
+import { TableCache, type AsideBuild } from './table-cache.js';
+import { TablePlan } from './table-plan.js';
 import type { ChangeBatch, ChangeCause, Row, RowChange } from './types.js';
 
 export interface DatabaseCacheOptions {
@@ -42,6 +59,12 @@ function isObject(v: unknown): v is Record<string, unknown> {
 }
 
 const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** A decoded message: its changes in message order, and per table with their index keys. */
+interface Plan {
+  changes: RowChange[];
+  tables: Map<TableCache, TablePlan>;
+}
 
 export class DatabaseCache {
   readonly schema: DatabaseSchema;
@@ -110,6 +133,21 @@ export class DatabaseCache {
     return this.table(table).lookup(index, key);
   }
 
+  /** One row of `table` under `key` in index `index` (the row, for a unique index); allocates nothing. */
+  lookupFirst(table: string, index: string, key: string): Row | undefined {
+    return this.table(table).lookupFirst(index, key);
+  }
+
+  /** Number of rows of `table` under `key` in index `index`; allocates nothing. */
+  lookupCount(table: string, index: string, key: string): number {
+    return this.table(table).lookupCount(index, key);
+  }
+
+  /** Calls `fn` for each row of `table` under `key` in index `index`; allocates nothing. */
+  lookupEach(table: string, index: string, key: string, fn: (row: Row) => void): void {
+    this.table(table).lookupEach(index, key, fn);
+  }
+
   /** Subscribes to change batches; returns the unsubscribe function. */
   onChange(listener: ChangeListener): () => void {
     this.listeners.add(listener);
@@ -132,10 +170,9 @@ export class DatabaseCache {
       if (typeof lastTxnId !== 'string') {
         throw new OvsdbCacheError('OVSDB_CACHE_BAD_UPDATE', `update3 last-txn-id must be a uuid string`);
       }
-      const changes = await this.plan(tableUpdates2, true);
+      const plan = await this.plan(tableUpdates2, true);
       // A server without transaction history (standalone) sends the zero uuid: "no id".
-      this.lastTxnId = lastTxnId === ZERO_UUID ? undefined : lastTxnId;
-      return this.commit('update3', changes);
+      return this.commit('update3', plan, { id: lastTxnId === ZERO_UUID ? undefined : lastTxnId });
     });
   }
 
@@ -148,34 +185,41 @@ export class DatabaseCache {
   replace(contents: unknown, format: ContentsFormat, lastTxnId?: string): Promise<RowChange[]> {
     return this.serialize(async () => {
       const incoming = await this.plan(contents, format === 'update2', true);
-      if (this.size === 0) {
-        // First sync (the usual case): every incoming row is an insert, nothing to compare.
-        this.lastTxnId = lastTxnId;
-        return this.commit('resync', incoming);
-      }
-      const fresh = new Map<TableCache, Map<string, RowChange>>();
-      for (const ch of incoming) {
-        const t = this.table(ch.table);
-        let m = fresh.get(t);
-        if (!m) fresh.set(t, (m = new Map()));
-        m.set(ch.uuid, ch);
-      }
-      const changes: RowChange[] = [];
+      // First sync (the usual case): every incoming row is an insert, nothing to compare.
+      if (this.size === 0) return this.commit('resync', incoming, { id: lastTxnId });
+      const net: Plan = { changes: [], tables: new Map() };
       let n = 0;
       for (const t of this.tableMap.values()) {
-        const next = fresh.get(t) ?? new Map<string, RowChange>();
-        for (const [uuid, ch] of next) {
-          const old = t.get(uuid);
-          if (!old) changes.push(ch);
-          else if (!t.rowEqual(old, ch.new as Row)) changes.push({ ...ch, kind: 'update', old });
+        const inc = incoming.tables.get(t);
+        const tp = inc ? new TablePlan(inc.indexes) : t.newPlan();
+        net.tables.set(t, tp);
+        const seen = new Set<string>();
+        for (let i = 0; inc && i < inc.changes.length; i++) {
+          const ch = inc.changes[i] as RowChange;
+          seen.add(ch.uuid);
+          const old = t.get(ch.uuid);
+          const change: RowChange | undefined = !old
+            ? ch
+            : t.rowEqual(old, ch.new as Row)
+              ? undefined
+              : { ...ch, kind: 'update', old };
+          if (change) {
+            tp.add(change, { plan: inc, at: i });
+            net.changes.push(change);
+          }
           if (++n % this.sliceRows === 0) await yieldToLoop();
         }
+        // The rows are not changed while we yield: applications are serialized.
         for (const old of t.rows()) {
-          if (!next.has(old._uuid)) changes.push({ table: t.name, kind: 'delete', uuid: old._uuid, old });
+          if (!seen.has(old._uuid)) {
+            const change: RowChange = { table: t.name, kind: 'delete', uuid: old._uuid, old };
+            tp.add(change);
+            net.changes.push(change);
+          }
+          if (++n % this.sliceRows === 0) await yieldToLoop();
         }
       }
-      this.lastTxnId = lastTxnId;
-      return this.commit('resync', changes);
+      return this.commit('resync', net, { id: lastTxnId });
     });
   }
 
@@ -216,11 +260,11 @@ export class DatabaseCache {
    * touching the cache. With `asInitial`, every row is read as a full row
    * (RFC 7047 "new" / update2 "initial"), whatever the cache holds.
    */
-  private async plan(tableUpdates: unknown, v2: boolean, asInitial = false): Promise<RowChange[]> {
+  private async plan(tableUpdates: unknown, v2: boolean, asInitial = false): Promise<Plan> {
     if (!isObject(tableUpdates)) {
       throw new OvsdbCacheError('OVSDB_CACHE_BAD_UPDATE', 'table-updates must be an object');
     }
-    const changes: RowChange[] = [];
+    const plan: Plan = { changes: [], tables: new Map() };
     let n = 0;
     for (const name in tableUpdates) {
       const t = this.tableMap.get(name);
@@ -230,8 +274,11 @@ export class DatabaseCache {
       if (!isObject(rows)) {
         throw new OvsdbCacheError('OVSDB_CACHE_BAD_UPDATE', `${name}: table-update must be an object`, name);
       }
+      const tp = t.newPlan();
+      plan.tables.set(t, tp);
       for (const uuid in rows) {
         const ru = rows[uuid];
+        let change: RowChange;
         if (asInitial) {
           const body = isObject(ru) ? (v2 ? (ru['initial'] ?? ru['insert']) : ru['new']) : undefined;
           if (body === undefined) {
@@ -242,28 +289,44 @@ export class DatabaseCache {
               uuid,
             );
           }
-          changes.push({ table: name, kind: 'insert', uuid, new: t.decodeRow(uuid, body) });
+          change = { table: name, kind: 'insert', uuid, new: t.decodeRow(uuid, body) };
         } else {
-          changes.push(v2 ? t.planUpdate2(uuid, ru) : t.planUpdate(uuid, ru));
+          change = v2 ? t.planUpdate2(uuid, ru) : t.planUpdate(uuid, ru);
         }
+        plan.changes.push(change);
+        tp.add(change); // runs the index key functions: in the slice, not in the commit
         if (++n % this.sliceRows === 0) await yieldToLoop();
       }
     }
-    return changes;
+    return plan;
   }
 
-  /** Checks unique indexes, then applies the changes to every table in one synchronous step. */
-  private commit(cause: ChangeCause, changes: RowChange[]): RowChange[] {
-    const byTable = new Map<TableCache, RowChange[]>();
-    for (const ch of changes) {
-      const t = this.table(ch.table);
-      let list = byTable.get(t);
-      if (!list) byTable.set(t, (list = []));
-      list.push(ch);
+  /**
+   * Applies a plan: tables that are empty and get more than a slice of rows are first built
+   * off to the side (sliced, see the file comment); then, in one synchronous step, unique
+   * indexes are checked, `lastTxnId` is set (`txn`), the builds are swapped in, the other
+   * tables are changed in place, and the batch is emitted.
+   */
+  private async commit(
+    cause: ChangeCause,
+    plan: Plan,
+    txn?: { id: string | undefined },
+  ): Promise<RowChange[]> {
+    const aside: [TableCache, AsideBuild][] = [];
+    for (const [t, tp] of plan.tables) {
+      if (t.size === 0 && tp.changes.length > this.sliceRows) {
+        aside.push([t, await t.buildAside(tp, this.sliceRows, yieldToLoop)]);
+      }
     }
-    for (const [t, list] of byTable) t.checkUnique(list);
-    for (const [t, list] of byTable) t.commit(list);
-    return this.emit(cause, changes);
+    // Synchronous from here on: no reader sees a state between the old and the new one.
+    const swap = aside.filter(([t, built]) => t.canSwapIn(built));
+    const swapped = new Set(swap.map(([, built]) => built.plan));
+    const inPlace = [...plan.tables].filter(([, tp]) => !swapped.has(tp));
+    for (const [t, tp] of inPlace) t.checkUnique(tp);
+    if (txn) this.lastTxnId = txn.id;
+    for (const [t, built] of swap) t.swapIn(built);
+    for (const [t, tp] of inPlace) t.commit(tp);
+    return this.emit(cause, plan.changes);
   }
 
   private emit(cause: ChangeCause, changes: RowChange[]): RowChange[] {

@@ -12,8 +12,11 @@ import type { Datum } from '../notation.js';
 import type { ColumnSchema } from '../schema.js';
 import type { Row } from './types.js';
 
+/** What a key function returns for one row: one key, several, or none (undefined). */
+export type IndexKeys = string | readonly string[] | undefined;
+
 /** Returns the key(s) of a row in an index, or undefined to leave it out. */
-export type IndexKeyFn = (row: Row) => string | readonly string[] | undefined;
+export type IndexKeyFn = (row: Row) => IndexKeys;
 
 export interface IndexOptions {
   /** At most one row per key; a message that would break this is rejected whole. */
@@ -21,6 +24,13 @@ export interface IndexOptions {
 }
 
 const NO_KEYS: readonly string[] = Object.freeze([]);
+
+/** Key function output as a (possibly empty) array without duplicates. */
+export function normalizeKeys(k: IndexKeys): readonly string[] {
+  if (k === undefined) return NO_KEYS;
+  if (typeof k === 'string') return [k];
+  return k.length > 1 ? [...new Set(k)] : k;
+}
 
 /** A value in canonical form for index keys: sets sorted, maps sorted by key. */
 function canonical(kind: ColumnSchema['type']['kind'], v: Datum): unknown {
@@ -58,8 +68,8 @@ export function schemaIndexKeyOf(columns: readonly ColumnSchema[], values: reado
 
 /** One index over one table: key → uuid (unique) or key → set of uuids. */
 export class CacheIndex {
-  private readonly one = new Map<string, string>();
-  private readonly many = new Map<string, Set<string>>();
+  private one = new Map<string, string>();
+  private many = new Map<string, Set<string>>();
 
   constructor(
     readonly name: string,
@@ -71,14 +81,10 @@ export class CacheIndex {
 
   /** The row's keys as a (possibly empty) array. */
   keysOf(row: Row | undefined): readonly string[] {
-    if (row === undefined) return NO_KEYS;
-    const k = this.keyFn(row);
-    if (k === undefined) return NO_KEYS;
-    if (typeof k === 'string') return [k];
-    return k.length > 1 ? [...new Set(k)] : k;
+    return row === undefined ? NO_KEYS : normalizeKeys(this.keyFn(row));
   }
 
-  /** Uuids under `key`. */
+  /** Uuids under `key` (a new array; see {@link first}, {@link count}, {@link forEach} to avoid it). */
   get(key: string): string[] {
     if (this.unique) {
       const u = this.one.get(key);
@@ -86,6 +92,35 @@ export class CacheIndex {
     }
     const s = this.many.get(key);
     return s ? [...s] : [];
+  }
+
+  /** One uuid under `key` (the first added of a non-unique index), without allocating. */
+  first(key: string): string | undefined {
+    if (this.unique) return this.one.get(key);
+    const s = this.many.get(key);
+    if (s === undefined) return undefined;
+    for (const u of s) return u;
+    return undefined;
+  }
+
+  /** Number of uuids under `key`, without allocating. */
+  count(key: string): number {
+    if (this.unique) return this.one.has(key) ? 1 : 0;
+    return this.many.get(key)?.size ?? 0;
+  }
+
+  /**
+   * Calls `fn` for each uuid under `key`, without copying. `fn` must not change the cache
+   * (the cache only changes when an update is applied, never from within a lookup).
+   */
+  forEach(key: string, fn: (uuid: string) => void): void {
+    if (this.unique) {
+      const u = this.one.get(key);
+      if (u !== undefined) fn(u);
+      return;
+    }
+    const s = this.many.get(key);
+    if (s !== undefined) for (const u of s) fn(u);
   }
 
   /** The uuid that owns `key` in a unique index. */
@@ -122,15 +157,36 @@ export class CacheIndex {
    * insert or delete). Single-key rows, the common case, take a path with no arrays.
    */
   move(uuid: string, oldRow: Row | undefined, newRow: Row | undefined): void {
-    const o = oldRow === undefined ? undefined : this.keyFn(oldRow);
-    const n = newRow === undefined ? undefined : this.keyFn(newRow);
+    this.moveKeys(
+      uuid,
+      oldRow === undefined ? undefined : this.keyFn(oldRow),
+      newRow === undefined ? undefined : this.keyFn(newRow),
+    );
+  }
+
+  /**
+   * Re-indexes one row from the keys its old version had to those of its new version, both
+   * as the key function returned them (computed earlier, see `TableCache` planning).
+   */
+  moveKeys(uuid: string, o: IndexKeys, n: IndexKeys): void {
     if (typeof o !== 'object' && typeof n !== 'object') {
       if (o === n) return;
       if (o !== undefined) this.remove(o, uuid);
       if (n !== undefined) this.add(n, uuid);
       return;
     }
-    this.update(uuid, this.keysOf(oldRow), this.keysOf(newRow));
+    this.update(uuid, normalizeKeys(o), normalizeKeys(n));
+  }
+
+  /** An empty index with the same definition, to be filled off to the side and {@link adopt}ed. */
+  emptyCopy(): CacheIndex {
+    return new CacheIndex(this.name, this.keyFn, this.unique, this.columns);
+  }
+
+  /** Takes over the contents of `other` (an {@link emptyCopy} filled since): one O(1) swap. */
+  adopt(other: CacheIndex): void {
+    this.one = other.one;
+    this.many = other.many;
   }
 
   /** Moves `uuid` from `oldKeys` to `newKeys` (both as from {@link keysOf}). */

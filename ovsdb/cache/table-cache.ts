@@ -3,8 +3,10 @@
  *
  * Changes are applied in two steps so that a message is atomic: the `plan*`
  * methods decode and validate one row update against the current contents without
- * touching them and return a {@link RowChange}; {@link TableCache.checkUnique} and
- * {@link TableCache.commit} then verify and apply a whole list of planned changes.
+ * touching them and return a {@link RowChange}, which goes into a {@link TablePlan} with
+ * its index keys; {@link TableCache.checkUnique} and {@link TableCache.commit} (or
+ * {@link TableCache.buildAside} + {@link TableCache.swapIn}) then verify and apply a
+ * whole plan.
  * Row update forms: RFC 7047 §4.1.6 <row-update> (old/new) and ovsdb-server(7)
  * §4.1.14 <row-update2> (initial/insert/delete/modify).
  */
@@ -13,8 +15,23 @@ import type { ColumnSchema, TableSchema } from '../schema.js';
 import { columnCodec, type ColumnCodec } from './codec.js';
 import { OvsdbCacheError } from './errors.js';
 import { compileRowBuilder, type RowBuilder } from './row-builder.js';
-import { CacheIndex, schemaIndexKeyFn, type IndexKeyFn, type IndexOptions } from './indexes.js';
+import {
+  CacheIndex,
+  normalizeKeys,
+  schemaIndexKeyFn,
+  type IndexKeyFn,
+  type IndexOptions,
+} from './indexes.js';
+import { checkUnique, TablePlan, violation } from './table-plan.js';
 import type { Row, RowChange } from './types.js';
+
+/** Rows built off to the side by {@link TableCache.buildAside}, not yet visible. */
+export interface AsideBuild {
+  readonly plan: TablePlan;
+  readonly data: Map<string, Row>;
+  /** Empty copies of `plan.indexes`, filled. */
+  readonly indexes: readonly CacheIndex[];
+}
 
 type WireRow = Record<string, unknown>;
 type MutableRow = { _uuid: string; [column: string]: Datum };
@@ -29,8 +46,10 @@ export class TableCache {
   /** Monitored columns, in schema order. */
   readonly columns: readonly ColumnCodec[];
   private readonly byName = new Map<string, ColumnCodec>();
-  private readonly data = new Map<string, Row>();
+  private data = new Map<string, Row>();
   private readonly indexMap = new Map<string, CacheIndex>();
+  /** The values of `indexMap`; a new array whenever an index is added (plans keep the old one). */
+  private indexList: readonly CacheIndex[] = [];
   private readonly buildRow: RowBuilder;
 
   constructor(schema: TableSchema, columns?: readonly string[]) {
@@ -53,6 +72,7 @@ export class TableCache {
       const cols = idx.map((c) => schema.columns.get(c) as ColumnSchema);
       this.indexMap.set(idx.join(','), new CacheIndex(idx.join(','), schemaIndexKeyFn(cols), true, cols));
     }
+    this.indexList = [...this.indexMap.values()];
   }
 
   get size(): number {
@@ -111,18 +131,45 @@ export class TableCache {
       }
     }
     this.indexMap.set(name, index);
+    this.indexList = [...this.indexMap.values()];
   }
 
-  /** Rows under `key` in index `name`. */
-  lookup(name: string, key: string): Row[] {
+  private mustIndex(name: string): CacheIndex {
     const index = this.indexMap.get(name);
     if (!index) throw new OvsdbCacheError('OVSDB_CACHE_BAD_UPDATE', `${this.name}: no index "${name}"`);
+    return index;
+  }
+
+  /** Rows under `key` in index `name` (a new array). */
+  lookup(name: string, key: string): Row[] {
     const out: Row[] = [];
-    for (const u of index.get(key)) {
+    this.mustIndex(name).forEach(key, (u) => {
       const r = this.data.get(u);
       if (r) out.push(r);
-    }
+    });
     return out;
+  }
+
+  /**
+   * One row under `key` in index `name` (for a unique index, the row), allocating nothing:
+   * for the hot "find the row with this key" lookup.
+   */
+  lookupFirst(name: string, key: string): Row | undefined {
+    const u = this.mustIndex(name).first(key);
+    return u === undefined ? undefined : this.data.get(u);
+  }
+
+  /** Number of rows under `key` in index `name`, allocating nothing. */
+  lookupCount(name: string, key: string): number {
+    return this.mustIndex(name).count(key);
+  }
+
+  /** Calls `fn` for each row under `key` in index `name`, allocating nothing. */
+  lookupEach(name: string, key: string, fn: (row: Row) => void): void {
+    this.mustIndex(name).forEach(key, (u) => {
+      const r = this.data.get(u);
+      if (r) fn(r);
+    });
   }
 
   private fail(uuid: string, message: string, cause?: unknown): never {
@@ -238,73 +285,85 @@ export class TableCache {
     return true;
   }
 
-  /**
-   * Verifies that applying `changes` keeps every unique index unique (before any mutation).
-   * A key may move between rows within one message: keys released by any change of the
-   * message are free for the others.
-   */
-  checkUnique(changes: readonly RowChange[]): void {
-    for (const index of this.indexMap.values()) {
-      if (!index.unique) continue;
-      const released = new Set<string>();
-      const claimed = new Map<string, string>();
-      const claim = (k: string, uuid: string): void => {
-        const before = claimed.size;
-        claimed.set(k, uuid);
-        // One map operation per claim; a key claimed twice is an error, found again for the message.
-        if (claimed.size === before) this.indexViolation(index, k, this.claimant(index, changes, k), uuid);
-      };
-      for (const ch of changes) {
-        const o = ch.old === undefined ? undefined : index.keyFn(ch.old);
-        const n = ch.new === undefined ? undefined : index.keyFn(ch.new);
-        if (typeof o !== 'object' && typeof n !== 'object') {
-          // At most one key on each side (every schema index over one scalar column).
-          if (o === n) continue;
-          if (o !== undefined) released.add(o);
-          if (n !== undefined) claim(n, ch.uuid);
-          continue;
-        }
-        const oldKeys = index.keysOf(ch.old);
-        const newKeys = index.keysOf(ch.new);
-        for (const k of oldKeys) if (!newKeys.includes(k)) released.add(k);
-        for (const k of newKeys) if (!oldKeys.includes(k)) claim(k, ch.uuid);
-      }
-      if (index.keyCount === 0) continue; // nothing held yet (a first sync): no clash possible
-      for (const [k, uuid] of claimed) {
-        const owner = index.owner(k);
-        if (owner !== undefined && owner !== uuid && !released.has(k)) {
-          this.indexViolation(index, k, owner, uuid);
-        }
-      }
-    }
+  /** A plan for the next message, over the indexes the table has now. */
+  newPlan(): TablePlan {
+    return new TablePlan(this.indexList);
   }
 
-  /** The first row of `changes` whose new version holds `key` in `index` (error reporting only). */
-  private claimant(index: CacheIndex, changes: readonly RowChange[], key: string): string {
-    for (const ch of changes) {
-      if (index.keysOf(ch.new).includes(key) && !index.keysOf(ch.old).includes(key)) return ch.uuid;
-    }
-    return '?';
+  /** Verifies that applying `plan` keeps every unique index unique (before any mutation). */
+  checkUnique(plan: TablePlan): void {
+    checkUnique(this.name, this.indexList, plan);
   }
 
-  private indexViolation(index: CacheIndex, key: string, holder: string, uuid: string): never {
-    throw new OvsdbCacheError(
-      'OVSDB_CACHE_INDEX_VIOLATION',
-      `${this.name}: unique index "${index.name}" key ${JSON.stringify(key)} would be held by ` +
-        `${holder} and ${uuid}`,
-      this.name,
-      uuid,
-    );
-  }
-
-  /** Applies planned changes (already validated) to the rows and every index. */
-  commit(changes: readonly RowChange[]): void {
-    const indexes = [...this.indexMap.values()];
-    for (const ch of changes) {
+  /** Applies a plan (already validated by {@link checkUnique}) to the rows and every index, in place. */
+  commit(plan: TablePlan): void {
+    const { changes, keys, indexes } = plan;
+    const w = indexes.length;
+    // Indexes added while the plan was made have no planned keys: computed here (rare).
+    const extra = this.indexList === indexes ? [] : this.indexList.filter((x) => !indexes.includes(x));
+    for (let i = 0; i < changes.length; i++) {
+      const ch = changes[i] as RowChange;
       if (ch.new) this.data.set(ch.uuid, ch.new);
       else this.data.delete(ch.uuid);
-      for (const index of indexes) index.move(ch.uuid, ch.old, ch.new);
+      for (let j = 0; j < w; j++) {
+        const at = 2 * (i * w + j);
+        (indexes[j] as CacheIndex).moveKeys(ch.uuid, keys[at], keys[at + 1]);
+      }
+      for (const index of extra) index.move(ch.uuid, ch.old, ch.new);
     }
+  }
+
+  /**
+   * Builds the table's next contents from `plan` off to the side — new row and index maps
+   * that nobody can see — calling `pause` every `sliceRows` rows so the event loop runs
+   * (RPC echoes are answered) meanwhile. Only for a table that is empty, where the plan
+   * holds inserts only: the next state is then just the plan's rows, and building it aside
+   * costs no more than building it in place. Throws, changing nothing, if the plan puts two
+   * rows under one key of a unique index. {@link swapIn} then makes it visible.
+   */
+  async buildAside(plan: TablePlan, sliceRows: number, pause: () => Promise<void>): Promise<AsideBuild> {
+    const { changes, keys, indexes } = plan;
+    const w = indexes.length;
+    const data = new Map<string, Row>();
+    const fresh = indexes.map((x) => x.emptyCopy());
+    for (let i = 0; i < changes.length; i++) {
+      const ch = changes[i] as RowChange;
+      if (ch.new === undefined || ch.old !== undefined) {
+        throw new Error(`${this.name}: buildAside takes inserts only`); // a caller bug
+      }
+      data.set(ch.uuid, ch.new);
+      for (let j = 0; j < w; j++) {
+        const index = fresh[j] as CacheIndex;
+        const n = keys[2 * (i * w + j) + 1];
+        if (index.unique) {
+          if (typeof n === 'string') this.claimAside(index, n, ch.uuid);
+          else for (const k of normalizeKeys(n)) this.claimAside(index, k, ch.uuid);
+        }
+        index.moveKeys(ch.uuid, undefined, n);
+      }
+      if ((i + 1) % sliceRows === 0) await pause();
+    }
+    return { plan, data, indexes: fresh };
+  }
+
+  private claimAside(index: CacheIndex, key: string, uuid: string): void {
+    const holder = index.owner(key);
+    if (holder !== undefined && holder !== uuid) violation(this.name, index, key, holder, uuid);
+  }
+
+  /**
+   * True when a {@link buildAside} result can still be swapped in: the table is still empty
+   * and no index was added meanwhile (else apply its plan with {@link commit}).
+   */
+  canSwapIn(built: AsideBuild): boolean {
+    return this.data.size === 0 && this.indexList === built.plan.indexes;
+  }
+
+  /** Makes a {@link buildAside} result (that {@link canSwapIn}) the table's contents: O(1). */
+  swapIn(built: AsideBuild): void {
+    if (!this.canSwapIn(built)) throw new Error(`${this.name}: stale aside build`); // a caller bug
+    this.data = built.data;
+    built.plan.indexes.forEach((index, j) => index.adopt(built.indexes[j] as CacheIndex));
   }
 
   /** Removes every row; returns them as delete changes. */

@@ -1,13 +1,20 @@
 /**
- * `vpc-agent demo`: the README's first command. Brings up the local OVN sandbox (the
- * embedded default), puts two VMs on two subnets of one VPC router — the seeds' vpc-1
- * topology, 172.20.10.0/24 and 172.20.20.0/24 — and shows them pinging each other
- * through OVN, then tears everything down (unless `--keep`).
- *
- * Until the Northbound reconciler exists, the logical topology is created here with
- * `ovn-nbctl`; later the agent itself will program it from examples/ manifests.
+ * `vpc-agent demo`: the README's first command. Brings up the local OVN sandbox (the embedded
+ * default), runs the agent in this process on node1 with the manifests of
+ * examples/vpc-two-subnets (the seeds' vpc-1: vswitch1-subnet 172.20.10.0/24, vswitch2-subnet
+ * 172.20.20.0/24), attaches two VMs (network namespaces) through the agent's local port API —
+ * the CNI ADD path — and shows them pinging each other through OVN, with the VM's routing table
+ * to show that nobody added a route by hand. Then it deletes the ports, stops the agent and
+ * tears the sandbox down (unless `--keep`).
  */
+import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
 import type { Command } from 'commander';
+import { apiCall } from './api/index.js';
+import type { PortResult } from './node/ports/index.js';
+import { createAgent, type Agent } from './run.js';
+import { run, waitUntil } from './sandbox/process.js';
 import { createSandbox, DEFAULT_STATE_DIR, type Sandbox } from './sandbox/sandbox.js';
 
 interface DemoOptions {
@@ -15,45 +22,78 @@ interface DemoOptions {
   keep: boolean;
 }
 
-const SUBNETS = [
-  { ls: 'vswitch1', cidr: '172.20.10.0/24', gw: '172.20.10.1', lrpMac: '00:00:00:14:0a:01' },
-  { ls: 'vswitch2', cidr: '172.20.20.0/24', gw: '172.20.20.1', lrpMac: '00:00:00:14:14:01' },
-] as const;
+/** examples/ next to agent/ (from source) or next to dist/ (built). */
+const MANIFESTS =
+  ['..', '../..']
+    .map((up) => path.resolve(import.meta.dirname, up, 'examples/vpc-two-subnets'))
+    .find((p) => existsSync(p)) ?? path.resolve('examples/vpc-two-subnets');
 const VMS = [
-  { name: 'vm1', ls: 'vswitch1', mac: '00:00:00:14:0a:0a', ip: '172.20.10.10', gw: '172.20.10.1' },
-  { name: 'vm2', ls: 'vswitch2', mac: '00:00:00:14:14:0a', ip: '172.20.20.10', gw: '172.20.20.1' },
+  { name: 'vm1', network: 'default/vswitch1' },
+  { name: 'vm2', network: 'default/vswitch2' },
 ] as const;
 
 const say = (line: string) => process.stdout.write(line + '\n');
+const secs = (t0: number) => ((performance.now() - t0) / 1000).toFixed(2);
 
-async function buildTopology(sb: Sandbox): Promise<void> {
-  const args: string[] = ['lr-add', 'vpc-1'];
-  for (const s of SUBNETS) {
-    const prefix = s.cidr.split('/')[1];
-    const lrp = `vpc-1-${s.ls}`;
-    args.push('--', 'lrp-add', 'vpc-1', lrp, s.lrpMac, `${s.gw}/${prefix}`);
-    args.push('--', 'ls-add', s.ls);
-    args.push('--', 'lsp-add', s.ls, `${s.ls}-vpc-1`, '--', 'lsp-set-type', `${s.ls}-vpc-1`, 'router');
-    args.push('--', 'lsp-set-addresses', `${s.ls}-vpc-1`, 'router');
-    args.push('--', 'lsp-set-options', `${s.ls}-vpc-1`, `router-port=${lrp}`);
+/** Pings until the first answer (a just-bound port may take a moment), then 3 more; the summary line. */
+async function ping(netns: string, ip: string): Promise<string | undefined> {
+  const once = async (n: number) =>
+    run('ping', ['-c', String(n), '-i', '0.2', '-W', '1', '-q', ip], { netns, reject: false });
+  try {
+    await waitUntil(async () => (await once(1)).exitCode === 0, { what: 'ping', timeoutMs: 15_000 });
+  } catch {
+    return undefined;
   }
-  for (const vm of VMS) {
-    args.push('--', 'lsp-add', vm.ls, vm.name, '--', 'lsp-set-addresses', vm.name, `${vm.mac} ${vm.ip}`);
-  }
-  await sb.nbctl('--wait=hv', ...args);
+  const r = await once(3);
+  if (r.exitCode !== 0) return undefined;
+  const loss = /(\d+) received/.exec(r.stdout)?.[1];
+  const avg = /= [\d.]+\/([\d.]+)\//.exec(r.stdout)?.[1];
+  return `${loss}/3 replies, rtt avg ${avg} ms`;
 }
 
-async function ping(sb: Sandbox, from: string, to: string): Promise<string | undefined> {
-  // The first packet may race the flows of a just-bound port; retry briefly.
-  for (let i = 0; i < 20; i++) {
-    const r = await sb.exec(from, 'ping', ['-c', '3', '-i', '0.2', '-W', '1', to], { reject: false });
-    if (r.exitCode === 0)
-      return r.stdout
-        .split('\n')
-        .filter((l) => /packets|rtt/.test(l))
-        .join('\n    ');
+async function startAgent(sb: Sandbox, socket: string): Promise<Agent> {
+  const node = sb.node();
+  const agent = createAgent(
+    {},
+    {
+      manifests: MANIFESTS,
+      nb: sb.state.nb!.db,
+      sb: sb.state.sb!.db,
+      ovs: node.ovsRemote,
+      node: node.name,
+      netns: node.netns,
+      apiSocket: socket,
+    },
+  );
+  await agent.start();
+  await agent.loaded;
+  await waitUntil(() => agent.writer.isWriter(), { what: 'the NB writer lock', timeoutMs: 15_000 });
+  await agent.engine.settled();
+  return agent;
+}
+
+async function showVms(sb: Sandbox, socket: string): Promise<boolean> {
+  const ports: PortResult[] = [];
+  for (const vm of VMS) {
+    const netns = `${sb.state.id}-${vm.name}`;
+    await run('ip', ['netns', 'add', netns]);
+    await run('ip', ['-n', netns, 'link', 'set', 'lo', 'up']);
+    const p = await apiCall<PortResult>('POST', '/v1/ports', { network: vm.network, netns }, { socket });
+    ports.push(p);
+    say(
+      `  ${vm.name}: ${p.ifname} ${p.ip}/${p.prefix} on ${p.subnet}, mac ${p.mac}` +
+        ` (ready in ${Math.round(p.timings?.['total'] ?? 0)} ms)`,
+    );
   }
-  return undefined;
+  const [a, b] = ports as [PortResult, PortResult];
+  say(`\nvm1's routes — the agent set them; nobody added a route by hand:`);
+  for (const l of (await run('ip', ['-n', a.netns, 'route'])).stdout.split('\n')) say(`    ${l.trim()}`);
+
+  say('\nPings through OVN (inside the VM namespaces):');
+  const results = await Promise.all([ping(a.netns, b.ip), ping(b.netns, a.ip)]);
+  say(`  vm1 -> vm2 (${b.ip}): ${results[0] ? 'ok, ' + results[0] : 'FAILED'}`);
+  say(`  vm2 -> vm1 (${a.ip}): ${results[1] ? 'ok, ' + results[1] : 'FAILED'}`);
+  return results.every((r) => r !== undefined);
 }
 
 /** Runs the demo; resolves to true when every ping went through. */
@@ -61,41 +101,43 @@ export async function runDemo(opts: DemoOptions): Promise<boolean> {
   const t0 = performance.now();
   say(`Starting the local OVN sandbox in ${opts.stateDir} ...`);
   const sb = await createSandbox({ stateDir: opts.stateDir, nodes: 1 });
+  const socket = path.join(sb.stateDir, 'agent.sock');
+  let agent: Agent | undefined;
   let ok = false;
   try {
-    const up = ((performance.now() - t0) / 1000).toFixed(2);
-    say(`  up in ${up} s:`);
-    for (const p of sb.state.processes) say(`    ${p.name.padEnd(28)} pid ${p.pid}`);
-    say(`  Northbound: ${sb.state.nb?.db}`);
-    say(`  Southbound: ${sb.state.sb?.db}`);
-    for (const n of sb.state.nodes) say(`  ${n.name}: network namespace ${n.netns}, OVS ${n.ovsRemote}`);
+    const node = sb.node();
+    say(`  up in ${secs(t0)} s: NB ${sb.state.nb?.db}, SB ${sb.state.sb?.db}`);
+    say(`  ${node.name}: ovs-vswitchd + ovn-controller in network namespace ${node.netns}`);
 
-    say('\nVPC vpc-1 with subnets vswitch1 172.20.10.0/24 and vswitch2 172.20.20.0/24 (ovn-nbctl) ...');
-    await buildTopology(sb);
-    for (const vm of VMS) {
-      const subnet = SUBNETS.find((s) => s.ls === vm.ls)!;
-      await sb.addVm({
-        name: vm.name,
-        mac: vm.mac,
-        cidr: `${vm.ip}/${subnet.cidr.split('/')[1]}`,
-        gateway: vm.gw,
-      });
-      say(`  ${vm.name}: ${vm.ip} on ${vm.ls}, a network namespace on ${sb.node().name}'s br-int`);
-    }
+    const t1 = performance.now();
+    say(
+      `\nStarting vpc-agent on ${node.name} with ${path.relative(process.cwd(), MANIFESTS) || MANIFESTS} ...`,
+    );
+    agent = await startAgent(sb, socket);
+    const rows = Object.entries(agent.engine.counts().owned).map(([t, n]) => `${n} ${t}`);
+    say(`  converged in ${secs(t1)} s; Northbound rows it owns: ${rows.join(', ')}`);
 
-    say('\nPings through OVN (inside the VM namespaces):');
-    const results = await Promise.all([ping(sb, 'vm1', '172.20.20.10'), ping(sb, 'vm2', '172.20.10.10')]);
-    results.forEach((r, i) => {
-      const [a, b] = i === 0 ? ['vm1', 'vm2'] : ['vm2', 'vm1'];
-      say(`  ${a} -> ${b}: ${r ? 'ok\n    ' + r : 'FAILED'}`);
-    });
-    ok = results.every((r) => r !== undefined);
+    say(`\nTwo VMs (network namespaces) attached through the agent's port API (${socket}):`);
+    ok = await showVms(sb, socket);
+  } catch (err) {
+    say(`\nDemo error: ${err instanceof Error ? err.message : String(err)}`);
   } finally {
     if (opts.keep) {
-      say(`\nKept running. Stop it with: npx tsx agent/cli.ts sandbox down --state-dir ${opts.stateDir}`);
+      await agent?.stop();
+      say(
+        `\nKept the sandbox (the agent stopped with the demo; NB rows and VMs stay).` +
+          `\nStop it with: npx tsx agent/cli.ts sandbox down --state-dir ${opts.stateDir}`,
+      );
     } else {
+      if (agent)
+        for (const vm of VMS)
+          await apiCall('DELETE', '/v1/ports', { netns: `${sb.state.id}-${vm.name}` }, { socket }).catch(
+            () => undefined,
+          );
+      await agent?.stop();
       await sb.destroy();
-      say('\nSandbox stopped and removed (processes stopped by PID, namespaces deleted).');
+      await rm(socket, { force: true });
+      say('\nTorn down: ports deleted, agent stopped, sandbox processes stopped by PID, namespaces deleted.');
     }
   }
   say(ok ? '\nDemo OK.' : '\nDemo FAILED.');
@@ -106,7 +148,7 @@ export async function runDemo(opts: DemoOptions): Promise<boolean> {
 export function registerDemoCommand(program: Command): void {
   program
     .command('demo')
-    .description('start the local OVN sandbox, show two VMs on a VPC pinging through it, tear it down')
+    .description('start the local OVN sandbox and the agent, show two VMs on a VPC pinging, tear it down')
     .option('--state-dir <dir>', 'sandbox state directory', `${DEFAULT_STATE_DIR}/demo`)
     .option('--keep', 'leave the sandbox running', false)
     .action(async (opts: DemoOptions) => {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The README's first command (`npm run demo`): installs what is missing, then runs
-# `vpc-agent demo` on the embedded default (a local OVN sandbox).
+# `vpc-agent demo`: a local OVN sandbox, the agent on examples/vpc-two-subnets, two VMs
+# attached through its port API pinging each other. `npm run demo -- --keep` keeps the sandbox.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --quiet

@@ -11,21 +11,17 @@
  * and MTU from OVN; an agent restart keeps every port (same LSP rows, IPs, MACs; nothing
  * pruned); `port del` frees the IP, LSP, OVS port and veth; the host is left as it was.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
-import { chmod, cp, readFile, writeFile } from 'node:fs/promises';
+import { chmod, cp, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, run, waitUntil } from '../../../agent/sandbox/process.js';
+import { run, waitUntil } from '../../../agent/sandbox/process.js';
+import { createVmNamespace, ping, startAgentProcess, type AgentProcess } from '../../harness/agent.js';
 import { snapshotHost, useSandbox, useTmpDir, type HostSnapshot } from '../../harness/index.js';
 
 const ctx = useSandbox({ nodes: 1 });
 const tmp = useTmpDir('ports');
-const ROOT = path.resolve('.');
-const TSX = ['--import', 'tsx', path.join(ROOT, 'agent/cli.ts')];
 
-let agent: ChildProcess | undefined;
-let listen = '';
+let agent: AgentProcess | undefined;
 let host: HostSnapshot;
 const vms: string[] = [];
 
@@ -48,78 +44,19 @@ interface CliError {
   error: { status: number; code: string; message: string; field?: string };
 }
 
-const sock = () => path.join(tmp.dir, 'agent.sock');
 const node = () => ctx.sandbox.node('node1');
 const vm = (n: string) => `${ctx.sandbox.state.id}-${n}`;
-
-async function startAgent(): Promise<void> {
-  const sb = ctx.sandbox.state;
-  const log = openSync(path.join(tmp.dir, 'agent.log'), 'a');
-  agent = spawn(
-    process.execPath,
-    [
-      ...TSX,
-      'run',
-      '--manifests',
-      path.join(tmp.dir, 'manifests'),
-      '--nb',
-      sb.nb!.db,
-      '--sb',
-      sb.sb!.db,
-      '--ovs',
-      node().ovsRemote,
-      '--node',
-      'node1',
-      '--netns',
-      node().netns,
-      '--api-socket',
-      sock(),
-      '--port-ready-timeout',
-      '20000',
-      '--listen',
-      listen,
-    ],
-    { cwd: ROOT, stdio: ['ignore', log, log], env: { ...process.env, VPC_AGENT_LOG_LEVEL: 'info' } },
-  );
-  closeSync(log);
-  const child = agent;
-  await waitUntil(
-    async () => {
-      if (child.exitCode !== null) throw new Error(`agent exited ${child.exitCode}: ${await agentLog()}`);
-      const r = await cli(['list']);
-      return r.exitCode === 0;
-    },
-    { what: 'the agent API', timeoutMs: 60_000, intervalMs: 300 },
-  );
-}
-
-/** SIGTERM by PID and wait for the exit. */
-async function stopAgent(): Promise<void> {
-  const child = agent;
-  agent = undefined;
-  if (!child || child.exitCode !== null || child.pid === undefined) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  process.kill(child.pid, 'SIGTERM');
-  const timer = setTimeout(() => child.pid !== undefined && process.kill(child.pid, 'SIGKILL'), 15_000);
-  await exited;
-  clearTimeout(timer);
-}
-
-async function agentLog(): Promise<string> {
-  return (await readFile(path.join(tmp.dir, 'agent.log'), 'utf8').catch(() => '')).slice(-4000);
-}
+const theAgent = () => {
+  if (!agent) throw new Error('agent not started');
+  return agent;
+};
 
 /** `vpc-agent port …` as a process. */
-function cli(args: string[]) {
-  return run(process.execPath, [...TSX, 'port', ...args, '--api-socket', sock()], {
-    reject: false,
-    timeoutMs: 60_000,
-  });
-}
+const cli = (args: string[]) => theAgent().cli(args);
 
 async function portAdd(args: string[]): Promise<Port> {
   const r = await cli(['add', ...args]);
-  if (r.exitCode !== 0) throw new Error(`port add ${args.join(' ')}: ${r.stderr}\n${await agentLog()}`);
+  if (r.exitCode !== 0) throw new Error(`port add ${args.join(' ')}: ${r.stderr}\n${await theAgent().log()}`);
   return JSON.parse(r.stdout) as Port;
 }
 
@@ -136,17 +73,10 @@ async function portDel(args: string[]): Promise<Port[]> {
 }
 
 async function addVm(n: string): Promise<string> {
-  const ns = vm(n);
+  const ns = await createVmNamespace(ctx.sandbox, n);
   vms.push(ns);
-  await run('ip', ['netns', 'add', ns]);
-  await run('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
   return ns;
 }
-
-const ping = (ns: string, ip: string) =>
-  run('ping', ['-c', '2', '-i', '0.2', '-W', '2', ip], { netns: ns, reject: false }).then(
-    (r) => r.exitCode === 0,
-  );
 
 /** `name → _uuid` of every LSP (ovn-nbctl's view). */
 async function lsps(): Promise<Map<string, string>> {
@@ -162,13 +92,12 @@ const nodeLinks = async () => (await run('ip', ['-n', node().netns, '-br', 'link
 beforeAll(async () => {
   host = await snapshotHost();
   await cp(path.resolve('examples/vpc-two-subnets'), path.join(tmp.dir, 'manifests'), { recursive: true });
-  listen = `127.0.0.1:${await freePort()}`;
-  await startAgent();
+  agent = await startAgentProcess({ sandbox: ctx.sandbox, dir: tmp.dir });
 });
 
 afterAll(async () => {
-  if (agent) for (const ns of vms) await cli(['del', '--netns', ns]);
-  await stopAgent();
+  if (agent?.pid !== undefined) for (const ns of vms) await cli(['del', '--netns', ns]);
+  await agent?.stop();
   for (const ns of vms) await run('ip', ['netns', 'del', ns], { reject: false });
 });
 
@@ -183,7 +112,7 @@ describe('vpc-agent port add/del against the running agent', () => {
     };
     const debug = await waitUntil(
       async () => {
-        const d = (await (await fetch(`http://${listen}/debug`)).json()) as Debug;
+        const d = (await theAgent().debug()) as unknown as Debug;
         return d.nodeWork.last ? d : undefined;
       },
       { what: 'a node OVS pass' },
@@ -291,8 +220,8 @@ describe('vpc-agent port add/del against the running agent', () => {
     const before = JSON.parse((await cli(['list'])).stdout) as { ports: Port[] };
     const rows = await lsps();
     expect(before.ports).toHaveLength(4);
-    await stopAgent();
-    await startAgent();
+    await theAgent().stop();
+    await theAgent().start();
     const after = JSON.parse((await cli(['list'])).stdout) as { ports: Port[] };
     const key = (p: Port) => `${p.name} ${p.netns} ${p.ifname} ${p.ip} ${p.mac}`;
     expect(after.ports.map(key).sort()).toEqual(before.ports.map(key).sort());
@@ -327,7 +256,7 @@ describe('vpc-agent port add/del against the running agent', () => {
     expect([...rows.keys()].filter((n) => n.includes(ctx.sandbox.state.id))).toEqual([]);
     expect((await brIntPorts()).filter((p) => /^h[0-9a-f]{12}$/.test(p))).toEqual([]);
     expect(await nodeLinks()).not.toMatch(/^h[0-9a-f]{12}/m);
-    await stopAgent();
+    await theAgent().stop();
     for (const ns of vms) await run('ip', ['netns', 'del', ns], { reject: false });
     expect(await snapshotHost()).toEqual(host);
   });

@@ -34,6 +34,7 @@ import { ZERO_UUID } from './codec.js';
 import { OvsdbCacheError } from './errors.js';
 import type { IndexKeyFn, IndexOptions } from './indexes.js';
 import { TableCache, type AsideBuild } from './table-cache.js';
+import { Slicer } from './slicer.js';
 import { TablePlan } from './table-plan.js';
 import type { ChangeBatch, ChangeCause, Row, RowChange } from './types.js';
 
@@ -43,8 +44,13 @@ export interface DatabaseCacheOptions {
    * Default: every table of the schema with all its columns.
    */
   tables?: Record<string, readonly string[] | undefined>;
-  /** Rows decoded between two yields to the event loop for large messages (default 4096). */
+  /** At most this many rows are processed between two yields to the event loop (default 4096). */
   sliceRows?: number;
+  /**
+   * At most about this many milliseconds of processing between two yields (default 20), however
+   * costly each row is (e.g. a client index key function doing real work per row).
+   */
+  sliceMs?: number;
   /** Called when a change listener throws (default: `process.emitWarning`). */
   onListenerError?: (err: unknown) => void;
 }
@@ -58,8 +64,6 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
-
 /** A decoded message: its changes in message order, and per table with their index keys. */
 interface Plan {
   changes: RowChange[];
@@ -71,6 +75,7 @@ export class DatabaseCache {
   private readonly tableMap = new Map<string, TableCache>();
   private readonly listeners = new Set<ChangeListener>();
   private readonly sliceRows: number;
+  private readonly sliceMs: number;
   private readonly onListenerError: (err: unknown) => void;
   private queue: Promise<unknown> = Promise.resolve();
   private seq = 0;
@@ -80,6 +85,7 @@ export class DatabaseCache {
   constructor(schema: DatabaseSchema, opts: DatabaseCacheOptions = {}) {
     this.schema = schema;
     this.sliceRows = opts.sliceRows ?? 4096;
+    this.sliceMs = opts.sliceMs ?? 20;
     this.onListenerError =
       opts.onListenerError ?? ((err) => process.emitWarning(`cache change listener threw: ${String(err)}`));
     const tables = opts.tables ?? Object.fromEntries([...schema.tables.keys()].map((t) => [t, undefined]));
@@ -156,12 +162,18 @@ export class DatabaseCache {
 
   /** Applies an RFC 7047 §4.1.6 `update` notification's <table-updates>. */
   applyUpdate(tableUpdates: unknown): Promise<RowChange[]> {
-    return this.serialize(async () => this.commit('update', await this.plan(tableUpdates, false)));
+    return this.serialize(async () => {
+      const s = this.slicer();
+      return this.commit('update', await this.plan(s, tableUpdates, false), s);
+    });
   }
 
   /** Applies an ovsdb-server(7) §4.1.14 `update2` <table-updates2> (also a `monitor_cond` reply). */
   applyUpdate2(tableUpdates2: unknown): Promise<RowChange[]> {
-    return this.serialize(async () => this.commit('update2', await this.plan(tableUpdates2, true)));
+    return this.serialize(async () => {
+      const s = this.slicer();
+      return this.commit('update2', await this.plan(s, tableUpdates2, true), s);
+    });
   }
 
   /** Applies an ovsdb-server(7) §4.1.16 `update3` and records its last-txn-id (only on success). */
@@ -170,9 +182,10 @@ export class DatabaseCache {
       if (typeof lastTxnId !== 'string') {
         throw new OvsdbCacheError('OVSDB_CACHE_BAD_UPDATE', `update3 last-txn-id must be a uuid string`);
       }
-      const plan = await this.plan(tableUpdates2, true);
+      const s = this.slicer();
+      const plan = await this.plan(s, tableUpdates2, true);
       // A server without transaction history (standalone) sends the zero uuid: "no id".
-      return this.commit('update3', plan, { id: lastTxnId === ZERO_UUID ? undefined : lastTxnId });
+      return this.commit('update3', plan, s, { id: lastTxnId === ZERO_UUID ? undefined : lastTxnId });
     });
   }
 
@@ -184,14 +197,16 @@ export class DatabaseCache {
    */
   replace(contents: unknown, format: ContentsFormat, lastTxnId?: string): Promise<RowChange[]> {
     return this.serialize(async () => {
-      const incoming = await this.plan(contents, format === 'update2', true);
+      const s = this.slicer();
       // First sync (the usual case): every incoming row is an insert, nothing to compare.
-      if (this.size === 0) return this.commit('resync', incoming, { id: lastTxnId });
+      const first = this.size === 0;
+      // Else index keys are computed below for the changed rows only (resyncs change few).
+      const incoming = await this.plan(s, contents, format === 'update2', true, first);
+      if (first) return this.commit('resync', incoming, s, { id: lastTxnId });
       const net: Plan = { changes: [], tables: new Map() };
-      let n = 0;
       for (const t of this.tableMap.values()) {
         const inc = incoming.tables.get(t);
-        const tp = inc ? new TablePlan(inc.indexes) : t.newPlan();
+        const tp = t.newPlan();
         net.tables.set(t, tp);
         const seen = new Set<string>();
         for (let i = 0; inc && i < inc.changes.length; i++) {
@@ -204,10 +219,10 @@ export class DatabaseCache {
               ? undefined
               : { ...ch, kind: 'update', old };
           if (change) {
-            tp.add(change, { plan: inc, at: i });
+            tp.add(change);
             net.changes.push(change);
           }
-          if (++n % this.sliceRows === 0) await yieldToLoop();
+          if (s.due()) await s.pause();
         }
         // The rows are not changed while we yield: applications are serialized.
         for (const old of t.rows()) {
@@ -216,10 +231,10 @@ export class DatabaseCache {
             tp.add(change);
             net.changes.push(change);
           }
-          if (++n % this.sliceRows === 0) await yieldToLoop();
+          if (s.due()) await s.pause();
         }
       }
-      return this.commit('resync', net, { id: lastTxnId });
+      return this.commit('resync', net, s, { id: lastTxnId });
     });
   }
 
@@ -249,6 +264,10 @@ export class DatabaseCache {
     await this.queue.catch(() => undefined);
   }
 
+  private slicer(): Slicer {
+    return new Slicer(this.sliceRows, this.sliceMs);
+  }
+
   private serialize<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.queue.then(fn, fn);
     this.queue = run.catch(() => undefined);
@@ -258,14 +277,20 @@ export class DatabaseCache {
   /**
    * Decodes a <table-updates> / <table-updates2> into planned changes without
    * touching the cache. With `asInitial`, every row is read as a full row
-   * (RFC 7047 "new" / update2 "initial"), whatever the cache holds.
+   * (RFC 7047 "new" / update2 "initial"), whatever the cache holds. With `withKeys`
+   * (default), every index key of every change is computed too, in the slices.
    */
-  private async plan(tableUpdates: unknown, v2: boolean, asInitial = false): Promise<Plan> {
+  private async plan(
+    s: Slicer,
+    tableUpdates: unknown,
+    v2: boolean,
+    asInitial = false,
+    withKeys = true,
+  ): Promise<Plan> {
     if (!isObject(tableUpdates)) {
       throw new OvsdbCacheError('OVSDB_CACHE_BAD_UPDATE', 'table-updates must be an object');
     }
     const plan: Plan = { changes: [], tables: new Map() };
-    let n = 0;
     for (const name in tableUpdates) {
       const t = this.tableMap.get(name);
       if (!t)
@@ -274,7 +299,7 @@ export class DatabaseCache {
       if (!isObject(rows)) {
         throw new OvsdbCacheError('OVSDB_CACHE_BAD_UPDATE', `${name}: table-update must be an object`, name);
       }
-      const tp = t.newPlan();
+      const tp = withKeys ? t.newPlan() : new TablePlan([]);
       plan.tables.set(t, tp);
       for (const uuid in rows) {
         const ru = rows[uuid];
@@ -295,7 +320,7 @@ export class DatabaseCache {
         }
         plan.changes.push(change);
         tp.add(change); // runs the index key functions: in the slice, not in the commit
-        if (++n % this.sliceRows === 0) await yieldToLoop();
+        if (s.due()) await s.pause();
       }
     }
     return plan;
@@ -310,12 +335,13 @@ export class DatabaseCache {
   private async commit(
     cause: ChangeCause,
     plan: Plan,
+    s: Slicer,
     txn?: { id: string | undefined },
   ): Promise<RowChange[]> {
     const aside: [TableCache, AsideBuild][] = [];
     for (const [t, tp] of plan.tables) {
       if (t.size === 0 && tp.changes.length > this.sliceRows) {
-        aside.push([t, await t.buildAside(tp, this.sliceRows, yieldToLoop)]);
+        aside.push([t, await t.buildAside(tp, s)]);
       }
     }
     // Synchronous from here on: no reader sees a state between the old and the new one.

@@ -22,6 +22,7 @@ import {
   type IndexKeyFn,
   type IndexOptions,
 } from './indexes.js';
+import type { Slicer } from './slicer.js';
 import { checkUnique, TablePlan, violation } from './table-plan.js';
 import type { Row, RowChange } from './types.js';
 
@@ -315,13 +316,13 @@ export class TableCache {
 
   /**
    * Builds the table's next contents from `plan` off to the side — new row and index maps
-   * that nobody can see — calling `pause` every `sliceRows` rows so the event loop runs
+   * that nobody can see — in slices (`s`) between which the event loop runs
    * (RPC echoes are answered) meanwhile. Only for a table that is empty, where the plan
    * holds inserts only: the next state is then just the plan's rows, and building it aside
    * costs no more than building it in place. Throws, changing nothing, if the plan puts two
    * rows under one key of a unique index. {@link swapIn} then makes it visible.
    */
-  async buildAside(plan: TablePlan, sliceRows: number, pause: () => Promise<void>): Promise<AsideBuild> {
+  async buildAside(plan: TablePlan, s: Slicer): Promise<AsideBuild> {
     const { changes, keys, indexes } = plan;
     const w = indexes.length;
     const data = new Map<string, Row>();
@@ -341,7 +342,7 @@ export class TableCache {
         }
         index.moveKeys(ch.uuid, undefined, n);
       }
-      if ((i + 1) % sliceRows === 0) await pause();
+      if (s.due()) await s.pause();
     }
     return { plan, data, indexes: fresh };
   }

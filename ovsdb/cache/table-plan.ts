@@ -27,24 +27,12 @@ export class TablePlan {
   /** `indexes`: the table's indexes when planning started (the keys are for these). */
   constructor(readonly indexes: readonly CacheIndex[]) {}
 
-  /**
-   * Adds a change and computes its keys in every planned index. `newKeysFrom` reuses the
-   * new-row keys of change `at` of another plan over the same indexes (same new row).
-   */
-  add(ch: RowChange, newKeysFrom?: { plan: TablePlan; at: number }): void {
-    const w = this.indexes.length;
-    const reuse = newKeysFrom !== undefined && newKeysFrom.plan.indexes === this.indexes;
+  /** Adds a change and computes its keys in every planned index (the costly part). */
+  add(ch: RowChange): void {
     this.changes.push(ch);
-    for (let j = 0; j < w; j++) {
-      const index = this.indexes[j] as CacheIndex;
+    for (const index of this.indexes) {
       this.keys.push(ch.old === undefined ? undefined : index.keyFn(ch.old));
-      this.keys.push(
-        reuse
-          ? newKeysFrom.plan.keys[2 * (newKeysFrom.at * w + j) + 1]
-          : ch.new === undefined
-            ? undefined
-            : index.keyFn(ch.new),
-      );
+      this.keys.push(ch.new === undefined ? undefined : index.keyFn(ch.new));
     }
   }
 }

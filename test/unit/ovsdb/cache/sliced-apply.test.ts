@@ -120,6 +120,40 @@ describe('sliced application of a large message', () => {
   });
 });
 
+describe('slice bounds', () => {
+  it('yields after sliceMs however few rows that is (costly key functions)', async () => {
+    const cache = new DatabaseCache(testSchema(), { sliceRows: 1e9, sliceMs: 5 });
+    // 0.2 ms a row: the clock is read every 32 rows (6.4 ms), so slices end on time, not count.
+    cache.addIndex('Sw', 'slow', (r) => {
+      const until = performance.now() + 0.2;
+      while (performance.now() < until);
+      return owner(r);
+    });
+    const { seen } = await sampleWhile(cache.applyUpdate2({ Sw: dump(200) }), () =>
+      String(cache.table('Sw').size),
+    );
+    expect(seen.length).toBeGreaterThan(1);
+    expect(new Set(seen)).toEqual(new Set(['0']));
+    expect(cache.lookupCount('Sw', 'slow', 'o0')).toBe(67);
+  });
+
+  it('a resync runs key functions for changed rows only', async () => {
+    const cache = new DatabaseCache(testSchema(), { sliceRows: 50 });
+    let calls = 0;
+    cache.addIndex('Sw', 'owner', (r) => {
+      calls++;
+      return owner(r);
+    });
+    await cache.applyUpdate2({ Sw: dump(300) });
+    calls = 0;
+    const rows = dump(300);
+    rows[uuidOf(5)] = { initial: { name: 's5', external_ids: map({ owner: 'new' }) } };
+    await cache.replace({ Sw: rows }, 'update2');
+    expect(calls).toBe(2); // row 5: its old and its new version
+    expect(cache.lookupFirst('Sw', 'owner', 'new')?._uuid).toBe(uuidOf(5));
+  });
+});
+
 describe('non-allocating lookups', () => {
   it('lookupFirst, lookupCount and lookupEach agree with lookup, unique or not', async () => {
     const cache = new DatabaseCache(testSchema());

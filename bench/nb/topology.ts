@@ -103,7 +103,7 @@ export function expectedRows(size: NbTopologySize): Record<string, number> {
   const subnets = size.vpcs * size.subnetsPerVpc;
   const privates = size.vpcs * Math.ceil(size.subnetsPerVpc / 2);
   return {
-    Logical_Router: size.vpcs + 1, // + the implicit ovn-cluster
+    Logical_Router: size.vpcs, // the undeclared ovn-cluster has no subnets here: no router
     Logical_Switch: subnets,
     Logical_Router_Port: subnets,
     Logical_Switch_Port: subnets * (1 + size.portsPerSubnet),

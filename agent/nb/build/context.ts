@@ -31,13 +31,17 @@ export class BuildContext {
     ports: readonly PortAllocation[],
     readonly options: BuildOptions,
   ) {
-    this.vpcs = [...resources.vpcs.values()].sort((a, b) => byName(a.meta.name, b.meta.name));
     this.subnets = [...resources.subnets.values()].sort((a, b) => byName(a.meta.name, b.meta.name));
     for (const s of this.subnets) {
       let list = this.subnetsOfVpc.get(s.spec.vpc);
       if (!list) this.subnetsOfVpc.set(s.spec.vpc, (list = []));
       list.push(s);
     }
+    // The default VPC exists without being declared, but its router is only built while it
+    // is declared or has subnets: deleting every resource then leaves no row behind.
+    this.vpcs = [...resources.vpcs.values()]
+      .filter((v) => !v.implicit || this.subnetsOfVpc.has(v.meta.name))
+      .sort((a, b) => byName(a.meta.name, b.meta.name));
     const sortedPorts = [...ports].sort((a, b) => byName(a.name, b.name) || byName(a.subnet, b.subnet));
     for (const p of sortedPorts) {
       let list = this.portsOfSubnet.get(p.subnet);

@@ -5,8 +5,8 @@
  * `eth1` in the node) and workload ports on four subnets (two namespaces, two networks each).
  * Then the manifests directory is emptied and the ports are deleted (`vpc-agent port del`, as a
  * process). Afterwards no NB row owned by the agent remains (every table it writes, by
- * `external_ids` owner) but the bare router of the default VPC `ovn-cluster`, which exists without
- * being declared; nor any OVS bridge, port or interface of ours, veth, or our bridge
+ * `external_ids` owner) — the undeclared default VPC `ovn-cluster` keeps a router only while it
+ * has subnets — nor any OVS bridge, port or interface of ours, veth, or our bridge
  * mapping; the uplink `eth1` itself is left alone and the host is as it was.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -93,18 +93,13 @@ describe('deleting every resource and port', () => {
       expect(r.exitCode, `${r.stderr}\n${await agent.log()}`).toBe(0);
       expect((JSON.parse(r.stdout) as { deleted: PortResult[] }).deleted).toHaveLength(2);
     }
-    // The default VPC exists without being declared (Kube-OVN's ovn-cluster): its router stays, bare.
-    const left = { Logical_Router: ['lr/ovn-cluster'] };
-    await waitUntil(async () => JSON.stringify(await ownedNbRows(ctx.sandbox)) === JSON.stringify(left), {
-      what: 'no NB row owned by the agent but the ovn-cluster router',
+    await waitUntil(async () => JSON.stringify(await ownedNbRows(ctx.sandbox)) === JSON.stringify({}), {
+      what: 'no NB row owned by the agent',
       timeoutMs: 20_000,
     });
-    const [lr, ...more] = await nbRows(ctx.sandbox, 'Logical_Router');
-    expect(more).toEqual([]);
-    expect(lr).toMatchObject({ name: 'ovn-cluster', ports: [], nat: [], static_routes: [], policies: [] });
-    // The sandbox NB started empty: nothing else is left in the tables the agent writes.
-    for (const table of OWNED_NB_TABLES.filter((t) => t !== 'Logical_Router'))
-      expect(await nbRows(ctx.sandbox, table), table).toEqual([]);
+    // The sandbox NB started empty: nothing at all is left in the tables the agent writes
+    // (the undeclared default VPC's router goes with its last subnet).
+    for (const table of OWNED_NB_TABLES) expect(await nbRows(ctx.sandbox, table), table).toEqual([]);
     await waitUntil(async () => (await vsctl('list-br')) === 'br-int', { what: 'br-tor removed' });
     const ids = await vsctl('get', 'open_vswitch', '.', 'external_ids');
     expect(ids).not.toContain('ovn-bridge-mappings');
@@ -125,10 +120,7 @@ describe('deleting every resource and port', () => {
         expect.stringMatching(/^lo\s/),
       ]);
     const d = await agent.debug();
-    expect({ desired: d.desired, actual: d.actual }).toEqual({
-      desired: { Logical_Router: 1 },
-      actual: { Logical_Router: 1 },
-    });
+    expect({ desired: d.desired, actual: d.actual }).toEqual({ desired: {}, actual: {} });
     expect(await agent.api.list()).toEqual([]);
   });
 

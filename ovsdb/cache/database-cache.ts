@@ -347,7 +347,9 @@ export class DatabaseCache {
     // Synchronous from here on: no reader sees a state between the old and the new one.
     const swap = aside.filter(([t, built]) => t.canSwapIn(built));
     const swapped = new Set(swap.map(([, built]) => built.plan));
-    const inPlace = [...plan.tables].filter(([, tp]) => !swapped.has(tp));
+    const inPlace = [...plan.tables]
+      .filter(([, tp]) => !swapped.has(tp))
+      .map(([t, tp]) => [t, t.current(tp)] as const);
     for (const [t, tp] of inPlace) t.checkUnique(tp);
     if (txn) this.lastTxnId = txn.id;
     for (const [t, built] of swap) t.swapIn(built);

@@ -291,17 +291,32 @@ export class TableCache {
     return new TablePlan(this.indexList);
   }
 
-  /** Verifies that applying `plan` keeps every unique index unique (before any mutation). */
-  checkUnique(plan: TablePlan): void {
-    checkUnique(this.name, this.indexList, plan);
+  /**
+   * `plan`, or when an index was added while it was being made (its keys are for the old
+   * index list), the same changes planned again over the current indexes — synchronously,
+   * but rare (an index added while a message is in flight). Key functions run here, before
+   * any mutation, so one that throws fails the message and changes nothing.
+   */
+  current(plan: TablePlan): TablePlan {
+    if (plan.indexes === this.indexList) return plan;
+    const again = this.newPlan();
+    for (const ch of plan.changes) again.add(ch);
+    return again;
   }
 
-  /** Applies a plan (already validated by {@link checkUnique}) to the rows and every index, in place. */
+  /** Verifies that applying a {@link current} plan keeps every unique index unique (before any mutation). */
+  checkUnique(plan: TablePlan): void {
+    checkUnique(this.name, plan);
+  }
+
+  /**
+   * Applies a {@link current} plan, already validated by {@link checkUnique}, to the rows and
+   * every index, in place: map operations only, no key function runs.
+   */
   commit(plan: TablePlan): void {
     const { changes, keys, indexes } = plan;
+    if (indexes !== this.indexList) throw new Error(`${this.name}: stale plan`); // a caller bug
     const w = indexes.length;
-    // Indexes added while the plan was made have no planned keys: computed here (rare).
-    const extra = this.indexList === indexes ? [] : this.indexList.filter((x) => !indexes.includes(x));
     for (let i = 0; i < changes.length; i++) {
       const ch = changes[i] as RowChange;
       if (ch.new) this.data.set(ch.uuid, ch.new);
@@ -310,7 +325,6 @@ export class TableCache {
         const at = 2 * (i * w + j);
         (indexes[j] as CacheIndex).moveKeys(ch.uuid, keys[at], keys[at + 1]);
       }
-      for (const index of extra) index.move(ch.uuid, ch.old, ch.new);
     }
   }
 
@@ -354,7 +368,7 @@ export class TableCache {
 
   /**
    * True when a {@link buildAside} result can still be swapped in: the table is still empty
-   * and no index was added meanwhile (else apply its plan with {@link commit}).
+   * and no index was added meanwhile (else apply its plan with {@link current} + {@link commit}).
    */
   canSwapIn(built: AsideBuild): boolean {
     return this.data.size === 0 && this.indexList === built.plan.indexes;

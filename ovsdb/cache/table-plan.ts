@@ -38,27 +38,18 @@ export class TablePlan {
 }
 
 /**
- * Verifies that applying `plan` keeps every unique index of `indexes` (the table's indexes
- * now) unique, before any mutation. A key may move between rows within one message: keys
- * released by any change of the message are free for the others. Indexes added after the
- * plan was made have their keys computed here.
+ * Verifies that applying `plan` keeps every unique index of the plan unique, before any
+ * mutation. A key may move between rows within one message: keys released by any change
+ * of the message are free for the others.
  */
-export function checkUnique(table: string, indexes: readonly CacheIndex[], plan: TablePlan): void {
-  const { changes } = plan;
-  for (const index of indexes) {
+export function checkUnique(table: string, plan: TablePlan): void {
+  const { changes, keys, indexes } = plan;
+  const w = indexes.length;
+  for (let j = 0; j < w; j++) {
+    const index = indexes[j] as CacheIndex;
     if (!index.unique) continue;
-    const j = plan.indexes.indexOf(index);
-    const w = plan.indexes.length;
-    const oldKeys = (i: number): IndexKeys => {
-      if (j >= 0) return plan.keys[2 * (i * w + j)];
-      const r = changes[i]?.old;
-      return r === undefined ? undefined : index.keyFn(r);
-    };
-    const newKeys = (i: number): IndexKeys => {
-      if (j >= 0) return plan.keys[2 * (i * w + j) + 1];
-      const r = changes[i]?.new;
-      return r === undefined ? undefined : index.keyFn(r);
-    };
+    const oldKeys = (i: number): IndexKeys => keys[2 * (i * w + j)];
+    const newKeys = (i: number): IndexKeys => keys[2 * (i * w + j) + 1];
     const released = new Set<string>();
     const claimed = new Map<string, string>();
     const claim = (k: string, uuid: string): void => {
@@ -66,7 +57,7 @@ export function checkUnique(table: string, indexes: readonly CacheIndex[], plan:
       claimed.set(k, uuid);
       // One map operation per claim; a key claimed twice is an error, found again for the message.
       if (claimed.size === before) {
-        violation(table, index, k, claimant(changes.length, oldKeys, newKeys, changes, k), uuid);
+        violation(table, index, k, claimant(changes, oldKeys, newKeys, k), uuid);
       }
     };
     for (let i = 0; i < changes.length; i++) {
@@ -95,13 +86,12 @@ export function checkUnique(table: string, indexes: readonly CacheIndex[], plan:
 
 /** The first change whose new version newly holds `key` (error reporting only). */
 function claimant(
-  n: number,
+  changes: readonly RowChange[],
   oldKeys: (i: number) => IndexKeys,
   newKeys: (i: number) => IndexKeys,
-  changes: readonly RowChange[],
   key: string,
 ): string {
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < changes.length; i++) {
     if (normalizeKeys(newKeys(i)).includes(key) && !normalizeKeys(oldKeys(i)).includes(key)) {
       return (changes[i] as RowChange).uuid;
     }

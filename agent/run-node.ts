@@ -8,13 +8,9 @@ import { hostname } from 'node:os';
 import { OvsdbClient, sb as sbModel, vswitch, type ClientMonitorConfig } from '../ovsdb/index.js';
 import type { Ipam } from './ipam/index.js';
 import type { Logger } from './log.js';
+import { instrumentPortService, watchOvsdbClient, type AgentMetrics } from './metrics/index.js';
 import { DEFAULT_BUILD_OPTIONS, type PortAllocation } from './nb/build/index.js';
-import {
-  createNodeOvsReconciler,
-  NODE_OVS_MONITOR,
-  rootRow,
-  type NodeOvsResult,
-} from './node/ovs/index.js';
+import { createNodeOvsReconciler, NODE_OVS_MONITOR, rootRow, type NodeOvsResult } from './node/ovs/index.js';
 import { createPortService, followChassis, sbPortsMonitor, type PortService } from './node/ports/index.js';
 import type { ResourceSet } from './resources/types.js';
 
@@ -38,6 +34,8 @@ export interface NodeWorkConfig {
 
 export interface NodeWorkDeps {
   log: Logger;
+  /** Connection metrics of the OVS/SB clients and port add metrics, when given. */
+  metrics?: AgentMetrics;
   nb: OvsdbClient;
   ipam: Ipam;
   ports: Map<string, PortAllocation>;
@@ -71,6 +69,7 @@ export async function startNodeWork(deps: NodeWorkDeps, config: NodeWorkConfig):
     monitor: AGENT_OVS_MONITOR,
     logger: log.child({ module: 'ovsdb', db: 'ovs' }),
   });
+  if (deps.metrics) watchOvsdbClient(deps.metrics, 'Open_vSwitch', ovs);
   await ovs.start();
   await ovs.ready();
   const nodeName = config.node ?? hostname();
@@ -94,6 +93,7 @@ export async function startNodeWork(deps: NodeWorkDeps, config: NodeWorkConfig):
       monitor: sbPortsMonitor(chassis),
       logger: log.child({ module: 'ovsdb', db: 'sb' }),
     });
+    if (deps.metrics) watchOvsdbClient(deps.metrics, 'OVN_Southbound', sb);
     await sb.start();
     await sb.ready();
     offChassis = followChassis(sb, chassis, (err) => log.warn({ err }, 'SB condition update failed'));
@@ -120,6 +120,7 @@ export async function startNodeWork(deps: NodeWorkDeps, config: NodeWorkConfig):
         underlayMtu: DEFAULT_BUILD_OPTIONS.underlayMtu,
       },
     );
+    if (deps.metrics) ports = instrumentPortService(ports, deps.metrics);
   }
 
   let pending: ResourceSet | undefined;

@@ -22,12 +22,18 @@
  * The workload ports are part of the desired NB state: rebuilt from NB with IPAM on the first
  * load (or the engine would prune them after a restart), changed by the port service.
  */
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { nb, OvsdbClient } from '../ovsdb/index.js';
 import { createApiServer, type ApiServer } from './api/index.js';
 import { Ipam, type RebuildEntry } from './ipam/index.js';
 import { childLogger, type Logger } from './log.js';
+import {
+  createDebugServer,
+  createMetrics,
+  watchOvsdbClient,
+  type AgentMetrics,
+  type DebugServer,
+  type LoadSummary,
+} from './metrics/index.js';
 import {
   buildNorthboundReport,
   IP_OWNER_KEY,
@@ -41,8 +47,25 @@ import { createNbWriter, NB_WRITER_LOCK, type NbWriter } from './nb/writer.js';
 import type { NodeOvsResult } from './node/ovs/index.js';
 import { portsFromNb, type PortService } from './node/ports/index.js';
 import { startNodeWork, type NodeWork } from './run-node.js';
-import { watchManifests, type LoadAndValidateResult, type ManifestWatcher } from './resources/index.js';
-import { DEFAULT_EXTERNAL_SUBNET, DEFAULT_VPC, type ResourceSet } from './resources/types.js';
+import {
+  loadManifests,
+  validateResources,
+  watchManifests,
+  withBlockedKept,
+  type BlockedDelete,
+  type LoadAndValidateResult,
+  type LoadError,
+  type ManifestWatcher,
+} from './resources/index.js';
+import {
+  allResources,
+  DEFAULT_EXTERNAL_SUBNET,
+  DEFAULT_VPC,
+  resourceKey,
+  type ResourceSet,
+} from './resources/types.js';
+
+export { createDebugServer, type DebugServer } from './metrics/index.js';
 
 export interface AgentConfig {
   /** Manifest file or directory (watched). */
@@ -63,7 +86,7 @@ export interface AgentConfig {
   portReadyTimeoutMs: number;
   /** How long a port add/del waits for its LSP to reach (or leave) NB. */
   portNbTimeoutMs: number;
-  /** `host:port` for `/healthz` and `/debug`; undefined = no HTTP server. */
+  /** `host:port` for `/healthz`, `/debug` and `/metrics`; undefined = no HTTP server. */
   listen?: string;
   /** Owner id in `external_ids` (several independent agents sets may share one NB). */
   owner: string;
@@ -101,6 +124,8 @@ export const DEFAULT_AGENT_CONFIG: Omit<AgentConfig, 'manifests' | 'nb'> = {
 
 export interface AgentDeps {
   log?: Logger;
+  /** The Prometheus registry to fill (default: a new one per agent). */
+  metrics?: AgentMetrics;
 }
 
 export interface Agent {
@@ -122,6 +147,10 @@ export interface Agent {
   readonly loaded: Promise<void>;
   /** `/debug` document. */
   debug(): Record<string, unknown>;
+  /** The agent's metrics (served at `/metrics`). */
+  readonly metrics: AgentMetrics;
+  /** Resources removed from the manifests but kept because others still refer to them. */
+  blockedDeletes(): readonly BlockedDelete[];
   /** The HTTP address actually bound (port 0 resolved), if any. */
   address(): string | undefined;
 }
@@ -159,6 +188,8 @@ export function createAgent(
     schema: nb.schema(),
     logger: log.child({ module: 'ovsdb', db: 'nb' }),
   });
+  const metrics = deps.metrics ?? createMetrics();
+  watchOvsdbClient(metrics, 'OVN_Northbound', client);
   const writer = createNbWriter({ client, log }, { lockName: config.lockName });
   const engine = createNbReconciler(
     { client, isWriter: () => writer.isWriter(), log: log.child({ module: 'reconcile' }) },
@@ -182,8 +213,42 @@ export function createAgent(
   let errorSig = '';
   let warnings: { resource: string; message: string }[] = [];
   let resources: ResourceSet | undefined;
+  let loadSummary: LoadSummary | undefined;
+  let blocked: BlockedDelete[] = [];
+  let blockedSig = '';
+  /** Manifest loads, applied one at a time in order (a reload for blocked deletes is async). */
+  let loads: Promise<void> = Promise.resolve();
   let loadedResolve!: () => void;
   const loaded = new Promise<void>((r) => (loadedResolve = r));
+
+  /**
+   * A watcher result, with deletes that would strand dependents held back (issue 4): when a
+   * resource of the previous valid set is missing from the new one, the manifests are read
+   * again *unvalidated* and {@link withBlockedKept} puts back what the new resources still refer
+   * to, before validation (so the Subnets of a removed Vpc are not skipped for the missing Vpc).
+   * The watcher only hands out validated sets, hence the second read — only on such loads; a
+   * later edit between both reads is picked up by the watcher's next check.
+   */
+  async function applyLoad(result: LoadAndValidateResult): Promise<void> {
+    const prev = resources;
+    let next = result;
+    let nowBlocked: BlockedDelete[] = [];
+    if (prev && lostAny(prev, result.valid)) {
+      const read = await loadManifests(config.manifests);
+      const kept = withBlockedKept(prev, read.resources);
+      const v = validateResources(kept.resources);
+      next = { valid: v.valid, errors: [...read.errors, ...v.errors], files: read.files };
+      nowBlocked = kept.blocked;
+    }
+    blocked = nowBlocked;
+    const sig = blocked.map((b) => b.message).join('\n');
+    if (sig !== blockedSig) {
+      blockedSig = sig;
+      for (const b of blocked)
+        log.warn({ kind: b.kind, name: b.name, dependents: b.dependents }, `delete blocked: ${b.message}`);
+    }
+    onResources(next);
+  }
 
   function onResources(result: LoadAndValidateResult): void {
     const sig = result.errors.map((e) => e.message).join('\n');
@@ -192,6 +257,10 @@ export function createAgent(
       for (const e of result.errors) log.warn({ err: e.toJSON() }, `resource skipped: ${e.message}`);
     }
     lastErrors = result.errors.map((e) => e.toJSON());
+    const errs = result.errors.map((e) => ({ kind: errorKind(e), message: e.message }));
+    metrics.recordLoadErrors(errs);
+    loadSummary = { valid: countByKind(result.valid), errors: {} };
+    for (const e of errs) loadSummary.errors[e.kind] = (loadSummary.errors[e.kind] ?? 0) + 1;
     resources = result.valid;
     const subnets = [...result.valid.subnets.values()];
     ipam.setSubnets(subnets);
@@ -233,8 +302,25 @@ export function createAgent(
     engine.setDesired(report.state, { complete: true });
   }
 
+  metrics.setSources({
+    resources: () => loadSummary,
+    blockedDeletes: () => blocked,
+    ipam: () => ipam.stats(),
+    reconcile: () => engine.stats,
+    isWriter: () => writer.isWriter(),
+    rows: () => engine.counts(),
+    ovsdb: () => [
+      { database: 'OVN_Northbound', online: client.isOnline },
+      ...(nodeWork ? [{ database: 'Open_vSwitch', online: nodeWork.ovs.isOnline }] : []),
+      ...(nodeWork?.sb ? [{ database: 'OVN_Southbound', online: nodeWork.sb.isOnline }] : []),
+    ],
+    ports: () => ports.size,
+  });
+
   const agent: Agent = {
     engine,
+    metrics,
+    blockedDeletes: () => blocked,
     writer,
     client,
     ipam,
@@ -254,6 +340,7 @@ export function createAgent(
         nodeWork = await startNodeWork(
           {
             log,
+            metrics,
             nb: client,
             ipam,
             ports,
@@ -273,11 +360,16 @@ export function createAgent(
       engine.start();
       writer.start();
       watcher = watchManifests(config.manifests, {
-        onChange: onResources,
+        onChange: (result) => {
+          loads = loads
+            .then(() => applyLoad(result))
+            .catch((err: unknown) => log.warn({ err }, 'manifest load failed'));
+        },
         onError: (err) => log.warn({ err }, 'manifest check failed'),
         pollIntervalMs: config.pollMs,
       });
       await watcher.ready;
+      await loads;
       if (config.apiSocket && nodeWork?.ports)
         api = await createApiServer(
           { ports: nodeWork.ports, log: log.child({ module: 'api' }) },
@@ -285,7 +377,7 @@ export function createAgent(
         );
       if (config.listen)
         http = await createDebugServer(
-          { health: () => agentHealth(), debug: () => agent.debug() },
+          { health: () => agentHealth(), debug: () => agent.debug(), registry: metrics.registry },
           config.listen,
         );
       log.info(
@@ -295,6 +387,7 @@ export function createAgent(
     },
     async stop() {
       watcher?.close();
+      await loads;
       await api?.close();
       await http?.close();
       await nodeWork?.settled();
@@ -316,6 +409,7 @@ export function createAgent(
         problems: engine.problems(),
         resources: Object.fromEntries(engine.status()),
         validationErrors: lastErrors,
+        blockedDeletes: blocked,
         buildWarnings: warnings,
         ipam: ipam.stats().map((s) => ({
           ...s,
@@ -339,42 +433,25 @@ export function createAgent(
   return agent;
 }
 
-export interface DebugServer {
-  address: string;
-  close(): Promise<void>;
+/** Metric label of a load error: the resource kind, `manifest` for a file/document error. */
+function errorKind(e: LoadError): string {
+  return 'kind' in e ? e.kind || 'unknown' : 'manifest';
 }
 
-/**
- * Minimal HTTP endpoints until the metrics/HTTP issue lands: `GET /healthz` (200 or 503 with a
- * JSON reason) and `GET /debug` (desired vs actual, last errors). Bound to `host:port`.
- */
-export async function createDebugServer(
-  handlers: { health: () => { ok: boolean; detail: Record<string, unknown> }; debug: () => unknown },
-  listen: string,
-): Promise<DebugServer> {
-  const i = listen.lastIndexOf(':');
-  const host = listen.slice(0, i).replace(/^\[|\]$/g, '') || '127.0.0.1';
-  const port = Number(listen.slice(i + 1));
-  const server = createServer((req, res) => {
-    const send = (code: number, body: unknown) => {
-      res.writeHead(code, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(body, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v), 2) + '\n');
-    };
-    const path = (req.url ?? '/').split('?')[0];
-    if (req.method !== 'GET') send(405, { error: 'GET only' });
-    else if (path === '/healthz') {
-      const h = handlers.health();
-      send(h.ok ? 200 : 503, { ok: h.ok, ...h.detail });
-    } else if (path === '/debug') send(200, handlers.debug());
-    else send(404, { error: 'not found', paths: ['/healthz', '/debug'] });
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => resolve());
-  });
-  const a = server.address() as AddressInfo;
-  return {
-    address: `${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
+/** Declared resources by kind (the implicit default VPC is not counted). */
+function countByKind(set: ResourceSet): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const r of allResources(set)) {
+    if (r.kind === 'Vpc' && r.implicit) continue;
+    out[r.kind] = (out[r.kind] ?? 0) + 1;
+  }
+  return out;
+}
+
+/** True when a resource of `prev` (other than the implicit default VPC) is not in `next`. */
+function lostAny(prev: ResourceSet, next: ResourceSet): boolean {
+  const present = new Set(allResources(next).map((r) => `${r.kind}/${resourceKey(r)}`));
+  return allResources(prev).some(
+    (r) => !(r.kind === 'Vpc' && r.meta.name === DEFAULT_VPC) && !present.has(`${r.kind}/${resourceKey(r)}`),
+  );
 }

@@ -4,7 +4,7 @@
  * `blockedDeletes` naming the Subnets, the `vpc_agent_resources_blocked_deletes` gauge. Once the
  * Subnets go too, the router and the switches are deleted on that pass and nothing owned remains.
  */
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { OWNER_KEY } from '../../../agent/nb/desired.js';
@@ -118,6 +118,44 @@ describe('blocked deletes', () => {
       expect(agent.blockedDeletes()).toEqual([]);
       expect((await debug()).blockedDeletes).toEqual([]);
       expect(await gauge()).toBeUndefined();
+    } finally {
+      await agent.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+  it('keeps a removed ProviderNetwork while a Vlan uses it (the VLAN subnet stays converged)', async () => {
+    const { central } = env;
+    const dir = await makeTmpDir('blocked-pn');
+    const file = path.join(dir, 'underlay.yaml');
+    const docs = (await readFile(path.resolve('examples/vlan-underlay/underlay.yaml'), 'utf8')).split(
+      /^---$/m,
+    );
+    await writeFile(file, docs.join('---'));
+    const agent = createAgent(
+      {},
+      { manifests: dir, nb: central.nb.unix, pollMs: 100, debounceMs: 20, lockName: 'test_blocked_pn' },
+    );
+    try {
+      await agent.start();
+      await agent.loaded;
+      await until(async () => (await ownedNames('Logical_Switch')).length === 1, 'VLAN switch written');
+      await agent.engine.settled();
+      const before = await ownedDump(central);
+
+      await writeFile(file, docs.filter((d) => !/^kind: ProviderNetwork$/m.test(d)).join('---'));
+      await until(() => agent.blockedDeletes().length === 1, 'delete blocked');
+      expect(agent.blockedDeletes()[0]).toMatchObject({
+        kind: 'ProviderNetwork',
+        name: 'tor',
+        dependents: [{ kind: 'Vlan', name: 'vlan2017', field: 'spec.provider' }],
+      });
+      await agent.engine.settled();
+      expect((await agent.engine.reconcileNow()).sent).toBe(false);
+      expect(await ownedDump(central)).toEqual(before);
+
+      await rm(file);
+      await until(async () => JSON.stringify(await ownedDump(central)) === '{}', 'everything deleted');
+      expect(agent.blockedDeletes()).toEqual([]);
     } finally {
       await agent.stop();
       await rm(dir, { recursive: true, force: true });

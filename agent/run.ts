@@ -24,7 +24,7 @@
  */
 import { nb, OvsdbClient } from '../ovsdb/index.js';
 import { createApiServer, type ApiServer } from './api/index.js';
-import { Ipam, type RebuildEntry } from './ipam/index.js';
+import { Ipam } from './ipam/index.js';
 import { childLogger, type Logger } from './log.js';
 import {
   createDebugServer,
@@ -34,19 +34,14 @@ import {
   type DebugServer,
   type LoadSummary,
 } from './metrics/index.js';
-import {
-  buildNorthboundReport,
-  IP_OWNER_KEY,
-  natGatewayOwner,
-  SUBNET_KEY,
-  type PortAllocation,
-} from './nb/build/index.js';
+import { buildNorthboundReport, natGatewayOwner, type PortAllocation } from './nb/build/index.js';
 import { DEFAULT_OWNER } from './nb/desired.js';
-import { createNbReconciler, ownedRows, type NbReconciler } from './nb/reconcile/index.js';
+import { createNbReconciler, type NbReconciler } from './nb/reconcile/index.js';
 import { createNbWriter, NB_WRITER_LOCK, type NbWriter } from './nb/writer.js';
 import type { NodeOvsResult } from './node/ovs/index.js';
 import { portsFromNb, type PortService } from './node/ports/index.js';
 import { startNodeWork, type NodeWork } from './run-node.js';
+import { countByKind, errorKind, ipamEntriesFromNb, lostAny } from './run-state.js';
 import {
   loadManifests,
   validateResources,
@@ -54,18 +49,12 @@ import {
   withBlockedKept,
   type BlockedDelete,
   type LoadAndValidateResult,
-  type LoadError,
   type ManifestWatcher,
 } from './resources/index.js';
-import {
-  allResources,
-  DEFAULT_EXTERNAL_SUBNET,
-  DEFAULT_VPC,
-  resourceKey,
-  type ResourceSet,
-} from './resources/types.js';
+import { DEFAULT_EXTERNAL_SUBNET, DEFAULT_VPC, type ResourceSet } from './resources/types.js';
 
 export { createDebugServer, type DebugServer } from './metrics/index.js';
+export { ipamEntriesFromNb } from './run-state.js';
 
 export interface AgentConfig {
   /** Manifest file or directory (watched). */
@@ -153,27 +142,6 @@ export interface Agent {
   blockedDeletes(): readonly BlockedDelete[];
   /** The HTTP address actually bound (port 0 resolved), if any. */
   address(): string | undefined;
-}
-
-/** IPAM entries of the rows we own: LSP `addresses[0]` = `"<mac> <ip>"`, LRP `networks[0]` = `ip/len`. */
-export function ipamEntriesFromNb(client: OvsdbClient, owner: string): RebuildEntry[] {
-  const out: RebuildEntry[] = [];
-  for (const table of ['Logical_Switch_Port', 'Logical_Router_Port']) {
-    for (const row of ownedRows(client.cache, table, owner)) {
-      const ids = row['external_ids'] as Record<string, string>;
-      const ipOwner = ids[IP_OWNER_KEY];
-      const subnet = ids[SUBNET_KEY];
-      if (!ipOwner || !subnet) continue;
-      if (table === 'Logical_Switch_Port') {
-        const [mac, ip] = String((row['addresses'] as string[])[0] ?? '').split(' ');
-        if (mac && ip) out.push({ subnet, owner: ipOwner, ip, mac });
-      } else {
-        const ip = String((row['networks'] as string[])[0] ?? '').split('/')[0];
-        if (ip) out.push({ subnet, owner: ipOwner, ip, mac: row['mac'] as string });
-      }
-    }
-  }
-  return out;
 }
 
 export function createAgent(
@@ -431,27 +399,4 @@ export function createAgent(
     return { ok, detail: { online: client.isOnline, writer: writer.isWriter(), reconcile: h } };
   }
   return agent;
-}
-
-/** Metric label of a load error: the resource kind, `manifest` for a file/document error. */
-function errorKind(e: LoadError): string {
-  return 'kind' in e ? e.kind || 'unknown' : 'manifest';
-}
-
-/** Declared resources by kind (the implicit default VPC is not counted). */
-function countByKind(set: ResourceSet): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const r of allResources(set)) {
-    if (r.kind === 'Vpc' && r.implicit) continue;
-    out[r.kind] = (out[r.kind] ?? 0) + 1;
-  }
-  return out;
-}
-
-/** True when a resource of `prev` (other than the implicit default VPC) is not in `next`. */
-function lostAny(prev: ResourceSet, next: ResourceSet): boolean {
-  const present = new Set(allResources(next).map((r) => `${r.kind}/${resourceKey(r)}`));
-  return allResources(prev).some(
-    (r) => !(r.kind === 'Vpc' && r.meta.name === DEFAULT_VPC) && !present.has(`${r.kind}/${resourceKey(r)}`),
-  );
 }

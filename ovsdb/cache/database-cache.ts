@@ -69,10 +69,23 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** A decoded message: its changes in message order, and per table with their index keys. */
+/**
+ * A decoded message: per table (in message order) its changes with their index keys. A
+ * message lists each table once, so the concatenation is the message's change order.
+ */
 interface Plan {
-  changes: RowChange[];
   tables: Map<TableCache, TablePlan>;
+}
+
+/** Every change of a plan in message order (the planned array itself for a one-table message). */
+function allChanges(plan: Plan): RowChange[] {
+  if (plan.tables.size === 1) for (const tp of plan.tables.values()) return tp.changes;
+  let n = 0;
+  for (const tp of plan.tables.values()) n += tp.changes.length;
+  const out = new Array<RowChange>(n);
+  let i = 0;
+  for (const tp of plan.tables.values()) for (const ch of tp.changes) out[i++] = ch;
+  return out;
 }
 
 export class DatabaseCache {
@@ -208,7 +221,7 @@ export class DatabaseCache {
       // Else index keys are computed below for the changed rows only (resyncs change few).
       const incoming = await this.plan(s, contents, format === 'update2', true, first);
       if (first) return this.commit('resync', incoming, s, { id: lastTxnId });
-      const net: Plan = { changes: [], tables: new Map() };
+      const net: Plan = { tables: new Map() };
       for (const t of this.tableMap.values()) {
         const inc = incoming.tables.get(t);
         const tp = t.newPlan();
@@ -223,18 +236,13 @@ export class DatabaseCache {
             : t.rowEqual(old, ch.new as Row)
               ? undefined
               : { ...ch, kind: 'update', old };
-          if (change) {
-            tp.add(change);
-            net.changes.push(change);
-          }
+          if (change) tp.add(change);
           if (s.due()) await s.pause();
         }
         // The rows are not changed while we yield: applications are serialized.
         for (const old of t.rows()) {
           if (!seen.has(old._uuid)) {
-            const change: RowChange = { table: t.name, kind: 'delete', uuid: old._uuid, old };
-            tp.add(change);
-            net.changes.push(change);
+            tp.add({ table: t.name, kind: 'delete', uuid: old._uuid, old });
           }
           if (s.due()) await s.pause();
         }
@@ -295,7 +303,7 @@ export class DatabaseCache {
     if (!isObject(tableUpdates)) {
       throw new OvsdbCacheError('OVSDB_CACHE_BAD_UPDATE', 'table-updates must be an object');
     }
-    const plan: Plan = { changes: [], tables: new Map() };
+    const plan: Plan = { tables: new Map() };
     for (const name in tableUpdates) {
       const t = this.tableMap.get(name);
       if (!t)
@@ -323,7 +331,6 @@ export class DatabaseCache {
         } else {
           change = v2 ? t.planUpdate2(uuid, ru) : t.planUpdate(uuid, ru);
         }
-        plan.changes.push(change);
         tp.add(change); // runs the index key functions: in the slice, not in the commit
         if (s.due()) await s.pause();
       }
@@ -359,7 +366,7 @@ export class DatabaseCache {
     if (txn) this.lastTxnId = txn.id;
     for (const [t, built] of swap) t.swapIn(built);
     for (const [t, tp] of inPlace) t.commit(tp);
-    return this.emit(cause, plan.changes);
+    return this.emit(cause, allChanges(plan));
   }
 
   private emit(cause: ChangeCause, changes: RowChange[]): RowChange[] {

@@ -30,9 +30,13 @@ export class TablePlan {
   /** Adds a change and computes its keys in every planned index (the costly part). */
   add(ch: RowChange): void {
     this.changes.push(ch);
-    for (const index of this.indexes) {
-      this.keys.push(ch.old === undefined ? undefined : index.keyFn(ch.old));
-      this.keys.push(ch.new === undefined ? undefined : index.keyFn(ch.new));
+    const { indexes, keys } = this;
+    for (let j = 0; j < indexes.length; j++) {
+      const keyFn = (indexes[j] as CacheIndex).keyFn;
+      keys.push(
+        ch.old === undefined ? undefined : keyFn(ch.old),
+        ch.new === undefined ? undefined : keyFn(ch.new),
+      );
     }
   }
 }

@@ -81,7 +81,8 @@ export function ownedRows(cache: DatabaseCache, table: string, owner: string): R
 export function ownedCounts(cache: DatabaseCache, owner: string): Record<string, number> {
   const out: Record<string, number> = {};
   for (const t of ownableTables(cache)) {
-    const n = ownedRows(cache, t, owner).length;
+    if (!cache.table(t).index(ownedIndexName(owner))) ensureOwnershipIndexes(cache, owner);
+    const n = cache.lookupCount(t, ownedIndexName(owner), OWNED);
     if (n > 0) out[t] = n;
   }
   return out;

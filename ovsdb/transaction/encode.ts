@@ -37,31 +37,46 @@ const FUNCTIONS = new Set(['<', '<=', '==', '!=', '>=', '>', 'includes', 'exclud
 class Encoder {
   opIndex = 0;
   table: string | undefined;
-  /** uuid-names declared by the inserts encoded so far (duplicates are errors). */
-  readonly declared = new Set<string>();
-  private column = '';
   /**
-   * Checks a uuid-name reference against the uuid-names the transaction's inserts carry,
-   * collected up front: a reference may precede its insert (ovsdb-server collects uuid-names
-   * before executing, RFC 7047 §5.2.1), and an undeclared one fails right where it is made.
+   * The well-formed uuid-names the transaction's inserts carry, collected up front: a
+   * reference may precede its insert (ovsdb-server collects uuid-names before executing,
+   * RFC 7047 §5.2.1), and an undeclared one fails right where it is made.
    */
-  readonly sink: (name: string) => void;
+  readonly names = new Set<string>();
+  /** Index of the first insert that repeats an earlier insert's uuid-name; -1 when none. */
+  private readonly duplicateAt: number = -1;
+  /** Index of the first insert whose uuid-name is not an <id> (RFC 7047 §3.1); -1 when none. */
+  private readonly invalidNameAt: number = -1;
+  private column = '';
+  private sinkFn: ((name: string) => void) | undefined;
 
   constructor(
     private readonly tables: TablePlans,
     ops: readonly Operation[],
   ) {
-    const names = new Set<string>();
-    for (const o of ops) {
-      if (o !== null && typeof o === 'object' && o.op === 'insert' && typeof o.uuidName === 'string') {
-        names.add(o.uuidName);
+    const names = this.names;
+    for (let i = 0; i < ops.length; i++) {
+      const o = ops[i];
+      if (o === null || typeof o !== 'object' || o.op !== 'insert') continue;
+      const name = o.uuidName;
+      if (name === undefined) continue;
+      if (typeof name !== 'string' || !ID_RE.test(name)) {
+        if (this.invalidNameAt < 0) this.invalidNameAt = i;
+        continue;
       }
+      if (names.has(name)) {
+        if (this.duplicateAt < 0) this.duplicateAt = i;
+      } else names.add(name);
     }
-    this.sink = (name) => {
-      if (!names.has(name)) {
+  }
+
+  /** Checks each uuid-name reference a slow-path checker reports against {@link names}. */
+  get sink(): (name: string) => void {
+    return (this.sinkFn ??= (name) => {
+      if (!this.names.has(name)) {
         this.fail(`uuid-name "${name}" is not declared by any insert in this transaction`, this.column);
       }
-    };
+    });
   }
 
   fail(reason: string, column?: string): never {
@@ -82,26 +97,41 @@ class Encoder {
   }
 
   value(plan: TypePlan, column: string, v: unknown): WireValue {
+    const fast = plan.fast === undefined ? undefined : plan.fast(v, this.names);
+    return fast !== undefined ? fast : this.slow(plan, column, v);
+  }
+
+  /** Why `v` failed the fast path of `plan`, thrown; else its encoding by the general path. */
+  slow(plan: TypePlan, column: string, v: unknown): WireValue {
     this.column = column;
-    const fast = plan.fast === undefined ? undefined : plan.fast(v);
-    if (fast !== undefined) return fast;
     const why = plan.check(v, this.sink);
     if (why) this.fail(why, column);
     return plan.encode(v);
   }
 
-  /** Row of insert/update (`writable`: only mutable, no `_uuid`/`_version`) or of wait. */
+  /**
+   * Row of insert/update (`writable`: only mutable, no `_uuid`/`_version`) or of wait. One
+   * loop over the row's own keys; the output starts as a copy of the row (same key order, so
+   * each store replaces a value rather than adding a property) and each value is replaced by
+   * its wire form.
+   */
   row(table: TablePlan, row: unknown, mode: 'insert' | 'update' | 'wait'): WireRow {
     if (typeof row !== 'object' || row === null || Array.isArray(row)) this.fail('row must be an object');
+    const keys = Object.keys(row);
     const out: WireRow = {};
-    for (const name in row) {
-      if (!Object.prototype.hasOwnProperty.call(row, name)) continue;
-      const c = this.col(table, name);
+    const columns = table.columns;
+    for (let i = 0; i < keys.length; i++) {
+      const name = keys[i] as string;
+      const c = columns.get(name);
+      if (c === undefined) this.fail(`unknown column "${name}"`, name);
       if (mode !== 'wait' && (name === '_uuid' || name === '_version')) {
         this.fail(`column ${name} cannot be written`, name);
       }
       if (mode === 'update' && !c.mutable) this.fail('column is immutable', name);
-      out[name] = this.value(c.full, name, (row as Record<string, unknown>)[name]);
+      const plan = c.full;
+      const v = (row as Record<string, unknown>)[name];
+      const fast = plan.fast === undefined ? undefined : plan.fast(v, this.names);
+      out[name] = fast !== undefined ? fast : this.slow(plan, name, v);
     }
     return out;
   }
@@ -178,20 +208,22 @@ class Encoder {
     switch (o.op) {
       case 'insert': {
         const t = this.tablePlan(o.table);
-        const wire: WireOperation = { op: 'insert', table: o.table, row: this.row(t, o.row, 'insert') };
-        if (o.uuidName !== undefined) {
-          if (typeof o.uuidName !== 'string' || !ID_RE.test(o.uuidName)) {
-            this.fail(`invalid uuid-name ${JSON.stringify(o.uuidName)}`);
-          }
-          if (this.declared.has(o.uuidName)) this.fail(`duplicate uuid-name "${o.uuidName}"`);
-          this.declared.add(o.uuidName);
-          wire['uuid-name'] = o.uuidName;
+        const row = this.row(t, o.row, 'insert');
+        const name = o.uuidName;
+        if (name !== undefined) {
+          if (this.opIndex === this.invalidNameAt) this.fail(`invalid uuid-name ${JSON.stringify(name)}`);
+          if (this.opIndex === this.duplicateAt) this.fail(`duplicate uuid-name "${name}"`);
         }
-        if (o.uuid !== undefined) {
-          if (typeof o.uuid !== 'string' || !isUuid(o.uuid))
-            this.fail(`invalid uuid ${JSON.stringify(o.uuid)}`);
-          wire['uuid'] = o.uuid;
+        if (o.uuid === undefined) {
+          return name === undefined
+            ? { op: 'insert', table: o.table, row }
+            : { op: 'insert', table: o.table, row, 'uuid-name': name };
         }
+        if (typeof o.uuid !== 'string' || !isUuid(o.uuid))
+          this.fail(`invalid uuid ${JSON.stringify(o.uuid)}`);
+        const wire: WireOperation = { op: 'insert', table: o.table, row };
+        if (name !== undefined) wire['uuid-name'] = name;
+        wire['uuid'] = o.uuid;
         return wire;
       }
       case 'select': {
@@ -262,10 +294,12 @@ export function encodeTransaction(
   ops: readonly Operation[],
 ): TransactParams {
   const enc = new Encoder(schemaPlan(schema).tables, ops);
-  const params: TransactParams = [dbName ?? schema.name];
-  for (let i = 0; i < ops.length; i++) {
+  const n = ops.length;
+  const params = new Array<unknown>(n + 1);
+  params[0] = dbName ?? schema.name;
+  for (let i = 0; i < n; i++) {
     enc.opIndex = i;
-    params.push(enc.op(ops[i] as Operation));
+    params[i + 1] = enc.op(ops[i] as Operation);
   }
-  return params;
+  return params as TransactParams;
 }

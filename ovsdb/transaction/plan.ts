@@ -24,6 +24,9 @@ export type RefSink = (name: string) => void;
 /** Returns why `v` does not fit, or undefined. */
 export type Checker = (v: unknown, refs: RefSink) => string | undefined;
 
+/** See {@link TypePlan.fast}. */
+export type FastPath = (v: unknown, names?: ReadonlySet<string>) => WireValue | undefined;
+
 /** A (possibly relaxed) column type with its compiled checker and encoder. */
 export interface TypePlan {
   readonly type: ColumnType;
@@ -36,10 +39,12 @@ export interface TypePlan {
   readonly encode: (v: unknown) => WireValue;
   /**
    * For the commonest unconstrained shapes (a string, a set of at most one string, a
-   * string-to-string map): check and encode in one step, returning undefined for anything it
-   * does not accept (the caller then runs `check` and `encode`). Absent for other types.
+   * string-to-string map, a set of uuids): check and encode in one step, returning undefined
+   * for anything it does not accept (the caller then runs `check` and `encode`, which report
+   * why). A uuid atom that is not a canonical UUID is accepted only when it is in `names`
+   * (the uuid-names the transaction's inserts declare). Absent for other types.
    */
-  readonly fast: ((v: unknown) => WireValue | undefined) | undefined;
+  readonly fast: FastPath | undefined;
 }
 
 export interface ColumnPlan {
@@ -192,8 +197,6 @@ export function compileType(type: ColumnType): TypePlan {
   return { type, check, encode: compileEncoder(type), fast: compileFast(type) };
 }
 
-const hasOwn = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k);
-
 /** Whether `base` is a string type with no enum or length constraint. */
 const plainString = (base: BaseType | undefined): boolean =>
   base !== undefined &&
@@ -202,9 +205,49 @@ const plainString = (base: BaseType | undefined): boolean =>
   base.minLength === undefined &&
   base.maxLength === undefined;
 
+/** Whether `base` is a uuid type with no enum (refTable/refType do not change the wire form). */
+const plainUuid = (base: BaseType): boolean => base.type === 'uuid' && !base.enum;
+
+/** True when `arr` holds a value twice; no allocation below 6 elements. */
+function hasDuplicate(arr: readonly unknown[]): boolean {
+  const n = arr.length;
+  if (n > 5) return new Set(arr).size !== n;
+  for (let i = 1; i < n; i++) {
+    const v = arr[i];
+    for (let j = 0; j < i; j++) if (arr[j] === v) return true;
+  }
+  return false;
+}
+
+/**
+ * A set of uuids (e.g. a strong reference column) in one pass: each element a canonical UUID,
+ * sent as `["uuid", u]`, or a uuid-name in `names`, sent as `["named-uuid", n]` (RFC 7047 §5.1,
+ * §5.2.1); anything else defers to `check`.
+ */
+function compileUuidSetFast(type: ColumnType): FastPath {
+  const { min, max } = type;
+  return (v, names) => {
+    if (!Array.isArray(v) || names === undefined) return undefined;
+    const n = v.length;
+    if (n < min || n > max) return undefined;
+    const out: WireAtom[] = new Array(n);
+    for (let i = 0; i < n; i++) {
+      const u: unknown = v[i];
+      if (typeof u !== 'string') return undefined;
+      if (u.length === 36 && isUuid(u)) out[i] = ['uuid', u];
+      else if (names.has(u)) out[i] = ['named-uuid', u];
+      else return undefined;
+    }
+    if (n > 1 && hasDuplicate(v)) return undefined;
+    return ['set', out];
+  };
+}
+
 /** See {@link TypePlan.fast}: accepts exactly what `check` accepts for these shapes, or defers. */
 function compileFast(type: ColumnType): TypePlan['fast'] {
   const { min, max } = type;
+  if ((type.kind === 'set' || type.kind === 'optional') && plainUuid(type.key))
+    return compileUuidSetFast(type);
   if (!plainString(type.key)) return undefined;
   switch (type.kind) {
     case 'scalar':
@@ -220,16 +263,15 @@ function compileFast(type: ColumnType): TypePlan['fast'] {
       };
     case 'map':
       if (!plainString(type.value)) return undefined;
+      // Object.entries lists the own enumerable string keys: the pairs `check` walks.
       return (v) => {
         if (typeof v !== 'object' || v === null || Array.isArray(v)) return undefined;
-        let n = 0;
-        for (const k in v) {
-          if (!hasOwn(v, k)) continue;
-          if (typeof (v as Record<string, unknown>)[k] !== 'string') return undefined;
-          n++;
-        }
+        const pairs = Object.entries(v as Record<string, unknown>);
+        const n = pairs.length;
         if (n < min || n > max) return undefined;
-        return ['map', Object.entries(v as Record<string, string>)];
+        for (let i = 0; i < n; i++)
+          if (typeof (pairs[i] as [string, unknown])[1] !== 'string') return undefined;
+        return ['map', pairs as [string, string][]];
       };
   }
 }
@@ -271,30 +313,74 @@ function withCardinality(type: ColumnType, min: number, max: number): ColumnType
 
 const isNumeric = (b: BaseType): boolean => b.type === 'integer' || b.type === 'real';
 
-function planColumn(col: ColumnSchema): ColumnPlan {
-  const t = col.type;
-  const full = compileType(t);
-  const scalar = t.kind === 'scalar';
-  const setOrMap = t.kind === 'optional' || t.kind === 'set' || t.kind === 'map';
-  const arith =
-    t.kind !== 'map' && isNumeric(t.key)
-      ? compileType({ key: { type: t.key.type }, min: 1, max: 1, kind: 'scalar' })
-      : undefined;
-  return {
-    name: col.name,
-    schema: col,
-    mutable: col.mutable,
-    full,
-    includes: scalar ? full : compileType(withCardinality(t, 0, t.max)),
-    excludes: scalar ? full : compileType(withCardinality(t, 0, Infinity)),
-    arith,
-    mod: arith !== undefined && t.key.type === 'integer',
-    insert: setOrMap ? compileType(withCardinality(t, 0, t.max)) : undefined,
-    delete: setOrMap ? compileType(withCardinality(t, 0, Infinity)) : undefined,
-    deleteKeys:
+/**
+ * A column's plans. The column's own type is compiled at once (every insert and update needs
+ * it); the relaxed argument types of conditions and mutations are compiled the first time one
+ * is asked for, so a table that is only inserted into costs one compiled type per column.
+ */
+class LazyColumnPlan implements ColumnPlan {
+  readonly name: string;
+  readonly mutable: boolean;
+  readonly full: TypePlan;
+  readonly mod: boolean;
+  readonly ordered: boolean;
+  private readonly t: ColumnType;
+  private readonly relaxed: (TypePlan | undefined)[] = [];
+  private readonly done: boolean[] = [];
+
+  constructor(readonly schema: ColumnSchema) {
+    const t = schema.type;
+    this.t = t;
+    this.name = schema.name;
+    this.mutable = schema.mutable;
+    this.full = compileType(t);
+    this.mod = t.kind !== 'map' && t.key.type === 'integer';
+    this.ordered = (t.kind === 'scalar' || t.kind === 'optional') && isNumeric(t.key);
+  }
+
+  /** The relaxed plan number `slot`, compiled by `make` on first use. */
+  private lazy(slot: number, make: (t: ColumnType) => TypePlan | undefined): TypePlan | undefined {
+    if (!this.done[slot]) {
+      this.relaxed[slot] = make(this.t);
+      this.done[slot] = true;
+    }
+    return this.relaxed[slot];
+  }
+
+  get includes(): TypePlan {
+    return this.t.kind === 'scalar'
+      ? this.full
+      : (this.lazy(0, (t) => compileType(withCardinality(t, 0, t.max))) as TypePlan);
+  }
+  get excludes(): TypePlan {
+    return this.t.kind === 'scalar'
+      ? this.full
+      : (this.lazy(1, (t) => compileType(withCardinality(t, 0, Infinity))) as TypePlan);
+  }
+  get arith(): TypePlan | undefined {
+    return this.lazy(2, (t) =>
+      t.kind !== 'map' && isNumeric(t.key)
+        ? compileType({ key: { type: t.key.type }, min: 1, max: 1, kind: 'scalar' })
+        : undefined,
+    );
+  }
+  get insert(): TypePlan | undefined {
+    return this.lazy(3, (t) => (t.kind === 'scalar' ? undefined : compileType(withCardinality(t, 0, t.max))));
+  }
+  get delete(): TypePlan | undefined {
+    return this.lazy(4, (t) =>
+      t.kind === 'scalar' ? undefined : compileType(withCardinality(t, 0, Infinity)),
+    );
+  }
+  get deleteKeys(): TypePlan | undefined {
+    return this.lazy(5, (t) =>
       t.kind === 'map' ? compileType({ key: t.key, min: 0, max: Infinity, kind: 'set' }) : undefined,
-    ordered: (t.kind === 'scalar' || t.kind === 'optional') && isNumeric(t.key),
-  };
+    );
+  }
+}
+
+function planColumn(col: ColumnSchema): ColumnPlan {
+  return new LazyColumnPlan(col);
 }
 
 const cache = new WeakMap<DatabaseSchema, SchemaPlan>();

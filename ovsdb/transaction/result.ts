@@ -58,6 +58,49 @@ function decodeRows(table: TablePlan, rows: unknown, opIndex: number): Record<st
 }
 
 /**
+ * The error of a reply that is not a plain success: the first failed operation's (or the
+ * commit's) {@link OvsdbTransactionError}, else an {@link OvsdbBadReplyError} for the first
+ * result that does not have its operation's shape.
+ */
+function failure(schema: DatabaseSchema, ops: readonly Operation[], reply: readonly unknown[]): Error {
+  const n = ops.length;
+  for (let i = 0; i < reply.length; i++) {
+    const r: unknown = reply[i];
+    if (isError(r)) return txnError(r, i, i < n ? ops[i] : undefined, i >= n);
+  }
+  if (reply.length < n) {
+    return new OvsdbBadReplyError(`transact reply has ${reply.length} result(s) for ${n} operation(s)`);
+  }
+  for (let i = 0; i < n; i++) {
+    const op = ops[i] as Operation;
+    const r = reply[i] as Record<string, unknown> | null;
+    if (typeof r !== 'object' || r === null) {
+      return new OvsdbBadReplyError(`operation ${i} (${op.op}): result is ${JSON.stringify(r)}`);
+    }
+    if (op.op === 'insert') {
+      const u = r['uuid'];
+      if (!Array.isArray(u) || u[0] !== 'uuid' || typeof u[1] !== 'string') {
+        return new OvsdbBadReplyError(`operation ${i} (insert): bad "uuid" ${JSON.stringify(u)}`);
+      }
+    } else if (op.op === 'select') {
+      const t = schemaPlan(schema).tables.get(op.table);
+      if (!t) return new OvsdbBadReplyError(`operation ${i} (select): unknown table ${op.table}`);
+      try {
+        decodeRows(t, r['rows'], i);
+      } catch (err) {
+        return err as Error;
+      }
+    } else if (op.op === 'update' || op.op === 'mutate' || op.op === 'delete') {
+      const count = r['count'];
+      if (typeof count !== 'number') {
+        return new OvsdbBadReplyError(`operation ${i} (${op.op}): bad "count" ${JSON.stringify(count)}`);
+      }
+    }
+  }
+  return new OvsdbBadReplyError('transact reply does not match its operations');
+}
+
+/**
  * Decodes the reply of a `transact` request made of `ops`.
  * @throws OvsdbTransactionError for the first failed operation, or the commit error.
  * @throws OvsdbBadReplyError when the reply does not have the RFC 7047 shape.
@@ -69,49 +112,47 @@ export function decodeTransactResult<const O extends readonly Operation[]>(
 ): ResultsOf<O> {
   if (!Array.isArray(reply)) throw new OvsdbBadReplyError('transact reply is not an array');
   const n = ops.length;
-  // Errors first: results before a failed operation are moot, nothing was applied.
-  for (let i = 0; i < reply.length; i++) {
-    const r: unknown = reply[i];
-    if (isError(r)) throw txnError(r, i, i < n ? ops[i] : undefined, i >= n);
-  }
-  if (reply.length < n) {
-    throw new OvsdbBadReplyError(`transact reply has ${reply.length} result(s) for ${n} operation(s)`);
-  }
-  const tables = schemaPlan(schema).tables;
+  // The common reply, a result of the right shape for every operation, is checked in one pass;
+  // anything else takes `failure`, which looks for errors first: results before a failed
+  // operation are moot, nothing was applied. Select rows are decoded once no error is possible.
+  if (reply.length < n) throw failure(schema, ops, reply);
   const results: unknown[] = new Array(n);
+  let selects = false;
   for (let i = 0; i < n; i++) {
     const op = ops[i] as Operation;
     const r = reply[i] as Record<string, unknown> | null;
-    if (typeof r !== 'object' || r === null) {
-      throw new OvsdbBadReplyError(`operation ${i} (${op.op}): result is ${JSON.stringify(r)}`);
-    }
+    if (typeof r !== 'object' || r === null || typeof r['error'] === 'string')
+      throw failure(schema, ops, reply);
     switch (op.op) {
       case 'insert': {
         const u = r['uuid'];
-        if (!Array.isArray(u) || u[0] !== 'uuid' || typeof u[1] !== 'string') {
-          throw new OvsdbBadReplyError(`operation ${i} (insert): bad "uuid" ${JSON.stringify(u)}`);
-        }
+        if (!Array.isArray(u) || u[0] !== 'uuid' || typeof u[1] !== 'string')
+          throw failure(schema, ops, reply);
         results[i] = u[1];
         break;
       }
-      case 'select': {
-        const t = tables.get(op.table);
-        if (!t) throw new OvsdbBadReplyError(`operation ${i} (select): unknown table ${op.table}`);
-        results[i] = decodeRows(t, r['rows'], i);
+      case 'select':
+        selects = true;
         break;
-      }
       case 'update':
       case 'mutate':
-      case 'delete': {
-        const count = r['count'];
-        if (typeof count !== 'number') {
-          throw new OvsdbBadReplyError(`operation ${i} (${op.op}): bad "count" ${JSON.stringify(count)}`);
-        }
-        results[i] = count;
+      case 'delete':
+        if (typeof r['count'] !== 'number') throw failure(schema, ops, reply);
+        results[i] = r['count'];
         break;
-      }
       default:
         results[i] = undefined;
+    }
+  }
+  for (let i = n; i < reply.length; i++) if (isError(reply[i])) throw failure(schema, ops, reply);
+  if (selects) {
+    const tables = schemaPlan(schema).tables;
+    for (let i = 0; i < n; i++) {
+      const op = ops[i] as Operation;
+      if (op.op !== 'select') continue;
+      const t = tables.get(op.table);
+      if (!t) throw new OvsdbBadReplyError(`operation ${i} (select): unknown table ${op.table}`);
+      results[i] = decodeRows(t, (reply[i] as Record<string, unknown>)['rows'], i);
     }
   }
   return results as ResultsOf<O>;

@@ -85,3 +85,49 @@ describe('compiled encoders and fast paths (RFC 7047 §5.1 wire notation)', () =
     expect(wire[1]).not.toBe(held);
   });
 });
+
+describe('uuid-set fast path (RFC 7047 §5.2.1 uuid-names)', () => {
+  const uuidSets: [string, unknown][] = [
+    ['uuid set', { key: 'uuid', min: 0, max: 'unlimited' }],
+    ['optional uuid', { key: 'uuid', min: 0, max: 1 }],
+    ['uuid set of 1..3', { key: 'uuid', min: 1, max: 3 }],
+  ];
+  const declared = new Set(['row1', 'p_2']);
+  const element = fc.constantFrom(U1, 'row1', 'p_2', 'ghost', '1bad', 7);
+
+  it.each(uuidSets)('%s: accepts exactly what check accepts with declared names', (_name, raw) => {
+    const plan = compileType(parseColumnType(raw, 'test'));
+    fc.assert(
+      fc.property(fc.oneof(fc.array(element, { maxLength: 8 }), fc.anything()), (v) => {
+        const fast = plan.fast?.(v, declared);
+        let undeclared = false;
+        const why = plan.check(v, (n) => {
+          if (!declared.has(n)) undeclared = true;
+        });
+        if (why !== undefined || undeclared) {
+          expect(fast).toBeUndefined();
+          return;
+        }
+        if (fast !== undefined) expect(fast).toEqual(plan.encode(v));
+        else expect(Array.isArray(v)).toBe(false); // every accepted array takes the fast path
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('encodes declared names as named-uuid and real UUIDs as uuid, rejects duplicates', () => {
+    const plan = compileType(parseColumnType({ key: 'uuid', min: 0, max: 'unlimited' }, 'test'));
+    expect(plan.fast?.([U1, 'row1'], declared)).toEqual([
+      'set',
+      [
+        ['uuid', U1],
+        ['named-uuid', 'row1'],
+      ],
+    ]);
+    expect(plan.fast?.(['row1', 'p_2', 'row1'], declared)).toBeUndefined();
+    expect(
+      plan.fast?.(['a', 'b', 'c', 'd', 'e', 'f', 'a'], new Set(['a', 'b', 'c', 'd', 'e', 'f'])),
+    ).toBeUndefined();
+    expect(plan.fast?.(['row1'])).toBeUndefined(); // no names given: defer to check
+  });
+});

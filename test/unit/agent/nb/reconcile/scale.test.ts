@@ -5,54 +5,16 @@
  * update. Counts only: speed is measured in bench/nb, not asserted here.
  */
 import { describe, expect, it } from 'vitest';
-import { Ipam } from '../../../../../agent/ipam/index.js';
-import { buildNorthbound, type PortAllocation } from '../../../../../agent/nb/build/index.js';
+import { buildNorthbound } from '../../../../../agent/nb/build/index.js';
 import { createNbReconciler, type EngineClient } from '../../../../../agent/nb/reconcile/engine.js';
 import { planReconcile } from '../../../../../agent/nb/reconcile/plan.js';
-import { parseResource } from '../../../../../agent/resources/parse.js';
-import type { Resource } from '../../../../../agent/resources/types.js';
-import { validateResources } from '../../../../../agent/resources/validate.js';
 import type { Operation, RunResult, TxnBuilder } from '../../../../../ovsdb/index.js';
-import { ovnNad, subnet, vpc, type Doc } from '../../resources/helpers.js';
+import { scaleTopology } from '../scale-topology.js';
 import { applyOps, newCache } from './fake-nb.js';
-
-function topology() {
-  const docs: Doc[] = [];
-  for (let v = 0; v < 100; v++) {
-    docs.push(vpc(`vpc${v}`));
-    for (let s = 0; s < 10; s++) {
-      const name = `s${v}-${s}`;
-      docs.push(
-        subnet(name, `10.${v}.${s}.0/24`, {
-          vpc: `vpc${v}`,
-          provider: `${name}.default.ovn`,
-          private: s % 2 === 0,
-          allowSubnets: [`10.${v}.${(s + 1) % 10}.0/24`],
-        }),
-        ovnNad(name),
-      );
-    }
-  }
-  const resources = docs.map(
-    (d, i) => parseResource(d, { file: 'big.yaml', document: i }).resource as Resource,
-  );
-  const { valid, errors } = validateResources(resources);
-  expect(errors).toEqual([]);
-  const ipam = new Ipam();
-  ipam.setSubnets([...valid.subnets.values()]);
-  const ports: PortAllocation[] = [];
-  for (const s of valid.subnets.keys()) {
-    for (let i = 0; i < 10; i++) {
-      const a = ipam.allocate(s, `${s}.vm${i}`);
-      ports.push({ subnet: s, name: `${s}.vm${i}`, ip: a.ip, mac: a.mac, owner: `${s}.vm${i}` });
-    }
-  }
-  return { resources: valid, ports };
-}
 
 describe('reconcile at scale', () => {
   it('16,600 rows: one insert transaction, then no-op passes send nothing; one drift, one update', async () => {
-    const input = topology();
+    const input = scaleTopology();
     const cache = newCache();
     const sent: Operation[][] = [];
     const client: EngineClient = {

@@ -14,6 +14,7 @@
 import { chmod, cp, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { PortResult } from '../../../agent/node/ports/index.js';
 import { run, waitUntil } from '../../../agent/sandbox/process.js';
 import { createVmNamespace, ping, startAgentProcess, type AgentProcess } from '../../harness/agent.js';
 import { snapshotHost, useSandbox, useTmpDir, type HostSnapshot } from '../../harness/index.js';
@@ -25,21 +26,8 @@ let agent: AgentProcess | undefined;
 let host: HostSnapshot;
 const vms: string[] = [];
 
-interface Port {
-  network: string;
-  subnet: string;
-  name: string;
-  netns: string;
-  ifname: string;
-  ip: string;
-  prefix: number;
-  mac: string;
-  gateway: string;
-  mtu: number;
-  dhcp: boolean;
-  hostIfname: string;
-  timings?: Record<string, number>;
-}
+/** What the agent's port API returns. */
+type Port = PortResult;
 interface CliError {
   error: { status: number; code: string; message: string; field?: string };
 }

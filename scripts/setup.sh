@@ -72,7 +72,10 @@ cd "$ROOT"
 # npm writes node_modules/.package-lock.json on every install; compare with the lock file.
 if [ ! -e node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "setup: npm ci"
-  npm ci --no-audit --no-fund
+  # --ignore-scripts: the same install on every npm version (npm 11 already skips
+  # dependency install scripts). netlink and koffi load their prebuilt binaries and
+  # esbuild its platform package without them; nothing is compiled on the machine.
+  npm ci --no-audit --no-fund --ignore-scripts
 else
   say "node_modules up to date"
 fi

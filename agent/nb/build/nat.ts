@@ -25,7 +25,7 @@ import {
   switchRouterPortName,
   VPC_KEY,
 } from './names.js';
-import type { SubnetInfo } from './switch.js';
+import { routerSwitchPort, type SubnetInfo } from './switch.js';
 import { natGatewayOwner } from './types.js';
 
 /** Builds the gateway port, its default route and the SNAT rows, when everything needed is there. */
@@ -160,20 +160,13 @@ function buildGateway(
   });
   // `nat-addresses=router`: the gateway chassis sends gratuitous ARPs for the SNAT address,
   // so the physical network learns where it lives (ovn-nb(5) Logical_Switch_Port options).
-  const lsp = ctx.add({
-    table: 'Logical_Switch_Port',
-    key: keys.lsp(lspName),
+  routerSwitchPort(ctx, ext.ls, {
+    lspName,
+    lrpName,
     resource,
-    columns: {
-      name: lspName,
-      type: 'router',
-      addresses: ['router'],
-      port_security: [],
-      options: { 'router-port': lrpName, 'nat-addresses': 'router' },
-      external_ids: { [SUBNET_KEY]: ext.subnet.meta.name },
-    },
+    subnet: ext.subnet.meta.name,
+    options: { 'nat-addresses': 'router' },
   });
-  ctx.link(ext.ls, 'ports', lsp);
   addDefaultRoute(ctx, router, ext.subnet);
   return { router, lrp, ip: ip.text };
 }

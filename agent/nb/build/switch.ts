@@ -112,23 +112,36 @@ function buildSwitch(
     refs: { gateway_chassis: [] },
   });
   ctx.link(router, 'ports', lrp);
-  const lsp = ctx.add({
-    table: 'Logical_Switch_Port',
-    key: keys.lsp(lspName),
-    resource,
-    columns: {
-      name: lspName,
-      type: 'router',
-      addresses: ['router'],
-      port_security: [],
-      options: { 'router-port': lrpName },
-      external_ids: { [SUBNET_KEY]: name },
-    },
-  });
-  ctx.link(ls, 'ports', lsp);
+  routerSwitchPort(ctx, ls, { lspName, lrpName, resource, subnet: name });
   info.lrp = lrp;
   info.serverMac = mac;
   return info;
+}
+
+/**
+ * The switch side of a router port pair: an LSP of type `router` (addresses `router`) bound
+ * to `lrpName`, linked from `ls`. `options` adds to `router-port` (e.g. `nat-addresses`).
+ */
+export function routerSwitchPort(
+  ctx: BuildContext,
+  ls: DesiredRow,
+  p: { lspName: string; lrpName: string; resource: string; subnet: string; options?: Record<string, string> },
+): DesiredRow {
+  const lsp = ctx.add({
+    table: 'Logical_Switch_Port',
+    key: keys.lsp(p.lspName),
+    resource: p.resource,
+    columns: {
+      name: p.lspName,
+      type: 'router',
+      addresses: ['router'],
+      port_security: [],
+      options: { 'router-port': p.lrpName, ...p.options },
+      external_ids: { [SUBNET_KEY]: p.subnet },
+    },
+  });
+  ctx.link(ls, 'ports', lsp);
+  return lsp;
 }
 
 /**

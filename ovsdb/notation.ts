@@ -155,17 +155,21 @@ export function decodeDatum(type: ColumnType, wire: unknown): Datum {
   }
 }
 
-/** Encodes an in-memory value of a column of type `type` for the wire. */
+/**
+ * Encodes an in-memory value of a column of type `type` for the wire. A set or optional value
+ * of exactly one element is sent as the bare atom (RFC 7047 §5.1: "<set> … either an <atom>,
+ * representing a set with exactly one element, or a 2-element JSON array"), as Open vSwitch's
+ * own encoders do; the empty set and larger sets use `["set", […]]`.
+ */
 export function encodeDatum(type: ColumnType, value: unknown): WireValue {
   switch (type.kind) {
     case 'scalar':
       return encodeAtom(type.key, value);
     case 'optional':
-      if (value === undefined || value === null) return ['set', []];
-      if (Array.isArray(value)) return ['set', value.map((v) => encodeAtom(type.key, v))];
-      return encodeAtom(type.key, value);
     case 'set':
-      if (!Array.isArray(value)) return ['set', [encodeAtom(type.key, value)]];
+      if (value === undefined || value === null) return ['set', []];
+      if (!Array.isArray(value)) return encodeAtom(type.key, value);
+      if (value.length === 1) return encodeAtom(type.key, value[0]);
       return ['set', value.map((v) => encodeAtom(type.key, v))];
     case 'map': {
       if (typeof value !== 'object' || value === null || Array.isArray(value)) {

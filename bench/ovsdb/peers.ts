@@ -56,6 +56,12 @@ export const PEERS: readonly PeerSpec[] = [
     command: node('vpc-agent.ts'),
     phases: ['seq', 'pipe', 'sync'],
   },
+  {
+    id: 'vpc-agent-client',
+    label: 'vpc-agent OvsdbClient',
+    command: node('vpc-agent-client.ts'),
+    phases: ['seq', 'pipe', 'sync'],
+  },
 ];
 
 /** Memory figures from `/proc/<pid>/status`, in KiB. */

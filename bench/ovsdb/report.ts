@@ -119,11 +119,13 @@ export function formatRatios(reports: readonly PeerReport[], baseId: string): st
   return table([`vs ${base.label}`, 'seq', 'pipe', 'sync time', 'RSS'], rows);
 }
 
-/** Our client against the issue's targets, when it ran. */
+/** Our client peers: its layers (`transact` on an `RpcConnection`) and `OvsdbClient`. */
+const OURS = ['vpc-agent', 'vpc-agent-client'] as const;
+
+/** Our client peers against the issue's targets, for those that ran. */
 export function formatTargets(reports: readonly PeerReport[]): string | undefined {
-  const ours = reports.find((p) => p.id === 'vpc-agent');
   const raw = reports.find((p) => p.id === 'raw');
-  if (!ours || ours.unavailable || !raw) return undefined;
+  if (!raw || raw.unavailable) return undefined;
   const check = (
     name: string,
     value: number | undefined,
@@ -131,15 +133,36 @@ export function formatTargets(reports: readonly PeerReport[]): string | undefine
     ok: (r: number) => boolean,
     goal: string,
   ) => {
-    if (value === undefined || base === undefined) return `${name}: n/a`;
+    if (value === undefined || base === undefined) return `  ${name}: n/a`;
     const r = value / base;
-    return `${name}: ${r.toFixed(2)} of raw (target ${goal}) ${ok(r) ? 'MET' : 'NOT MET'}`;
+    return `  ${name}: ${r.toFixed(2)} of raw (target ${goal}) ${ok(r) ? 'MET' : 'NOT MET'}`;
   };
-  return [
-    check('sequential', ours.seq?.txnPerSec, raw.seq?.txnPerSec, (r) => r >= TARGETS.seqOfRaw, '>= 0.90'),
-    check('pipelined', ours.pipe?.txnPerSec, raw.pipe?.txnPerSec, (r) => r >= TARGETS.pipeOfRaw, '>= 0.85'),
-    check('full sync time', ours.sync?.seconds, raw.sync?.seconds, (r) => r <= TARGETS.syncOverRaw, '<= 1.5'),
-  ].join('\n');
+  const blocks: string[] = [];
+  for (const id of OURS) {
+    const ours = reports.find((p) => p.id === id);
+    if (!ours || ours.unavailable) continue;
+    blocks.push(
+      [
+        `${ours.label}:`,
+        check('sequential', ours.seq?.txnPerSec, raw.seq?.txnPerSec, (r) => r >= TARGETS.seqOfRaw, '>= 0.90'),
+        check(
+          'pipelined',
+          ours.pipe?.txnPerSec,
+          raw.pipe?.txnPerSec,
+          (r) => r >= TARGETS.pipeOfRaw,
+          '>= 0.85',
+        ),
+        check(
+          'full sync time',
+          ours.sync?.seconds,
+          raw.sync?.seconds,
+          (r) => r <= TARGETS.syncOverRaw,
+          '<= 1.5',
+        ),
+      ].join('\n'),
+    );
+  }
+  return blocks.length > 0 ? blocks.join('\n') : undefined;
 }
 
 /** Our figures next to the issue's reference figures (same machine class, one run each). */

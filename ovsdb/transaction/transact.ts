@@ -19,6 +19,12 @@ export interface Requester {
 export interface TransactOptions {
   /** Database name on the wire; defaults to the schema's name. */
   database?: string;
+  /**
+   * Replaces an error the server or connection produced (not a validation error) before it
+   * is thrown, e.g. to turn "outcome unknown" errors into retryable ones. Applied in the same
+   * handler that maps the reply, so it costs no extra promise per transaction.
+   */
+  mapError?: (err: unknown) => unknown;
 }
 
 /** Request-level errors (a JSON-RPC error reply rather than a result array) that concern the transaction. */
@@ -59,10 +65,12 @@ export function transact<const O extends readonly Operation[]>(
   } catch (err) {
     return Promise.reject((requestError(err) ?? err) as Error);
   }
+  const mapError = opts.mapError;
   return reply.then(
     (result) => decodeTransactResult(schema, ops, result),
     (err: unknown) => {
-      throw requestError(err) ?? err;
+      const e = requestError(err) ?? err;
+      throw mapError ? mapError(e) : e;
     },
   );
 }

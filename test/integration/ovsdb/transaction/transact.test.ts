@@ -120,6 +120,30 @@ describe('operations', () => {
     expect(byName['ls1-p2']?.tag_request).toBe(10);
   });
 
+  it('one-element sets are sent as bare atoms and the server reads them as sets', async () => {
+    const txn = [
+      o.insert('Logical_Switch', { name: 'one', ports: ['p'] }, { uuidName: 'ls' }),
+      o.insert('Logical_Switch_Port', { name: 'one-p', addresses: ['router'] }, { uuidName: 'p' }),
+      o.insert('Address_Set', { name: 'as1', addresses: ['10.0.0.1'] }),
+    ] as const;
+    const wire = encodeTransaction(schema, undefined, txn);
+    expect(wire[1]?.['row']).toEqual({ name: 'one', ports: ['named-uuid', 'p'] });
+    expect(wire[2]?.['row']).toEqual({ name: 'one-p', addresses: 'router' });
+    const [ls, p] = await transact(conn, schema, txn);
+    // Conditions and mutations with a single element take the bare form too.
+    const [found, , , after] = await transact(conn, schema, [
+      o.select('Logical_Switch', [['ports', 'includes', [p]]], ['name']),
+      o.mutate('Address_Set', [['name', '==', 'as1']], [['addresses', 'insert', ['10.0.0.2']]]),
+      o.mutate('Address_Set', [['name', '==', 'as1']], [['addresses', 'delete', ['10.0.0.1']]]),
+      o.select('Address_Set', [['addresses', '==', ['10.0.0.2']]], ['addresses']),
+    ]);
+    expect(found).toEqual([{ name: 'one' }]);
+    expect(after).toEqual([{ addresses: ['10.0.0.2'] }]);
+    const d = await dump();
+    expect(d['Logical_Switch']).toEqual([expect.objectContaining({ _uuid: ls, ports: [p] })]);
+    expect(d['Logical_Switch_Port']).toEqual([expect.objectContaining({ addresses: ['router'] })]);
+  });
+
   it('insert with an explicit uuid', async () => {
     const uuid = '0b6c3e55-4c36-4b2a-9d0e-6f4e1c0a7d11';
     const [got] = await transact(conn, schema, [o.insert('Logical_Switch', { name: 'fixed' }, { uuid })]);
@@ -322,6 +346,27 @@ describe('errors from the server', () => {
     const e = await failing([comment('x')], 'No_Such_DB');
     expect(e.code).toBe('OVSDB_TXN_UNKNOWN_DATABASE');
     expect(e.opIndex).toBe(-1);
+  });
+
+  it('mapError replaces server errors but not validation errors', async () => {
+    const seen: unknown[] = [];
+    const mapError = (err: unknown) => {
+      seen.push(err);
+      return new Error('mapped', { cause: err });
+    };
+    const mapped = (await transact(conn, schema, [comment('x')], { database: 'No_Such_DB', mapError }).then(
+      () => undefined,
+      (e: unknown) => e,
+    )) as Error;
+    expect(mapped.message).toBe('mapped');
+    expect((mapped.cause as OvsdbTransactionError).code).toBe('OVSDB_TXN_UNKNOWN_DATABASE');
+    const bad = [{ op: 'insert', table: 'No_Such_Table', row: {} }] as const;
+    const invalid = (await transact(conn, schema, bad, { mapError }).then(
+      () => undefined,
+      (e: unknown) => e,
+    )) as Error;
+    expect(invalid.name).toBe('OvsdbValidationError');
+    expect(seen).toHaveLength(1);
   });
 
   it('the server agrees with the client-side checks it duplicates (duplicate uuid-name, bad enum)', async () => {

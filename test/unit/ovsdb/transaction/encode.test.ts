@@ -62,7 +62,7 @@ describe('builders + encodeTransaction: exact wire JSON', () => {
         {
           op: 'insert',
           table: 'Logical_Switch_Port',
-          row: { name: 'p1', addresses: ['set', ['00:00:00:00:00:01 10.0.0.1']] },
+          row: { name: 'p1', addresses: '00:00:00:00:00:01 10.0.0.1' },
           'uuid-name': 'p1',
         },
         {
@@ -70,7 +70,7 @@ describe('builders + encodeTransaction: exact wire JSON', () => {
           table: 'Logical_Switch',
           row: {
             name: 'ls1',
-            ports: ['set', [['named-uuid', 'p1']]],
+            ports: ['named-uuid', 'p1'],
             external_ids: ['map', [['owner', 'me']]],
           },
           'uuid-name': 'ls',
@@ -88,7 +88,7 @@ describe('builders + encodeTransaction: exact wire JSON', () => {
     expect(params[1]).toEqual({
       op: 'insert',
       table: 'Logical_Switch',
-      row: { name: 'a', ports: ['set', [['named-uuid', 'later']]] },
+      row: { name: 'a', ports: ['named-uuid', 'later'] },
       uuid: U1,
     });
   });
@@ -126,9 +126,9 @@ describe('builders + encodeTransaction: exact wire JSON', () => {
       {
         op: 'mutate',
         table: 'Logical_Switch',
-        where: [['ports', 'includes', ['set', [['uuid', U2]]]]],
+        where: [['ports', 'includes', ['uuid', U2]]],
         mutations: [
-          ['ports', 'delete', ['set', [['uuid', U2]]]],
+          ['ports', 'delete', ['uuid', U2]],
           ['external_ids', 'insert', ['map', [['k', 'v']]]],
           ['other_config', 'delete', ['set', ['a', 'b']]],
           ['other_config', 'delete', ['map', [['c', 'd']]]],
@@ -227,7 +227,7 @@ describe('builders + encodeTransaction: exact wire JSON', () => {
       mutations: [
         ['ints', '*=', 3],
         ['r', '/=', 2],
-        ['imap', 'delete', ['set', [7]]],
+        ['imap', 'delete', 7],
       ],
     });
   });

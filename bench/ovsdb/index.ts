@@ -16,7 +16,10 @@ import {
   formatFigures,
   formatRatios,
   formatReference,
+  formatPairedRatios,
   formatTargets,
+  ratioStat,
+  type PairedRatios,
   kibToMiB,
   type PeerReport,
   type SyncFigures,
@@ -141,6 +144,40 @@ function medianRun<F extends { seconds: number }>(runs: (F | undefined)[]): F | 
   return ok.length === 1 ? median : { ...median, runs: runs.flatMap((r) => (r ? [r.seconds] : [])) };
 }
 
+/**
+ * Paired ratios of `peerId` against `baseId`: per round, base time / peer time for the write
+ * phases (the throughput ratio: both commit the same transactions) and peer time / base time
+ * for the sync; then the median and quartiles over the rounds where both ran. The two runs of a
+ * round are back to back (rounds alternate the order), so a drift of the shared machine's
+ * speed between rounds cancels out, which the ratio of two medians does not do.
+ */
+function pairedRatios(
+  rounds: ReadonlyMap<string, PeerReport[]>,
+  baseId: string,
+  peerId: string,
+): PairedRatios {
+  const base = rounds.get(baseId) ?? [];
+  const peer = rounds.get(peerId) ?? [];
+  const per = (phase: 'seq' | 'pipe' | 'sync') => {
+    const values: number[] = [];
+    for (let i = 0; i < Math.min(base.length, peer.length); i++) {
+      const b = base[i]![phase]?.seconds;
+      const p = peer[i]![phase]?.seconds;
+      if (b === undefined || p === undefined || b <= 0 || p <= 0) continue;
+      values.push(phase === 'sync' ? p / b : b / p);
+    }
+    return ratioStat(values);
+  };
+  const out: PairedRatios = {};
+  const seq = per('seq');
+  const pipe = per('pipe');
+  const sync = per('sync');
+  if (seq) out.seq = seq;
+  if (pipe) out.pipe = pipe;
+  if (sync) out.sync = sync;
+  return out;
+}
+
 /** One report out of a peer's rounds: per phase the median run; errors of every round. */
 function medianReport(reports: PeerReport[]): PeerReport {
   const first = reports[0]!;
@@ -179,11 +216,7 @@ export async function runOvsdbBench(opts: OvsdbBenchOptions): Promise<boolean> {
       say(`${peer.label}:`);
       const report = await benchPeer(peer, size, schema);
       if (report.unavailable) {
-        say(
-          peer.id === 'vpc-agent'
-            ? `  vpc-agent client: not available yet (ovsdb client API not landed): ${report.unavailable}`
-            : `  ${peer.id}: not available: ${report.unavailable}`,
-        );
+        say(`  ${peer.id}: not available: ${report.unavailable}`);
       }
       if (round === 0) {
         for (const phase of report.notOffered) say(`  ${peer.id} ${phase}: n/a (not offered by this client)`);
@@ -200,7 +233,15 @@ export async function runOvsdbBench(opts: OvsdbBenchOptions): Promise<boolean> {
   say(formatRatios(reports, 'raw'));
   say();
   say(formatRatios(reports, 'python-idl'));
-  const targets = formatTargets(reports);
+  let paired: Map<string, PairedRatios> | undefined;
+  if (repeat > 1 && rounds.has('raw')) {
+    paired = new Map(
+      peers.filter((p) => p.id !== 'raw').map((p) => [p.id, pairedRatios(rounds, 'raw', p.id)]),
+    );
+    say();
+    say(formatPairedRatios(reports, paired, 'raw client (Node)'));
+  }
+  const targets = formatTargets(reports, paired);
   if (targets) say(`\nvpc-agent targets:\n${targets}`);
   say(`\nreference figures (issue 3; ratios above are what matters):\n${formatReference(reports)}`);
   say(`\nload: before ${loadBefore}\n      after  ${loadAfter}`);
@@ -221,7 +262,8 @@ export async function runOvsdbBench(opts: OvsdbBenchOptions): Promise<boolean> {
       },
       schema,
     };
-    await writeFile(file, `${JSON.stringify({ meta, peers: reports }, null, 2)}\n`);
+    const pairedOut = paired ? Object.fromEntries(paired) : undefined;
+    await writeFile(file, `${JSON.stringify({ meta, peers: reports, pairedVsRaw: pairedOut }, null, 2)}\n`);
     say(`\nwrote ${path.relative(process.cwd(), file)}`);
   }
   return reports.every((r) => r.errors.length === 0);

@@ -57,12 +57,39 @@ export const PEERS: readonly PeerSpec[] = [
     phases: ['seq', 'pipe', 'sync'],
   },
   {
-    id: 'vpc-agent-client',
-    label: 'vpc-agent OvsdbClient',
-    command: node('vpc-agent-client.ts'),
+    id: 'vpc-agent-layers',
+    label: 'vpc-agent layers',
+    command: node('vpc-agent-layers.ts'),
     phases: ['seq', 'pipe', 'sync'],
   },
 ];
+
+/** CPU time (user + system, in clock ticks) of a process and all its threads, from `/proc/<pid>/stat`. */
+async function cpuTicks(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  // proc(5): fields after the parenthesised command; utime and stime are fields 14 and 15.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+/**
+ * Waits until a peer that printed `ready` has gone quiet: no CPU used over two consecutive
+ * 100 ms samples (at most 3 s). A Node peer is still compiling on background threads right
+ * after its imports (the TypeScript loader's own code is being optimised); starting the timed
+ * phase then would charge that to whichever peer loaded more modules. Every peer gets the same
+ * wait.
+ */
+async function waitIdle(pid: number): Promise<void> {
+  const deadline = performance.now() + 3000;
+  let last = await cpuTicks(pid);
+  let quiet = 0;
+  while (quiet < 2 && performance.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 100));
+    const now = await cpuTicks(pid);
+    quiet = now === last ? quiet + 1 : 0;
+    last = now;
+  }
+}
 
 /** Memory figures from `/proc/<pid>/status`, in KiB. */
 export interface ProcMemory {
@@ -114,6 +141,7 @@ export async function runPeerPhase(
       return { status: 'unavailable', message: String(first['message']) };
     }
     expectEvent(first, 'ready', peer, args, stderr);
+    await waitIdle(child.pid!);
     const baseline = await procMemory(child.pid!);
     child.stdin.write('go\n');
     const result = await next();

@@ -16,6 +16,7 @@ import {
   encodeResult,
   messageKind,
   type RequestHandler,
+  type RequestMapping,
   type WireMessage,
 } from './jsonrpc.js';
 import { connectRemote, parseRemote, type Remote, type TransportOptions } from './transport.js';
@@ -28,6 +29,12 @@ export interface RpcConnectionOptions extends TransportOptions, JsonStreamOption
    * 0 disables (as OVS does for unix sockets, e.g. unixctl).
    */
   probeIntervalMs?: number;
+}
+
+/** Options of {@link RpcConnection.request}: a timeout, and result/error transforms applied on arrival. */
+export interface RequestOptions<T> extends RequestMapping<T> {
+  /** Fail with `OvsdbTimeoutError` when no reply arrives within this many ms. */
+  timeoutMs?: number;
 }
 
 /** Handler of a notification; a returned promise is awaited before the next message is handed out. */
@@ -87,6 +94,8 @@ export class RpcConnection extends EventEmitter<RpcConnectionEvents> {
   private drainScheduled = false;
   private draining = false;
   private out = '';
+  /** A write went out in this tick; later ones are queued in {@link out} until its end. */
+  private inBurst = false;
   private closed = false;
   private closeReason: Error | undefined;
   private readonly probeIntervalMs: number;
@@ -128,6 +137,9 @@ export class RpcConnection extends EventEmitter<RpcConnectionEvents> {
     return new RpcConnection(socket, r.text, options);
   }
 
+  /** `request` applies `map`/`mapError` itself, on arrival (see `transact`). */
+  readonly mapsResults = true;
+
   /** Whether the session has ended; every request then fails with `OVSDB_DISCONNECTED`. */
   get isClosed(): boolean {
     return this.closed;
@@ -143,12 +155,8 @@ export class RpcConnection extends EventEmitter<RpcConnectionEvents> {
    * @throws OvsdbRpcError on an error reply, OvsdbTimeoutError after `timeoutMs`,
    *   OvsdbConnectionError (`OVSDB_DISCONNECTED`) if the session is or becomes closed.
    */
-  request<T = unknown>(
-    method: string,
-    params: readonly unknown[],
-    opts?: { timeoutMs?: number },
-  ): Promise<T> {
-    return this.endpoint.request<T>(method, params, opts?.timeoutMs);
+  request<T = unknown>(method: string, params: readonly unknown[], opts?: RequestOptions<T>): Promise<T> {
+    return this.endpoint.request<T>(method, params, opts?.timeoutMs, opts);
   }
 
   /** Sends a notification (RFC 7047 §4.1: `"id": null`), e.g. `monitor_cancel`-free fire-and-forget calls. */
@@ -186,24 +194,32 @@ export class RpcConnection extends EventEmitter<RpcConnectionEvents> {
   }
 
   /**
-   * Queues `text` for the socket. Writes made in the same tick are joined into one string and
-   * written once on `process.nextTick` (one syscall for a burst of pipelined requests; joining
-   * strings is cheaper than corking many small Buffers). A lone request costs no loop turn:
-   * the tick runs before control returns to the event loop. A burst is written every
-   * {@link FLUSH_AT} characters, so the server starts on the first requests while we are
-   * still encoding the rest instead of waiting for the whole burst (and a long burst is not
-   * held as one string that outlives young-generation GC).
+   * Sends `text`. The first write of a tick goes to the socket at once, so a lone request (the
+   * sequential case) costs no scheduling at all and the server starts on the first request of
+   * a burst right away. Later writes of the same tick are joined into one string and written
+   * on `process.nextTick` (one syscall for a burst of pipelined requests; joining strings is
+   * cheaper than corking many small Buffers), or as soon as {@link FLUSH_AT} characters are
+   * queued, so the server works on the first requests while we encode the rest (and a long
+   * burst is not held as one string that outlives young-generation GC).
    */
   private write(text: string): void {
     if (this.closed) return;
-    if (this.out === '') {
-      process.nextTick(this.flush);
-      this.out = text;
-    } else {
-      this.out += text;
+    if (!this.inBurst) {
+      this.inBurst = true;
+      process.nextTick(this.endBurst);
+      this.counters.bytesOut += text.length;
+      this.socket.write(text);
+      return;
     }
+    this.out = this.out === '' ? text : this.out + text;
     if (this.out.length >= FLUSH_AT) this.flush();
   }
+
+  /** End of the tick in which something was written: flush what was queued behind the first write. */
+  private readonly endBurst = (): void => {
+    this.inBurst = false;
+    this.flush();
+  };
 
   private readonly flush = (): void => {
     if (this.out === '' || this.closed) return;

@@ -9,11 +9,12 @@ export type {
   RpcConnectionEvents,
   RpcConnectionOptions,
   RpcConnectionStats,
+  RequestOptions,
 } from './connection.js';
 export { OvsdbConnectionError, OvsdbProtocolError, OvsdbRpcError, OvsdbTimeoutError } from './errors.js';
 export { DEFAULT_MAX_MESSAGE_BYTES, JsonStreamDecoder } from './json-stream.js';
 export type { JsonStreamOptions } from './json-stream.js';
-export type { JsonRpcId, RequestHandler } from './jsonrpc.js';
+export type { JsonRpcId, RequestHandler, RequestMapping } from './jsonrpc.js';
 export { ReconnectingSession } from './reconnect.js';
 export type { ReconnectEvents, ReconnectOptions } from './reconnect.js';
 export { DEFAULT_OVSDB_PORT, connectRemote, parseRemote, parseRemotes } from './transport.js';

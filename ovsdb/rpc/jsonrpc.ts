@@ -91,6 +91,11 @@ export function encodeError(id: JsonRpcId, error: unknown): string {
   return `{"id":${JSON.stringify(id)},"result":null,"error":${JSON.stringify(error)}}`;
 }
 
+/** `err` through `mapError`, when given. */
+function mapErr(mapError: ((err: Error) => unknown) | undefined, err: Error): Error {
+  return (mapError === undefined ? err : mapError(err)) as Error;
+}
+
 /** Handler for a server→client request; its return value (or promise) is the `result`. */
 export type RequestHandler = (params: unknown[]) => unknown;
 
@@ -106,6 +111,18 @@ interface PendingRequest {
   reject: (err: Error) => void;
   method: string;
   timer: NodeJS.Timeout | undefined;
+  /** Applied to the result before the caller sees it; a throw rejects instead. */
+  map: ((result: unknown) => unknown) | undefined;
+  /** Applied to every error before the caller sees it. */
+  mapError: ((err: Error) => unknown) | undefined;
+}
+
+/** Result and error transforms of {@link JsonRpcEndpoint.request}. */
+export interface RequestMapping<T> {
+  /** Turns the raw `result` into the caller's value (e.g. decodes it); a throw becomes the rejection. */
+  map?: (result: unknown) => T;
+  /** Replaces any error (error reply, timeout, disconnect, a throw of `map`) before the caller sees it. */
+  mapError?: (err: Error) => unknown;
 }
 
 /**
@@ -139,27 +156,36 @@ export class JsonRpcEndpoint {
    * @throws OvsdbRpcError when the peer replies with an error; OvsdbTimeoutError after
    *   `timeoutMs`; OvsdbConnectionError (`OVSDB_DISCONNECTED`) if the endpoint is or becomes closed.
    */
-  request<T = unknown>(method: string, params: readonly unknown[], timeoutMs?: number): Promise<T> {
-    if (this.closedWith) return Promise.reject(this.disconnected());
+  request<T = unknown>(
+    method: string,
+    params: readonly unknown[],
+    timeoutMs?: number,
+    mapping?: RequestMapping<T>,
+  ): Promise<T> {
+    const mapError = mapping?.mapError;
+    if (this.closedWith) return Promise.reject(mapErr(mapError, this.disconnected()));
     const id = ++this.nextId;
     let text: string;
     try {
       text = encodeRequest(id, method, params);
     } catch (err) {
-      return Promise.reject(err as Error); // e.g. a cycle or a BigInt in params: nothing was sent
+      // e.g. a cycle or a BigInt in params: nothing was sent
+      return Promise.reject(mapErr(mapError, err as Error));
     }
     return new Promise<T>((resolve, reject) => {
       const entry: PendingRequest = {
         resolve: resolve as (v: unknown) => void,
-        reject,
+        reject: mapError === undefined ? reject : (err) => reject(mapErr(mapError, err)),
         method,
         timer: undefined,
+        map: mapping?.map,
+        mapError,
       };
       if (timeoutMs !== undefined && timeoutMs > 0) {
         entry.timer = setTimeout(() => {
           if (this.pending.get(id) !== entry) return;
           this.pending.delete(id);
-          reject(new OvsdbTimeoutError(method, timeoutMs));
+          entry.reject(new OvsdbTimeoutError(method, timeoutMs));
         }, timeoutMs);
       }
       this.pending.set(id, entry);
@@ -195,8 +221,22 @@ export class JsonRpcEndpoint {
     if (entry === undefined) return;
     this.pending.delete(id);
     if (entry.timer !== undefined) clearTimeout(entry.timer);
-    if (msg.error === undefined || msg.error === null) entry.resolve(msg.result ?? null);
-    else entry.reject(new OvsdbRpcError(entry.method, msg.error));
+    if (msg.error !== undefined && msg.error !== null) {
+      entry.reject(new OvsdbRpcError(entry.method, msg.error));
+    } else if (entry.map === undefined) {
+      entry.resolve(msg.result ?? null);
+    } else {
+      // Mapped here rather than in a `.then` of the caller: one promise and one microtask
+      // less per request, which shows when thousands of transactions are in flight.
+      let value: unknown;
+      try {
+        value = entry.map(msg.result ?? null);
+      } catch (err) {
+        entry.reject(err as Error);
+        return;
+      }
+      entry.resolve(value);
+    }
   }
 
   /**

@@ -11,9 +11,18 @@ import { OvsdbTransactionError } from './errors.js';
 import type { Operation, ResultsOf } from './operations.js';
 import { decodeTransactResult } from './result.js';
 
-/** What `transact` needs from a connection (the shape of `RpcConnection`). */
+/**
+ * What `transact` needs from a connection (the shape of `RpcConnection`). A requester that
+ * applies `opts.map`/`opts.mapError` itself on arrival (as `RpcConnection` does) says so with
+ * `mapsResults`; for others `transact` maps in a `.then`.
+ */
 export interface Requester {
-  request<T>(method: string, params: unknown[]): Promise<T>;
+  request<T>(
+    method: string,
+    params: unknown[],
+    opts?: { map?: (result: unknown) => T; mapError?: (err: Error) => unknown },
+  ): Promise<T>;
+  readonly mapsResults?: boolean;
 }
 
 export interface TransactOptions {
@@ -56,21 +65,26 @@ export function transact<const O extends readonly Operation[]>(
   ops: O,
   opts: TransactOptions = {},
 ): Promise<ResultsOf<O>> {
-  // A plain promise chain rather than an async function: a transaction waiting for its reply
-  // then holds only `schema` and `ops` (for decoding and errors), not a suspended frame, which
-  // matters when thousands are in flight (pipelining).
-  let reply: Promise<unknown>;
-  try {
-    reply = rpc.request<unknown>('transact', encodeTransaction(schema, opts.database, ops));
-  } catch (err) {
-    return Promise.reject((requestError(err) ?? err) as Error);
-  }
+  // No async function: a transaction waiting for its reply then holds only what decoding needs
+  // (`schema`, `ops`), not a suspended frame, which matters with thousands in flight.
   const mapError = opts.mapError;
-  return reply.then(
-    (result) => decodeTransactResult(schema, ops, result),
-    (err: unknown) => {
-      const e = requestError(err) ?? err;
-      throw mapError ? mapError(e) : e;
-    },
-  );
+  const onError = (err: unknown): unknown => {
+    const e = requestError(err) ?? err;
+    return mapError ? mapError(e) : e;
+  };
+  let params: unknown[];
+  try {
+    params = encodeTransaction(schema, opts.database, ops);
+  } catch (err) {
+    return Promise.reject(err as Error); // a validation error: nothing was sent
+  }
+  const decode = (result: unknown) => decodeTransactResult(schema, ops, result);
+  try {
+    if (rpc.mapsResults === true) return rpc.request('transact', params, { map: decode, mapError: onError });
+    return rpc.request<unknown>('transact', params).then(decode, (err: unknown) => {
+      throw onError(err);
+    });
+  } catch (err) {
+    return Promise.reject(onError(err) as Error); // a requester that throws instead of rejecting
+  }
 }

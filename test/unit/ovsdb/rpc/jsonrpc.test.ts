@@ -118,6 +118,50 @@ describe('JsonRpcEndpoint', () => {
     }
   });
 
+  it('applies map to the result and mapError to every kind of failure, on arrival', async () => {
+    vi.useFakeTimers();
+    try {
+      const { ep } = endpoint();
+      const mapping = {
+        map: (r: unknown) => {
+          if (r === 'bad') throw new Error('undecodable');
+          return { decoded: r };
+        },
+        mapError: (e: Error) => new Error(`mapped: ${e.message}`, { cause: e }),
+      };
+      const failure = (p: Promise<unknown>) =>
+        p.then(
+          () => new Error('resolved'),
+          (e: Error) => e,
+        );
+      let got: unknown;
+      void ep.request('a', [], undefined, mapping).then((v) => (got = v));
+      ep.handleResponse({ id: 1, result: 7, error: null });
+      await null; // still one microtask: the mapping runs in handleResponse
+      expect(got).toEqual({ decoded: 7 });
+
+      const thrown = failure(ep.request('b', [], undefined, mapping));
+      ep.handleResponse({ id: 2, result: 'bad', error: null });
+      expect((await thrown).message).toBe('mapped: undecodable');
+
+      const replied = failure(ep.request('c', [], undefined, mapping));
+      ep.handleResponse({ id: 3, result: null, error: { error: 'no' } });
+      expect(((await replied).cause as Error) instanceof OvsdbRpcError).toBe(true);
+
+      const timed = failure(ep.request('d', [], 10, mapping));
+      await vi.advanceTimersByTimeAsync(20);
+      expect((await timed).cause).toBeInstanceOf(OvsdbTimeoutError);
+
+      const dropped = failure(ep.request('e', [], undefined, mapping));
+      ep.close(new Error('gone'));
+      expect((await dropped).cause).toBeInstanceOf(OvsdbConnectionError);
+      const late = await failure(ep.request('f', [], undefined, mapping));
+      expect(late.message).toMatch(/^mapped: connection closed/);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('settles the caller on the next microtask after the reply, with no extra promise hops', async () => {
     const { ep } = endpoint();
     let got: unknown;

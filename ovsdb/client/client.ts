@@ -187,7 +187,11 @@ export class OvsdbClient extends EventEmitter<ClientEvents> {
     if (!this.closed && conn !== undefined && !conn.isClosed && !(opts.waitForCache && this.monitor)) {
       // Online with nothing to wait for afterwards: straight to the wire, with no promise hop
       // between the caller and `transact` (thousands of pipelined writes each pay for one).
-      return transact(conn, this.schema, ops, { database: this.database, mapError: tryAgainOr });
+      return transact(conn, this.schema, ops, {
+        database: this.database,
+        timeoutMs: opts.timeoutMs,
+        mapError: (err) => this.failed(conn, err),
+      });
     }
     return this.transactWhenOnline(ops, opts);
   }
@@ -201,13 +205,29 @@ export class OvsdbClient extends EventEmitter<ClientEvents> {
       opts.waitForCache && this.monitor ? new WriteTracker(this.cache, (t) => this.watchable(t)) : undefined;
     let results: ResultsOf<O>;
     try {
-      results = await transact(conn, this.schema, ops, { database: this.database });
+      results = await transact(conn, this.schema, ops, {
+        database: this.database,
+        timeoutMs: opts.timeoutMs,
+      });
     } catch (err) {
       tracker?.dispose();
-      throw tryAgainOr(err);
+      throw this.failed(conn, err);
     }
     if (tracker) await tracker.wait(ops, results as unknown[], opts.waitForCacheMs ?? 5000);
     return results;
+  }
+
+  /**
+   * The error a failed transaction on `conn` is reported with: `OVSDB_TRY_AGAIN` when its
+   * outcome is unknown. After a reply timeout the connection is dropped first: the reply may
+   * still come, and only a resync tells whether the transaction committed.
+   */
+  private failed(conn: RpcConnection, err: unknown): unknown {
+    if ((err as { code?: unknown })?.code === 'OVSDB_TIMEOUT') {
+      this.log.warn({ remote: this.link?.remote, err }, 'transaction reply timed out; reconnecting');
+      void conn.close();
+    }
+    return tryAgainOr(err);
   }
 
   /**

@@ -11,7 +11,9 @@ export type TryAgainReason =
    * The server answered "cluster error": the RAFT commit failed (e.g. leadership moved while it
    * was pending), so the entry may still be committed by the next leader — outcome unknown.
    */
-  | 'cluster-error';
+  | 'cluster-error'
+  /** No reply within the caller's `timeoutMs`; the client dropped the connection to resync. */
+  | 'timeout';
 
 /**
  * `OVSDB_TRY_AGAIN`: the outcome of a transaction is unknown (the OVS IDL's `TXN_TRY_AGAIN`).
@@ -54,6 +56,9 @@ export function toTryAgain(err: unknown): OvsdbTryAgainError | undefined {
   const msg = (err as Error)?.message ?? String(err);
   if (code === 'OVSDB_DISCONNECTED' || code === 'OVSDB_PROBE_TIMEOUT') {
     return new OvsdbTryAgainError('disconnected', `transaction outcome unknown: ${msg}`, { cause: err });
+  }
+  if (code === 'OVSDB_TIMEOUT') {
+    return new OvsdbTryAgainError('timeout', `transaction outcome unknown: ${msg}`, { cause: err });
   }
   if (code === 'OVSDB_TXN_CLUSTER_ERROR') {
     return new OvsdbTryAgainError('cluster-error', `transaction outcome unknown: ${msg}`, { cause: err });

@@ -56,6 +56,14 @@ export interface ClientTransactOptions {
   waitForCacheMs?: number;
   /** How long to wait for a synced connection before failing with `OVSDB_NOT_CONNECTED` (default 30 s). */
   connectTimeoutMs?: number;
+  /**
+   * How long to wait for the reply once sent (default: no limit; the connection's inactivity
+   * probe still detects a dead server). On expiry the outcome is unknown, so the client drops
+   * the connection — it reconnects and resyncs, as after any failure — and the call fails
+   * with `OVSDB_TRY_AGAIN` (reason `timeout`); {@link OvsdbClient.run} then rebuilds from the
+   * resynced cache.
+   */
+  timeoutMs?: number;
 }
 
 /** Options of {@link OvsdbClient.run}. */

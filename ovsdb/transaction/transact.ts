@@ -20,7 +20,7 @@ export interface Requester {
   request<T>(
     method: string,
     params: unknown[],
-    opts?: { map?: (result: unknown) => T; mapError?: (err: Error) => unknown },
+    opts?: { map?: (result: unknown) => T; mapError?: (err: Error) => unknown; timeoutMs?: number },
   ): Promise<T>;
   readonly mapsResults?: boolean;
 }
@@ -34,6 +34,13 @@ export interface TransactOptions {
    * handler that maps the reply, so it costs no extra promise per transaction.
    */
   mapError?: (err: unknown) => unknown;
+  /**
+   * Fail with `OvsdbTimeoutError` (`OVSDB_TIMEOUT`) when no reply arrives within this many ms.
+   * The transaction may still commit afterwards: its outcome is unknown (`OvsdbClient` drops
+   * the connection and reports `OVSDB_TRY_AGAIN`). Needs a requester that supports timeouts
+   * (`RpcConnection`); default none.
+   */
+  timeoutMs?: number;
 }
 
 /** Request-level errors (a JSON-RPC error reply rather than a result array) that concern the transaction. */
@@ -80,8 +87,14 @@ export function transact<const O extends readonly Operation[]>(
   }
   const decode = (result: unknown) => decodeTransactResult(schema, ops, result);
   try {
-    if (rpc.mapsResults === true) return rpc.request('transact', params, { map: decode, mapError: onError });
-    return rpc.request<unknown>('transact', params).then(decode, (err: unknown) => {
+    const timeoutMs = opts.timeoutMs;
+    if (rpc.mapsResults === true)
+      return rpc.request('transact', params, { map: decode, mapError: onError, timeoutMs });
+    const sent =
+      timeoutMs === undefined
+        ? rpc.request<unknown>('transact', params)
+        : rpc.request<unknown>('transact', params, { timeoutMs });
+    return sent.then(decode, (err: unknown) => {
       throw onError(err);
     });
   } catch (err) {

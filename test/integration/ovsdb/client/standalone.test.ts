@@ -142,4 +142,44 @@ describe('OvsdbClient on a standalone server', () => {
       await client.close();
     }
   });
+
+  it('a reply timeout drops the connection; run() rebuilds after the resync and commits once', async () => {
+    const client = await OvsdbClient.connect({ remotes: server.unixRemote, database: NB, ...FAST });
+    try {
+      await client.ready();
+      // A stopped server reads nothing: the request waits in the socket, the reply never comes
+      // in time. After SIGCONT it may still commit that request — the outcome is unknown.
+      process.kill(server.pid, 'SIGSTOP');
+      let stopped = true;
+      const resume = setTimeout(() => {
+        process.kill(server.pid, 'SIGCONT');
+        stopped = false;
+      }, 600);
+      try {
+        const direct = await client
+          .transact([o.insert('Logical_Switch', { name: 'timed-out' })], { timeoutMs: 150 })
+          .then(
+            () => undefined,
+            (e: unknown) => e as { code?: string; reason?: string },
+          );
+        expect(direct?.code).toBe('OVSDB_TRY_AGAIN');
+        expect(direct?.reason).toBe('timeout');
+        expect(stopped).toBe(true);
+        // The IDL pattern: the builder decides from the resynced cache, so the switch exists once
+        // whether or not the timed-out request committed.
+        const build = (cache: typeof client.cache) =>
+          [...cache.rows('Logical_Switch')].some((r) => r['name'] === 'timed-out')
+            ? []
+            : [o.insert('Logical_Switch', { name: 'timed-out' })];
+        await client.run(build, { timeoutMs: 2000, maxAttempts: 20 });
+      } finally {
+        clearTimeout(resume);
+        if (stopped) process.kill(server.pid, 'SIGCONT');
+      }
+      const names = await switchNames(server.unixRemote);
+      expect(names.filter((n) => n === 'timed-out')).toEqual(['timed-out']);
+    } finally {
+      await client.close();
+    }
+  });
 });

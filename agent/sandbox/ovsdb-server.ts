@@ -30,8 +30,16 @@ export interface OvsdbServerOptions {
   dir: string;
   /** Short name, e.g. `nb`. */
   name: string;
-  /** Path to a `.ovsschema` file; the database is created from it if `<name>.db` is missing. */
+  /**
+   * Path to a `.ovsschema` file; the database is created from it if `<name>.db` is missing.
+   * Unused for a relay.
+   */
   schema: string;
+  /**
+   * Serve `database` as a relay of `source` (ovsdb-server(1) "relay:<db>:<remotes>", OVS
+   * ≥ 2.16): no file of its own; reads are served from its copy, writes forwarded to the source.
+   */
+  relay?: { database: string; source: string };
   /** Also listen on `ptcp:<free port>:127.0.0.1`. */
   tcp?: boolean;
   /**
@@ -223,8 +231,10 @@ function makeHandle(cfg: ServerConfig, pid: number): OvsdbServerHandle {
 export async function startOvsdbServer(opts: OvsdbServerOptions): Promise<OvsdbServerHandle> {
   const dir = path.resolve(opts.dir);
   await mkdir(dir, { recursive: true });
-  const dbPath = path.join(dir, `${opts.name}.db`);
-  if (!(await exists(dbPath))) await run('ovsdb-tool', ['create', dbPath, opts.schema]);
+  const dbPath = opts.relay
+    ? `relay:${opts.relay.database}:${opts.relay.source}`
+    : path.join(dir, `${opts.name}.db`);
+  if (!opts.relay && !(await exists(dbPath))) await run('ovsdb-tool', ['create', dbPath, opts.schema]);
   for (let attempt = 1; ; attempt++) {
     const cfg = await makeConfig(opts, dbPath);
     try {

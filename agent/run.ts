@@ -317,7 +317,9 @@ export function createAgent(
             isWriter: () => writer.isWriter(),
             publish: async () => {
               publishDesired();
-              engine.trigger('ports');
+              // A port request is waiting: run the pass now rather than after the debounce.
+              // Requests arriving during that pass share the next one.
+              engine.trigger('ports', 0);
               await engine.settled();
             },
           },

@@ -94,7 +94,8 @@ export interface NbReconciler {
   /** Sets the desired state; `complete` = everything is loaded, pruning may start. */
   setDesired(desired: DesiredState, opts?: { complete?: boolean }): void;
   /** Asks for a pass (e.g. the writer lock was just acquired). */
-  trigger(reason: string): void;
+  /** Asks for a pass; `delayMs` brings it forward (default: the runner's debounce). */
+  trigger(reason: string, delayMs?: number): void;
   /** Runs one pass now, outside the runner (tests, the CLI's one-shot mode). */
   reconcileNow(): Promise<PassReport>;
   /** Resolves once no pass is running or pending. */
@@ -257,7 +258,7 @@ export function createNbReconciler(deps: EngineDeps, config: EngineConfig = {}):
       if (opts.complete) complete = true;
       runner.trigger('desired');
     },
-    trigger: (reason) => runner.trigger(reason),
+    trigger: (reason, delayMs) => runner.trigger(reason, delayMs),
     reconcileNow: () => pass(),
     settled: () => runner.settled(),
     stats,

@@ -3,6 +3,9 @@
  *
  * - `trigger(reason)` asks for a pass; triggers within `debounceMs` coalesce into one, and a
  *   trigger during a running pass runs exactly one more pass after it (never two at once).
+ *   `trigger(reason, delayMs)` asks for a pass sooner (e.g. 0 for a request someone is waiting
+ *   on): it brings a scheduled pass forward, never later. Requests arriving while a pass runs
+ *   still share the one pass after it, so a burst batches itself without a fixed delay.
  * - A failed pass is retried with exponential backoff (`minBackoffMs`·2^n, capped, jittered);
  *   triggers during the backoff wait for it, so a flapping source cannot spin the loop.
  * - A periodic pass every `resyncMs` repairs anything a missed event left behind.
@@ -47,7 +50,8 @@ export interface Runner {
   start(): void;
   /** Stops timers and waits for a running pass. */
   stop(): Promise<void>;
-  trigger(reason: string): void;
+  /** Asks for a pass within `delayMs` (default: the debounce). */
+  trigger(reason: string, delayMs?: number): void;
   health(): RunnerHealth;
   /** Resolves once no pass is running, pending or waiting for a retry. */
   settled(): Promise<void>;
@@ -67,6 +71,8 @@ export function createRunner(
 
   let started = false;
   let timer: NodeJS.Timeout | undefined;
+  /** When the scheduled pass fires (`Date.now()` time), while `timer` is set. */
+  let dueAt = 0;
   let resync: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
   let pending = false;
@@ -96,6 +102,7 @@ export function createRunner(
     if (!started) return;
     if (timer) clearTimeout(timer);
     const wait = Math.max(delay, notBefore - Date.now());
+    dueAt = Date.now() + wait;
     timer = setTimeout(() => {
       timer = undefined;
       void runPass();
@@ -164,14 +171,14 @@ export function createRunner(
       await running;
       wakeWaiters();
     },
-    trigger(reason) {
+    trigger(reason, delayMs = debounceMs) {
       if (!started) return;
       reasons.add(reason);
       if (running) {
         pending = true;
         return;
       }
-      if (!timer) schedule(debounceMs);
+      if (!timer || dueAt > Date.now() + delayMs) schedule(delayMs);
     },
     health: () => ({ ...h }),
     settled() {

@@ -109,13 +109,28 @@ const NOT_WRITER =
   'this agent is not the Northbound writer: in this release ports are served only by the agent ' +
   'holding the NB writer lock (forwarding from other nodes comes later)';
 
-export function createPortService(deps: PortServiceDeps, config: PortServiceConfig): PortService {
-  let queue: Promise<unknown> = Promise.resolve();
-  const serial = <T>(fn: () => Promise<T>): Promise<T> => {
-    const next = queue.then(fn, fn);
-    queue = next.catch(() => undefined);
+/**
+ * Runs `fn` once every earlier call with the same key has settled; other keys do not wait.
+ * A promise chain per key is all this needs, so no mutex package is pulled in for it.
+ */
+function keyedSerial(): <T>(key: string, fn: () => Promise<T>) => Promise<T> {
+  const tails = new Map<string, Promise<unknown>>();
+  return (key, fn) => {
+    const next = (tails.get(key) ?? Promise.resolve()).then(fn, fn);
+    const tail = next.then(
+      () => undefined,
+      () => undefined,
+    );
+    tails.set(key, tail);
+    void tail.then(() => {
+      if (tails.get(key) === tail) tails.delete(key);
+    });
     return next;
   };
+}
+
+export function createPortService(deps: PortServiceDeps, config: PortServiceConfig): PortService {
+  const perNetns = keyedSerial();
 
   function resolveNetwork(req: { network: ValidAddRequest['network'] }): Subnet {
     const resources = deps.resources();
@@ -257,6 +272,16 @@ export function createPortService(deps: PortServiceDeps, config: PortServiceConf
     const others = local.filter((l) => l.lsp !== name);
     const ifname = await chooseIfname(req, host, others, recorded?.ifname);
     const dhcp = req.dhcp ?? recorded?.dhcp ?? false;
+    // Another namespace's request may have taken the name while we looked at links: check again,
+    // synchronously with taking it below.
+    const takenNow = deps.ports.get(name);
+    if (takenNow && takenNow.owner !== owner)
+      throw new PortError(
+        'CONFLICT',
+        'ERR_PORT_NAME_TAKEN',
+        `name: logical port ${name} belongs to ${takenNow.owner}`,
+        { field: 'name' },
+      );
 
     let alloc;
     try {
@@ -409,8 +434,8 @@ export function createPortService(deps: PortServiceDeps, config: PortServiceConf
   }
 
   return {
-    add: (req) => serial(() => add(req)),
-    del: (req) => serial(() => del(req)),
+    add: (req) => perNetns(req.netns, () => add(req)),
+    del: (req) => perNetns(req.netns, () => del(req)),
     list: () => list(),
   };
 }

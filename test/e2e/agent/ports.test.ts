@@ -238,6 +238,44 @@ describe('vpc-agent port add/del against the running agent', () => {
     expect(p.ip).toBe(vm1.ip);
   });
 
+  it("concurrent adds: VMs side by side get distinct addresses and ping; one VM's two networks become eth0 and net1", async () => {
+    const solo = await Promise.all(['vm5', 'vm6', 'vm7', 'vm8'].map(addVm));
+    const both = await addVm('vm9');
+    const [singles, pair] = await Promise.all([
+      Promise.all(
+        solo.map((ns, i) =>
+          portAdd(['--network', i % 2 ? 'default/vswitch2' : 'default/vswitch1', '--netns', ns]),
+        ),
+      ),
+      Promise.all([
+        portAdd(['--network', 'default/vswitch1', '--netns', both]),
+        portAdd(['--network', 'default/vswitch2', '--netns', both]),
+      ]),
+    ]);
+    const all = [...singles, ...pair];
+    expect(new Set(all.map((p) => p.ip)).size).toBe(all.length);
+    expect(new Set(all.map((p) => p.mac)).size).toBe(all.length);
+    expect(all.every((p) => p.binding === 'up')).toBe(true);
+    // The two requests for one namespace ran one after the other: distinct names, one default route.
+    expect(pair.map((p) => p.ifname).sort()).toEqual(['eth0', 'net1']);
+    expect(
+      (await run('ip', ['-n', both, 'route', 'show', 'default'])).stdout.trim().split('\n'),
+    ).toHaveLength(1);
+    // Across the router between the new single-homed VMs (vswitch1 <-> vswitch2), and from the
+    // two-network VM to each subnet's gateway.
+    const pairs: [Port, Port][] = [
+      [singles[0]!, singles[1]!],
+      [singles[3]!, singles[2]!],
+    ];
+    for (const [a, b] of pairs) {
+      expect(await ping(a.netns, b.ip), `${a.netns} -> ${b.ip}`).toBe(true);
+      expect(await ping(b.netns, a.ip), `${b.netns} -> ${a.ip}`).toBe(true);
+    }
+    for (const p of pair) expect(await ping(both, p.gateway), `${both} -> ${p.gateway}`).toBe(true);
+    const rows = await lsps();
+    for (const p of all) expect(rows.has(p.name), `LSP ${p.name}`).toBe(true);
+  });
+
   it('deleting every port leaves no workload LSP, OVS port or veth; the host is unchanged', async () => {
     for (const ns of vms) await portDel(['--netns', ns]);
     const rows = await lsps();

@@ -118,6 +118,30 @@ describe('createRunner', () => {
     await runner.stop();
   });
 
+  it('a trigger with a shorter delay brings the scheduled pass forward, never later', async () => {
+    const at: number[] = [];
+    const runner = createRunner(
+      async () => {
+        at.push(Date.now());
+      },
+      () => true,
+      { name: 't', debounceMs: 10_000, resyncMs: 0 },
+    );
+    runner.start(); // 'start' schedules a pass 10 s out
+    const t0 = Date.now();
+    runner.trigger('urgent', 0);
+    await runner.settled();
+    expect(at).toHaveLength(1);
+    expect(at[0]! - t0).toBeLessThan(1000);
+    // A later trigger with the long debounce does not delay an earlier, sooner one.
+    runner.trigger('urgent', 0);
+    runner.trigger('slow');
+    await runner.settled();
+    expect(at).toHaveLength(2);
+    expect(at[1]! - t0).toBeLessThan(2000);
+    await runner.stop();
+  });
+
   it('turns unhealthy after repeated failures', async () => {
     const runner = createRunner(
       async () => {

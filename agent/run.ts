@@ -35,7 +35,7 @@ import {
   type LoadSummary,
 } from './metrics/index.js';
 import { buildNorthboundReport, natGatewayOwner, type PortAllocation } from './nb/build/index.js';
-import { DEFAULT_OWNER } from './nb/desired.js';
+import { DEFAULT_OWNER, type DesiredState } from './nb/desired.js';
 import { createNbReconciler, type NbReconciler } from './nb/reconcile/index.js';
 import { createNbWriter, NB_WRITER_LOCK, type NbWriter } from './nb/writer.js';
 import type { NodeOvsResult } from './node/ovs/index.js';
@@ -247,9 +247,9 @@ export function createAgent(
     loadedResolve();
   }
 
-  /** Desired NB state from the current resources and ports, handed to the engine. */
-  function publishDesired(): void {
-    if (!resources) return;
+  /** Desired NB state from the current resources and ports (undefined before the first load). */
+  function buildDesired(): DesiredState | undefined {
+    if (!resources) return undefined;
     const subnets = [...resources.subnets.values()];
     const natGateway: { chassis: string[]; ip?: string } = { chassis: config.gatewayChassis };
     const needsGateway = subnets.some((s) => s.spec.natOutgoing && s.spec.vpc === DEFAULT_VPC);
@@ -267,7 +267,13 @@ export function createAgent(
     });
     warnings = report.warnings;
     for (const w of report.warnings) log.debug({ warning: w }, 'build warning');
-    engine.setDesired(report.state, { complete: true });
+    return report.state;
+  }
+
+  /** Hands the desired NB state to the engine now. */
+  function publishDesired(): void {
+    const state = buildDesired();
+    if (state) engine.setDesired(state, { complete: true });
   }
 
   metrics.setSources({
@@ -316,9 +322,10 @@ export function createAgent(
             loaded,
             isWriter: () => writer.isWriter(),
             publish: async () => {
-              publishDesired();
-              // A port request is waiting: run the pass now rather than after the debounce.
-              // Requests arriving during that pass share the next one.
+              // Built when the pass starts, so the port requests that arrive while a pass runs
+              // share one build and one transaction. A request is waiting: run the pass now
+              // rather than after the debounce.
+              if (resources) engine.setDesired(buildDesired, { complete: true });
               engine.trigger('ports', 0);
               await engine.settled();
             },

@@ -91,10 +91,17 @@ export interface ResourceStatus {
 export interface NbReconciler {
   start(): void;
   stop(): Promise<void>;
-  /** Sets the desired state; `complete` = everything is loaded, pruning may start. */
-  setDesired(desired: DesiredState, opts?: { complete?: boolean }): void;
-  /** Asks for a pass (e.g. the writer lock was just acquired). */
-  /** Asks for a pass; `delayMs` brings it forward (default: the runner's debounce). */
+  /**
+   * Sets the desired state; `complete` = everything is loaded, pruning may start. Given a
+   * function, the state is built by it when the next pass starts (once, however many times
+   * it was set meanwhile): callers that change often (port requests) then share one build.
+   * A function that returns undefined leaves the current desired state as it is.
+   */
+  setDesired(desired: DesiredState | (() => DesiredState | undefined), opts?: { complete?: boolean }): void;
+  /**
+   * Asks for a pass (e.g. the writer lock was just acquired); `delayMs` brings it forward
+   * (default: the runner's debounce).
+   */
   trigger(reason: string, delayMs?: number): void;
   /** Runs one pass now, outside the runner (tests, the CLI's one-shot mode). */
   reconcileNow(): Promise<PassReport>;
@@ -117,6 +124,8 @@ export function createNbReconciler(deps: EngineDeps, config: EngineConfig = {}):
   const log = deps.log;
   const cache = deps.client.cache;
   let desired: DesiredState | undefined;
+  /** Builds the next desired state when the next pass starts (see `setDesired`). */
+  let desiredSource: (() => DesiredState | undefined) | undefined;
   /** Resources of `desired`, computed once per desired state (not per pass). */
   let desiredResources: Set<string> | undefined;
   let complete = false;
@@ -176,6 +185,15 @@ export function createNbReconciler(deps: EngineDeps, config: EngineConfig = {}):
       desiredRows: 0,
       problems: 0,
     };
+    if (desiredSource) {
+      const build = desiredSource;
+      desiredSource = undefined;
+      const next = build();
+      if (next) {
+        desired = next;
+        desiredResources = undefined;
+      }
+    }
     const state = desired;
     if (!state) return report;
     let plan: ReconcilePlan | undefined;
@@ -230,7 +248,7 @@ export function createNbReconciler(deps: EngineDeps, config: EngineConfig = {}):
     async () => {
       await pass();
     },
-    () => desired !== undefined && isWriter(),
+    () => (desired !== undefined || desiredSource !== undefined) && isWriter(),
     { name: 'nb', log, ...config.runner },
   );
 
@@ -253,8 +271,13 @@ export function createNbReconciler(deps: EngineDeps, config: EngineConfig = {}):
       await runner.stop();
     },
     setDesired(d, opts = {}) {
-      desired = d;
-      desiredResources = undefined;
+      if (typeof d === 'function') {
+        desiredSource = d;
+      } else {
+        desired = d;
+        desiredSource = undefined;
+        desiredResources = undefined;
+      }
       if (opts.complete) complete = true;
       runner.trigger('desired');
     },

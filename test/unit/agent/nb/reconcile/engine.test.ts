@@ -44,6 +44,31 @@ describe('createNbReconciler', () => {
     });
   });
 
+  it('a desired state given as a function is built once, when the pass starts; undefined keeps the last', async () => {
+    const { client, cache, sent } = fakeClient();
+    const engine = createNbReconciler({ client });
+    let builds = 0;
+    let ports = ['vm1'];
+    const build = () => {
+      builds++;
+      return desired(ls('a', { ports }), ...ports.map((p) => lsp('a', p)));
+    };
+    engine.setDesired(build, { complete: true });
+    ports = ['vm1', 'vm2'];
+    engine.setDesired(build, { complete: true });
+    engine.setDesired(build, { complete: true });
+    expect(builds).toBe(0);
+    await engine.reconcileNow();
+    expect(builds).toBe(1); // three requests, one build, with what they all asked for
+    expect(rowsOf(cache, 'Logical_Switch_Port')).toHaveLength(2);
+    await engine.reconcileNow();
+    expect(builds).toBe(1); // nothing new set: the built state is reused
+    engine.setDesired(() => undefined, { complete: true });
+    await engine.reconcileNow();
+    expect(rowsOf(cache, 'Logical_Switch_Port')).toHaveLength(2);
+    expect(sent).toHaveLength(1);
+  });
+
   it('repairs drift on owned rows through the runner, and only while writer', async () => {
     const { client, cache } = fakeClient();
     let writer = false;

@@ -1,8 +1,11 @@
 /**
  * The node half of `vpc-agent run` (docs/node.md): a client of this node's Open_vSwitch
- * database with the node OVS reconciler run after every resource change (one pass at a time,
- * the newest resources winning), and — with the Southbound too — the chassis-conditional SB
- * monitor and the workload {@link PortService}. Wired by `createAgent` in ./run.ts.
+ * database with the node OVS reconciler, run by the same runner as the Northbound engine
+ * (one pass at a time, the newest resources winning): after every resource change, after a
+ * change to the node's bridges, ports, interfaces or root row by anyone (drift: a mapping
+ * or trunk edited by hand comes back), every minute, and again with backoff after a failed
+ * pass. With the Southbound too, the chassis-conditional SB monitor and the workload
+ * {@link PortService}. Wired by `createAgent` in ./run.ts.
  */
 import { hostname } from 'node:os';
 import { OvsdbClient, sb as sbModel, vswitch, type ClientMonitorConfig } from '../ovsdb/index.js';
@@ -10,6 +13,7 @@ import type { Ipam } from './ipam/index.js';
 import type { Logger } from './log.js';
 import { instrumentPortService, watchOvsdbClient, type AgentMetrics } from './metrics/index.js';
 import { DEFAULT_BUILD_OPTIONS, type PortAllocation } from './nb/build/index.js';
+import { createRunner } from './nb/reconcile/runner.js';
 import { createNodeOvsReconciler, NODE_OVS_MONITOR, rootRow, type NodeOvsResult } from './node/ovs/index.js';
 import { createPortService, followChassis, sbPortsMonitor, type PortService } from './node/ports/index.js';
 import type { ResourceSet } from './resources/types.js';
@@ -30,7 +34,12 @@ export interface NodeWorkConfig {
   owner: string;
   portReadyTimeoutMs: number;
   portNbTimeoutMs: number;
+  /** Periodic node OVS pass (default 60 s; 0 disables). */
+  nodeResyncMs?: number;
 }
+
+/** Tables whose changes can undo what the node reconciler made (bridges, trunks, mappings). */
+const NODE_DRIFT_TABLES = new Set(['Open_vSwitch', 'Bridge', 'Port', 'Interface']);
 
 export interface NodeWorkDeps {
   log: Logger;
@@ -51,7 +60,7 @@ export interface NodeWork {
   readonly sb: OvsdbClient | undefined;
   readonly chassis: string;
   readonly ports: PortService | undefined;
-  /** Runs the node OVS reconciler on `resources` (queued behind a running pass). */
+  /** Runs the node OVS reconciler on `resources` soon (after a running pass). */
   schedule(resources: ResourceSet): void;
   /** Resolves once no node OVS pass is running or pending. */
   settled(): Promise<void>;
@@ -123,21 +132,22 @@ export async function startNodeWork(deps: NodeWorkDeps, config: NodeWorkConfig):
     if (deps.metrics) ports = instrumentPortService(ports, deps.metrics);
   }
 
-  let pending: ResourceSet | undefined;
-  let running: Promise<void> | undefined;
-  async function drain(): Promise<void> {
-    while (pending) {
-      const resources = pending;
-      pending = undefined;
-      try {
-        const r = await reconciler.reconcile(resources);
-        if (r.sent) log.info({ ops: r.ops, changes: r.changes }, 'node OVS reconciled');
-        for (const p of r.problems) log.warn({ problem: p }, `node OVS: ${p.message}`);
-      } catch (err) {
-        log.warn({ err }, 'node OVS reconcile failed');
-      }
-    }
-  }
+  let latest: ResourceSet | undefined;
+  const runner = createRunner(
+    async () => {
+      if (!latest) return;
+      const r = await reconciler.reconcile(latest);
+      if (r.sent) log.info({ ops: r.ops, changes: r.changes }, 'node OVS reconciled');
+      for (const p of r.problems) log.warn({ problem: p }, `node OVS: ${p.message}`);
+    },
+    () => latest !== undefined,
+    { name: 'node-ovs', log, resyncMs: config.nodeResyncMs ?? 60_000 },
+  );
+  runner.start();
+  // Our own writes come back here too: they cost one more pass that finds nothing to do.
+  const offDrift = ovs.cache.onChange((batch) => {
+    if (latest && batch.changes.some((ch) => NODE_DRIFT_TABLES.has(ch.table))) runner.trigger('drift');
+  });
 
   return {
     ovs,
@@ -145,12 +155,10 @@ export async function startNodeWork(deps: NodeWorkDeps, config: NodeWorkConfig):
     chassis,
     ports,
     schedule(resources) {
-      pending = resources;
-      running ??= drain().finally(() => (running = undefined));
+      latest = resources;
+      runner.trigger('resources', 0);
     },
-    async settled() {
-      while (running) await running;
-    },
+    settled: () => runner.settled(),
     last: () => reconciler.last(),
     debug() {
       const r = reconciler.last();
@@ -163,7 +171,8 @@ export async function startNodeWork(deps: NodeWorkDeps, config: NodeWorkConfig):
       };
     },
     async close() {
-      while (running) await running;
+      offDrift();
+      await runner.stop();
       offChassis?.();
       await sb?.close();
       await ovs.close();

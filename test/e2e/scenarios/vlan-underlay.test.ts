@@ -5,7 +5,8 @@
  * veth to a top-of-rack switch (its own OVS, test/harness/tor.ts): a trunk port (2017, 2018)
  * and an access port (tag 2017) to an external host holding 198.51.100.1 and 203.0.113.1.
  *
- * Checked: the agent made br-tor with `eth1` trunking 0, 2017 and 2018 and mapped `tor`; a VM on
+ * Checked: the agent made br-tor with `eth1` trunking 0, 2017 and 2018 and mapped `tor`, and
+ * restores both when they are changed by hand on the node; a VM on
  * the VLAN subnet pings the external host and the ToR learned its MAC on VLAN 2017; a VM on
  * VLAN 2018 cannot reach the host (only the VLAN separates them). Ports through the local API,
  * called in-process.
@@ -119,5 +120,20 @@ describe('VLAN underlay through the agent', () => {
       timeoutMs: 10_000,
     });
     expect((await (tor as Tor).fdb()).filter((e) => e.mac === vm18.mac).map((e) => e.vlan)).toEqual([2018]);
+  });
+  it('drift: the mapping and the trunk changed by hand on the node come back', async () => {
+    const sb = ctx.sandbox;
+    await sb.vsctl('node1', 'remove', 'open_vswitch', '.', 'external_ids', 'ovn-bridge-mappings');
+    await sb.vsctl('node1', 'set', 'port', 'eth1', 'trunks=[0,2017]');
+    await waitUntil(
+      async () =>
+        (await sb
+          .vsctl('node1', 'get', 'open_vswitch', '.', 'external_ids:ovn-bridge-mappings')
+          .catch(() => '')) === '"tor:br-tor"' &&
+        (await sb.vsctl('node1', 'get', 'port', 'eth1', 'trunks')) === '[0, 2017, 2018]',
+      { what: 'the agent to restore the mapping and the trunk', timeoutMs: 10_000 },
+    );
+    // ovn-controller re-creates its localnet patch port for the restored mapping: traffic flows again.
+    await waitPing(vm17.netns, '198.51.100.1');
   });
 });

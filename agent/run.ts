@@ -284,9 +284,13 @@ export function createAgent(
     isWriter: () => writer.isWriter(),
     rows: () => engine.counts(),
     ovsdb: () => [
-      { database: 'OVN_Northbound', online: client.isOnline },
-      ...(nodeWork ? [{ database: 'Open_vSwitch', online: nodeWork.ovs.isOnline }] : []),
-      ...(nodeWork?.sb ? [{ database: 'OVN_Southbound', online: nodeWork.sb.isOnline }] : []),
+      { database: 'OVN_Northbound', online: client.isOnline, traffic: client.stats() },
+      ...(nodeWork
+        ? [{ database: 'Open_vSwitch', online: nodeWork.ovs.isOnline, traffic: nodeWork.ovs.stats() }]
+        : []),
+      ...(nodeWork?.sb
+        ? [{ database: 'OVN_Southbound', online: nodeWork.sb.isOnline, traffic: nodeWork.sb.stats() }]
+        : []),
     ],
     ports: () => ports.size,
   });

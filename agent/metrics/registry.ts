@@ -25,6 +25,15 @@ export interface LoadSummary {
   errors: Record<string, number>;
 }
 
+/** An OVSDB client's cumulative traffic (`OvsdbClient.stats()`). */
+export interface OvsdbTraffic {
+  bytesIn: number;
+  bytesOut: number;
+  messagesIn: number;
+  echoesAnswered: number;
+  probesSent: number;
+}
+
 /** Where collect() reads from; every source is optional (no source → no samples). */
 export interface MetricSources {
   resources?(): LoadSummary | undefined;
@@ -34,8 +43,8 @@ export interface MetricSources {
   isWriter?(): boolean;
   /** Rows per NB table: owned now (the monitor cache) and desired. */
   rows?(): { desired: Record<string, number>; owned: Record<string, number> };
-  /** OVSDB clients by database name, for the `connected` gauge. */
-  ovsdb?(): readonly { database: string; online: boolean }[];
+  /** OVSDB clients by database name: the `connected` gauge and, when given, traffic counters. */
+  ovsdb?(): readonly { database: string; online: boolean; traffic?: OvsdbTraffic }[];
   /** Workload ports in the desired NB state. */
   ports?(): number;
 }
@@ -225,6 +234,31 @@ export function createMetrics(sources: MetricSources = {}, options: MetricsOptio
       for (const c of src.ovsdb?.() ?? []) this.set({ database: c.database }, c.online ? 1 : 0);
     },
   });
+  const traffic: [string, string, keyof OvsdbTraffic][] = [
+    ['received_bytes', 'Bytes received from the OVSDB server, over every connection, by database', 'bytesIn'],
+    ['sent_bytes', 'Bytes sent to the OVSDB server, over every connection, by database', 'bytesOut'],
+    [
+      'messages_received',
+      'JSON-RPC messages received (replies, updates, requests), by database',
+      'messagesIn',
+    ],
+    ['echoes_answered', 'The server’s inactivity probes (echo) answered, by database', 'echoesAnswered'],
+    ['probes_sent', 'Our inactivity probes sent after receive silence, by database', 'probesSent'],
+  ];
+  for (const [name, help, key] of traffic) {
+    new Counter({
+      name: `vpc_agent_ovsdb_${name}_total`,
+      help,
+      labelNames: ['database'],
+      registers,
+      collect() {
+        this.reset();
+        for (const c of src.ovsdb?.() ?? []) {
+          if (c.traffic) setCounter(this, c.traffic[key], { database: c.database });
+        }
+      },
+    });
+  }
   const ovsdbReconnects = new Counter({
     name: 'vpc_agent_ovsdb_reconnects_total',
     help: 'Connections accepted after the first one (failover, server restart), by database',

@@ -16,7 +16,7 @@
 import { EventEmitter } from 'node:events';
 import { DatabaseCache } from '../cache/index.js';
 import { Monitor, type MonitorSpec } from '../monitor/index.js';
-import { ReconnectingSession, type RpcConnection } from '../rpc/index.js';
+import { ReconnectingSession, type RpcConnection, type RpcConnectionStats } from '../rpc/index.js';
 import { parseSchema, type DatabaseSchema } from '../schema.js';
 import { transact, type Operation, type ResultsOf } from '../transaction/index.js';
 import { judgeMember, mustLeave, nextMinIndex, schemaVersionWarning } from './cluster.js';
@@ -36,6 +36,8 @@ import {
 import { runWithRetry } from './run.js';
 import { ServerWatch } from './server-watch.js';
 import { WriteTracker } from './write-wait.js';
+
+const STAT_KEYS = ['bytesIn', 'bytesOut', 'messagesIn', 'echoesAnswered', 'probesSent'] as const;
 
 /** `err` as a retryable `OvsdbTryAgainError` when its outcome is unknown, else itself. */
 const tryAgainOr = (err: unknown): unknown => toTryAgain(err) ?? err;
@@ -70,6 +72,15 @@ export class OvsdbClient extends EventEmitter<ClientEvents> {
   private minIndex = 0;
   private lastLeader: string | undefined;
   private closed = false;
+  /** Connections whose traffic {@link stats} reads live; closed ones are summed in `closedStats`. */
+  private readonly live = new Set<RpcConnection>();
+  private readonly closedStats: RpcConnectionStats = {
+    bytesIn: 0,
+    bytesOut: 0,
+    messagesIn: 0,
+    echoesAnswered: 0,
+    probesSent: 0,
+  };
   private readonly readyP: Promise<void>;
   private readyResolve!: () => void;
   private readyReject!: (err: Error) => void;
@@ -153,6 +164,20 @@ export class OvsdbClient extends EventEmitter<ClientEvents> {
     if (!link) return undefined;
     const row = link.watch?.row();
     return { remote: link.remote, model: row?.model, leader: row?.leader, sid: row?.sid, index: row?.index };
+  }
+
+  /**
+   * Traffic over every connection this client has opened (members it skipped included), summed
+   * across reconnects: bytes and messages each way, the server's `echo`s answered and our
+   * inactivity probes sent. For metrics; never reset.
+   */
+  stats(): RpcConnectionStats {
+    const out = { ...this.closedStats };
+    for (const conn of this.live) {
+      const s = conn.stats();
+      for (const k of STAT_KEYS) out[k] += s[k];
+    }
+    return out;
   }
 
   /** Resolves after the first complete sync of the cache. */
@@ -321,6 +346,17 @@ export class OvsdbClient extends EventEmitter<ClientEvents> {
     this.schemaResolve();
   }
 
+  /** Counts `conn`'s traffic in {@link stats}: live while open, added to the totals when it closes. */
+  private track(conn: RpcConnection): void {
+    if (this.live.has(conn)) return;
+    this.live.add(conn);
+    conn.once('close', () => {
+      this.live.delete(conn);
+      const s = conn.stats();
+      for (const k of STAT_KEYS) this.closedStats[k] += s[k];
+    });
+  }
+
   /** Inserts into `table` become visible in the cache (monitored, without conditions). */
   private watchable(table: string): boolean {
     const cfg = this.opts.monitor ?? 'all';
@@ -332,6 +368,7 @@ export class OvsdbClient extends EventEmitter<ClientEvents> {
 
   /** The session's `accept` hook: vet the member from `_Server`, learn or check the schema. */
   private async accept(conn: RpcConnection, remote: string): Promise<boolean> {
+    this.track(conn);
     let watch: ServerWatch | undefined;
     try {
       watch = await ServerWatch.start(conn, this.database);

@@ -70,6 +70,10 @@ describe('GET /metrics', () => {
       expect(s.get('vpc_agent_nb_writer')).toBe(1);
       expect(s.get('vpc_agent_ovsdb_connected{database="OVN_Northbound"}')).toBe(1);
       expect(s.get('vpc_agent_ovsdb_reconnects_total{database="OVN_Northbound"}')).toBe(0);
+      // The NB client's traffic: the monitor's dump in, the reconcile transaction out.
+      expect(s.get('vpc_agent_ovsdb_received_bytes_total{database="OVN_Northbound"}')).toBeGreaterThan(1000);
+      expect(s.get('vpc_agent_ovsdb_sent_bytes_total{database="OVN_Northbound"}')).toBeGreaterThan(1000);
+      expect(s.get('vpc_agent_ovsdb_messages_received_total{database="OVN_Northbound"}')).toBeGreaterThan(2);
       expect(s.get('vpc_agent_nb_reconcile_transactions_total')).toBe(agent.engine.stats.transactions);
       expect(s.get('vpc_agent_nb_reconcile_ops_total{kind="insert"}')).toBeGreaterThan(0);
       expect(s.get('vpc_agent_nb_owned_rows{table="Logical_Router"}')).toBe(1);

@@ -182,4 +182,28 @@ describe('OvsdbClient on a standalone server', () => {
       await client.close();
     }
   });
+
+  it('stats() sums the traffic of every connection, across a restart', async () => {
+    const client = await OvsdbClient.connect({ remotes: server.unixRemote, database: NB, ...FAST });
+    try {
+      await client.ready();
+      const a = client.stats();
+      expect(a.bytesIn).toBeGreaterThan(0);
+      expect(a.bytesOut).toBeGreaterThan(0);
+      expect(a.messagesIn).toBeGreaterThan(0);
+      await client.transact([o.insert('Logical_Switch', { name: 'counted' })]);
+      const b = client.stats();
+      expect(b.bytesOut).toBeGreaterThan(a.bytesOut);
+      expect(b.bytesIn).toBeGreaterThan(a.bytesIn);
+      const resynced = nextEvent(client, 'synced');
+      await server.restart();
+      await resynced;
+      // The first connection's traffic is kept; the new one's is added.
+      const c = client.stats();
+      expect(c.bytesIn).toBeGreaterThan(b.bytesIn);
+      expect(c.messagesIn).toBeGreaterThan(b.messagesIn);
+    } finally {
+      await client.close();
+    }
+  });
 });

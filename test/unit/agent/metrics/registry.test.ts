@@ -60,8 +60,13 @@ describe('createMetrics', () => {
       'vpc_agent_nb_reconcile_transactions_total',
       'vpc_agent_nb_writer',
       'vpc_agent_ovsdb_connected',
+      'vpc_agent_ovsdb_echoes_answered_total',
       'vpc_agent_ovsdb_leader_changes_total',
+      'vpc_agent_ovsdb_messages_received_total',
+      'vpc_agent_ovsdb_probes_sent_total',
+      'vpc_agent_ovsdb_received_bytes_total',
       'vpc_agent_ovsdb_reconnects_total',
+      'vpc_agent_ovsdb_sent_bytes_total',
       'vpc_agent_ports_add_duration_seconds',
       'vpc_agent_ports_add_failures_total',
       'vpc_agent_ports_allocated',
@@ -103,7 +108,11 @@ describe('createMetrics', () => {
       isWriter: () => writer,
       rows: () => ({ desired: { Logical_Router: 1 }, owned: { Logical_Router: 1, Logical_Switch: 2 } }),
       ovsdb: () => [
-        { database: 'OVN_Northbound', online: true },
+        {
+          database: 'OVN_Northbound',
+          online: true,
+          traffic: { bytesIn: 5000 + used, bytesOut: 700, messagesIn: 12, echoesAnswered: 2, probesSent: 1 },
+        },
         { database: 'Open_vSwitch', online: false },
       ],
       ports: () => 7,
@@ -121,6 +130,12 @@ describe('createMetrics', () => {
     expect(s.get('vpc_agent_nb_desired_rows{table="Logical_Router"}')).toBe(1);
     expect(s.get('vpc_agent_ovsdb_connected{database="OVN_Northbound"}')).toBe(1);
     expect(s.get('vpc_agent_ovsdb_connected{database="Open_vSwitch"}')).toBe(0);
+    expect(s.get('vpc_agent_ovsdb_received_bytes_total{database="OVN_Northbound"}')).toBe(5003);
+    expect(s.get('vpc_agent_ovsdb_sent_bytes_total{database="OVN_Northbound"}')).toBe(700);
+    expect(s.get('vpc_agent_ovsdb_messages_received_total{database="OVN_Northbound"}')).toBe(12);
+    expect(s.get('vpc_agent_ovsdb_echoes_answered_total{database="OVN_Northbound"}')).toBe(2);
+    expect(s.get('vpc_agent_ovsdb_probes_sent_total{database="OVN_Northbound"}')).toBe(1);
+    expect(s.has('vpc_agent_ovsdb_received_bytes_total{database="Open_vSwitch"}')).toBe(false);
     expect(s.get('vpc_agent_ports_allocated')).toBe(7);
 
     writer = false;

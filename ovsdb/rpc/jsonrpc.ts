@@ -113,8 +113,6 @@ interface PendingRequest {
   timer: NodeJS.Timeout | undefined;
   /** Applied to the result before the caller sees it; a throw rejects instead. */
   map: ((result: unknown) => unknown) | undefined;
-  /** Applied to every error before the caller sees it. */
-  mapError: ((err: Error) => unknown) | undefined;
 }
 
 /** Result and error transforms of {@link JsonRpcEndpoint.request}. */
@@ -175,11 +173,11 @@ export class JsonRpcEndpoint {
     return new Promise<T>((resolve, reject) => {
       const entry: PendingRequest = {
         resolve: resolve as (v: unknown) => void,
+        // Every failure (error reply, timeout, disconnect, a throw of `map`) goes through here.
         reject: mapError === undefined ? reject : (err) => reject(mapErr(mapError, err)),
         method,
         timer: undefined,
         map: mapping?.map,
-        mapError,
       };
       if (timeoutMs !== undefined && timeoutMs > 0) {
         entry.timer = setTimeout(() => {

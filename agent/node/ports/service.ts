@@ -256,30 +256,20 @@ export function createPortService(deps: PortServiceDeps, config: PortServiceConf
           field: 'name',
         },
       );
-    const taken = deps.ports.get(name);
-    if (taken && taken.owner !== owner)
-      throw new PortError(
-        'CONFLICT',
-        'ERR_PORT_NAME_TAKEN',
-        `name: logical port ${name} belongs to ${taken.owner}`,
-        {
-          field: 'name',
-        },
-      );
     const host = hostIfname(name);
     const local = localPorts(deps.ovs.cache, config.owner).filter((l) => l.netns === req.netns);
     const recorded = local.find((l) => l.lsp === name);
     const others = local.filter((l) => l.lsp !== name);
     const ifname = await chooseIfname(req, host, others, recorded?.ifname);
     const dhcp = req.dhcp ?? recorded?.dhcp ?? false;
-    // Another namespace's request may have taken the name while we looked at links: check again,
-    // synchronously with taking it below.
-    const takenNow = deps.ports.get(name);
-    if (takenNow && takenNow.owner !== owner)
+    // Checked after the awaits above, synchronously with taking the name below: a request for
+    // another namespace may have taken it meanwhile.
+    const taken = deps.ports.get(name);
+    if (taken && taken.owner !== owner)
       throw new PortError(
         'CONFLICT',
         'ERR_PORT_NAME_TAKEN',
-        `name: logical port ${name} belongs to ${takenNow.owner}`,
+        `name: logical port ${name} belongs to ${taken.owner}`,
         { field: 'name' },
       );
 

@@ -154,7 +154,7 @@ describe('vpc-agent port add/del against the running agent', () => {
     expect(await ping(vm('vm2'), second.ip)).toBe(true);
   });
 
-  it('a retried ADD returns the same port; a taken address is refused with the IPAM reason', async () => {
+  it('a retried ADD returns the same port; a taken address or LSP name is refused with the reason', async () => {
     const again = await portAdd(['--network', 'default/vswitch1', '--netns', vm('vm1')]);
     expect({ ip: again.ip, mac: again.mac, name: again.name, ifname: again.ifname }).toEqual({
       ip: vm1.ip,
@@ -167,6 +167,8 @@ describe('vpc-agent port add/del against the running agent', () => {
     expect(err.error).toMatchObject({ status: 409, code: 'ERR_IPAM_REJECTED', field: 'ip' });
     const bad = await portAddFails(['--network', 'default/nope', '--netns', ns3]);
     expect(bad.error).toMatchObject({ status: 404, field: 'network' });
+    const clash = await portAddFails(['--network', 'default/vswitch1', '--netns', ns3, '--name', vm1.name]);
+    expect(clash.error).toMatchObject({ status: 409, code: 'ERR_PORT_NAME_TAKEN', field: 'name' });
   });
 
   it('DHCP: udhcpc in the namespace gets address, default route and MTU from OVN, then pings across', async () => {

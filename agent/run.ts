@@ -44,9 +44,10 @@ import { startNodeWork, type NodeWork } from './run-node.js';
 import { countByKind, errorKind, ipamEntriesFromNb, lostAny } from './run-state.js';
 import {
   loadManifests,
-  validateResources,
   watchManifests,
   withBlockedKept,
+  withLastValidKept,
+  type HeldEdit,
   type BlockedDelete,
   type LoadAndValidateResult,
   type ManifestWatcher,
@@ -184,6 +185,8 @@ export function createAgent(
   let loadSummary: LoadSummary | undefined;
   let blocked: BlockedDelete[] = [];
   let blockedSig = '';
+  /** Resources whose new version was refused; their last valid version is in effect. */
+  let held: HeldEdit[] = [];
   /** Manifest loads, applied one at a time in order (a reload for blocked deletes is async). */
   let loads: Promise<void> = Promise.resolve();
   let loadedResolve!: () => void;
@@ -201,13 +204,20 @@ export function createAgent(
     const prev = resources;
     let next = result;
     let nowBlocked: BlockedDelete[] = [];
+    let nowHeld: HeldEdit[] = [];
     if (prev && lostAny(prev, result.valid)) {
       const read = await loadManifests(config.manifests);
       const kept = withBlockedKept(prev, read.resources);
-      const v = validateResources(kept.resources);
-      next = { valid: v.valid, errors: [...read.errors, ...v.errors], files: read.files };
+      // An edit that does not load or validate leaves the last valid version in effect.
+      const v = withLastValidKept(prev, { resources: kept.resources, errors: read.errors });
+      next = { valid: v.valid, errors: v.errors, files: read.files };
       nowBlocked = kept.blocked;
+      nowHeld = v.held;
     }
+    const heldSig = nowHeld.map((h) => h.message).join('\n');
+    if (heldSig !== held.map((h) => h.message).join('\n'))
+      for (const h of nowHeld) log.warn({ kind: h.kind, name: h.name }, `edit not applied: ${h.message}`);
+    held = nowHeld;
     blocked = nowBlocked;
     const sig = blocked.map((b) => b.message).join('\n');
     if (sig !== blockedSig) {
@@ -391,6 +401,7 @@ export function createAgent(
         resources: Object.fromEntries(engine.status()),
         validationErrors: lastErrors,
         blockedDeletes: blocked,
+        heldEdits: held,
         buildWarnings: warnings,
         ipam: ipam.stats().map((s) => ({
           ...s,

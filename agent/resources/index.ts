@@ -14,6 +14,7 @@ export {
   type LoadError,
 } from './loader.js';
 export { watchManifests, type ManifestWatcher, type WatchOptions } from './watcher.js';
+export { withLastValidKept, type HeldEdit } from './held.js';
 export {
   blockedDeletes,
   withBlockedKept,

@@ -25,6 +25,7 @@
 import { nb, OvsdbClient } from '../ovsdb/index.js';
 import { createApiServer, type ApiServer } from './api/index.js';
 import { Ipam } from './ipam/index.js';
+import { ManifestError } from './errors.js';
 import { childLogger, type Logger } from './log.js';
 import {
   createDebugServer,
@@ -187,6 +188,12 @@ export function createAgent(
   let blockedSig = '';
   /** Resources whose new version was refused; their last valid version is in effect. */
   let held: HeldEdit[] = [];
+  /**
+   * Every manifest file could be read. Until a load where this holds, the engine does not prune:
+   * an agent (re)started while a file is broken would otherwise delete the rows of everything
+   * in it. (Once running, a broken file is covered by the held last valid versions.)
+   */
+  let manifestsComplete = false;
   /** Manifest loads, applied one at a time in order (a reload for blocked deletes is async). */
   let loads: Promise<void> = Promise.resolve();
   let loadedResolve!: () => void;
@@ -240,6 +247,7 @@ export function createAgent(
     loadSummary = { valid: countByKind(result.valid), errors: {} };
     for (const e of errs) loadSummary.errors[e.kind] = (loadSummary.errors[e.kind] ?? 0) + 1;
     resources = result.valid;
+    manifestsComplete = !result.errors.some((e) => e instanceof ManifestError);
     const subnets = [...result.valid.subnets.values()];
     ipam.setSubnets(subnets);
     if (!rebuilt) {
@@ -283,7 +291,7 @@ export function createAgent(
   /** Hands the desired NB state to the engine now. */
   function publishDesired(): void {
     const state = buildDesired();
-    if (state) engine.setDesired(state, { complete: true });
+    if (state) engine.setDesired(state, { complete: manifestsComplete });
   }
 
   metrics.setSources({
@@ -339,7 +347,7 @@ export function createAgent(
               // Built when the pass starts, so the port requests that arrive while a pass runs
               // share one build and one transaction. A request is waiting: run the pass now
               // rather than after the debounce.
-              if (resources) engine.setDesired(buildDesired, { complete: true });
+              if (resources) engine.setDesired(buildDesired, { complete: manifestsComplete });
               engine.trigger('ports', 0);
               await engine.settled();
             },

@@ -138,4 +138,61 @@ describe('invalid edits', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it('an agent started while a manifest file is broken deletes nothing until it is fixed', async () => {
+    const { central } = env;
+    const dir = await makeTmpDir('held-start');
+    await mkdir(dir, { recursive: true });
+    const subnets = path.join(dir, 'subnets.yaml');
+    const good = [
+      subnet('sub-c', '172.20.30.0/24', '172.20.30.1'),
+      subnet('sub-d', '172.20.40.0/24', '172.20.40.1'),
+    ];
+    await writeFile(path.join(dir, 'vpc.yaml'), vpc);
+    await writeFile(subnets, good.join('---\n'));
+    const config = {
+      manifests: dir,
+      nb: central.nb.unix,
+      pollMs: 100,
+      debounceMs: 20,
+      lockName: 'test_held_start',
+    };
+    const first = createAgent({}, config);
+    let switches: Map<string, string>;
+    try {
+      await first.start();
+      await first.loaded;
+      await until(async () => (await owned('Logical_Switch')).size === 2, 'switches written');
+      await first.engine.settled();
+      switches = await owned('Logical_Switch');
+    } finally {
+      await first.stop();
+    }
+
+    await writeFile(subnets, 'kind: Subnet\nmetadata: [unclosed\n');
+    const second = createAgent({}, config);
+    try {
+      await second.start();
+      await second.loaded;
+      await until(() => second.writer.isWriter() || undefined, 'writer lock');
+      const pass = await second.engine.reconcileNow();
+      expect(pass.error).toBeUndefined();
+      expect(pass.counts.delete).toBe(0);
+      expect(await owned('Logical_Switch')).toEqual(switches);
+      // Fixed: the next load is complete and everything converges to it, rows unchanged.
+      await writeFile(subnets, good.join('---\n'));
+      await until(async () => {
+        await second.engine.settled();
+        const p = await second.engine.reconcileNow();
+        return p.sent === false && p.error === undefined;
+      }, 'converged after the fix');
+      expect(await owned('Logical_Switch')).toEqual(switches);
+      // And now a real removal deletes.
+      await writeFile(subnets, good[0]!);
+      await until(async () => (await owned('Logical_Switch')).size === 1, 'sub-d deleted');
+    } finally {
+      await second.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });

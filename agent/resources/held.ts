@@ -10,7 +10,14 @@
  */
 import { AgentError, ManifestError, ValidationError } from '../errors.js';
 import type { LoadError } from './loader.js';
-import { allResources, DEFAULT_VPC, resourceKey, type Resource, type ResourceSet } from './types.js';
+import {
+  allResources,
+  DEFAULT_VPC,
+  resourceKey,
+  type Kind,
+  type Resource,
+  type ResourceSet,
+} from './types.js';
 import { validateResources } from './validate.js';
 
 /** A resource whose new version was refused; its last valid version stays in effect. */
@@ -27,11 +34,8 @@ const idOf = (r: Resource) => `${r.kind}/${resourceKey(r)}`;
 /** `kind/key` of the resource a validation error names (NADs are keyed `namespace/name`). */
 function errorId(e: LoadError): string | undefined {
   if (!(e instanceof ValidationError)) return undefined;
-  const key =
-    e.kind === 'NetworkAttachmentDefinition'
-      ? `${e.namespace ?? 'default'}/${e.resourceName}`
-      : e.resourceName;
-  return `${e.kind}/${key}`;
+  const meta = { name: e.resourceName, namespace: e.namespace, labels: {}, annotations: {} };
+  return `${e.kind}/${resourceKey({ kind: e.kind as Kind, meta })}`;
 }
 
 /**

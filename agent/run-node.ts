@@ -12,8 +12,12 @@ import { OvsdbClient, sb as sbModel, vswitch, type ClientMonitorConfig } from '.
 import type { Ipam } from './ipam/index.js';
 import type { Logger } from './log.js';
 import { instrumentPortService, watchOvsdbClient, type AgentMetrics } from './metrics/index.js';
-import { DEFAULT_BUILD_OPTIONS, type PortAllocation } from './nb/build/index.js';
-import { createRunner } from './nb/reconcile/runner.js';
+import { DEFAULT_BUILD_OPTIONS } from './nb/build/index.js';
+import { nodeOwner, OWNER_KEY } from './ownership.js';
+import type { Snapshot } from './pipeline/snapshot.js';
+import { nodePortsFromNb } from './node/ports/nb-ports.js';
+import { createPortsReconciler } from './node/ports/reconciler.js';
+import { createRunner } from './reconcile/runner.js';
 import { createNodeOvsReconciler, NODE_OVS_MONITOR, rootRow, type NodeOvsResult } from './node/ovs/index.js';
 import { createPortService, followChassis, sbPortsMonitor, type PortService } from './node/ports/index.js';
 import type { ResourceSet } from './resources/types.js';
@@ -36,6 +40,8 @@ export interface NodeWorkConfig {
   portNbTimeoutMs: number;
   /** Periodic node OVS pass (default 60 s; 0 disables). */
   nodeResyncMs?: number;
+  /** Periodic ports repair pass (default 30 s; 0 disables). */
+  portsResyncMs?: number;
 }
 
 /** Tables whose changes can undo what the node reconciler made (bridges, trunks, mappings). */
@@ -47,12 +53,8 @@ export interface NodeWorkDeps {
   metrics?: AgentMetrics;
   nb: OvsdbClient;
   ipam: Ipam;
-  ports: Map<string, PortAllocation>;
   resources(): ResourceSet | undefined;
   loaded: Promise<void>;
-  isWriter(): boolean;
-  /** Rebuild the desired NB state, trigger a pass and wait until the engine settled. */
-  publish(): Promise<void>;
 }
 
 export interface NodeWork {
@@ -60,10 +62,16 @@ export interface NodeWork {
   readonly sb: OvsdbClient | undefined;
   readonly chassis: string;
   readonly ports: PortService | undefined;
-  /** Runs the node OVS reconciler on `resources` soon (after a running pass). */
-  schedule(resources: ResourceSet): void;
-  /** Resolves once no node OVS pass is running or pending. */
+  /** Runs the node reconcilers on `snapshot` soon (after a running pass). */
+  schedule(snapshot: Snapshot): void;
+  /** Resolves once no node OVS or ports pass is running or pending. */
   settled(): Promise<void>;
+  /** Resolves once no ports pass is running or pending. */
+  portsSettled(): Promise<void>;
+  /** Asks for a ports pass now. */
+  triggerPorts(): void;
+  /** This node's ports in Northbound. */
+  portCount(): number;
   last(): NodeOvsResult | undefined;
   debug(): Record<string, unknown>;
   close(): Promise<void>;
@@ -91,6 +99,19 @@ export async function startNodeWork(deps: NodeWorkDeps, config: NodeWorkConfig):
   // ovn-controller registers the chassis under `system-id` (ovn-controller(8)).
   const ids = rootRow(ovs.cache)['external_ids'] as Record<string, string>;
   const chassis = ids['system-id'] ?? nodeName;
+  const nodeOwnerId = nodeOwner(config.owner, nodeName);
+  const busy = new Set<string>();
+  const hostCtx = {
+    ovs,
+    nodeNetns: config.netns,
+    owner: config.owner,
+    overlayMtu: DEFAULT_BUILD_OPTIONS.overlayMtu,
+    underlayMtu: DEFAULT_BUILD_OPTIONS.underlayMtu,
+  };
+  const portsReconciler = createPortsReconciler(
+    { nb: deps.nb, host: hostCtx, busy },
+    { owner: config.owner, nodeOwnerId },
+  );
   let sb: OvsdbClient | undefined;
   let offChassis: (() => void) | undefined;
   let ports: PortService | undefined;
@@ -110,19 +131,19 @@ export async function startNodeWork(deps: NodeWorkDeps, config: NodeWorkConfig):
       {
         ovs,
         sb,
-        nbCache: deps.nb.cache,
+        nb: deps.nb,
         ipam: deps.ipam,
-        ports: deps.ports,
         resources: deps.resources,
         loaded: deps.loaded,
-        isWriter: deps.isWriter,
-        publish: deps.publish,
+        busy,
         log: log.child({ module: 'ports' }),
       },
       {
         chassis,
+        node: nodeName,
         nodeNetns: config.netns,
         owner: config.owner,
+        nodeOwnerId,
         readyTimeoutMs: config.portReadyTimeoutMs,
         nbTimeoutMs: config.portNbTimeoutMs,
         overlayMtu: DEFAULT_BUILD_OPTIONS.overlayMtu,
@@ -132,11 +153,11 @@ export async function startNodeWork(deps: NodeWorkDeps, config: NodeWorkConfig):
     if (deps.metrics) ports = instrumentPortService(ports, deps.metrics);
   }
 
-  let latest: ResourceSet | undefined;
+  let latest: Snapshot | undefined;
   const runner = createRunner(
     async () => {
       if (!latest) return;
-      const r = await reconciler.reconcile(latest);
+      const r = await reconciler.reconcile(latest.resources);
       if (r.sent) log.info({ ops: r.ops, changes: r.changes }, 'node OVS reconciled');
       for (const p of r.problems) log.warn({ problem: p }, `node OVS: ${p.message}`);
     },
@@ -144,9 +165,36 @@ export async function startNodeWork(deps: NodeWorkDeps, config: NodeWorkConfig):
     { name: 'node-ovs', log, resyncMs: config.nodeResyncMs ?? 60_000 },
   );
   runner.start();
+  // Workload ports: repaired after a change to this node's LSPs, its OVS ports or the
+  // resources, and periodically (an address or route deleted inside a namespace has no event).
+  const portsRunner = createRunner(
+    async () => {
+      if (!latest) return;
+      const r = await portsReconciler.reconcile(latest);
+      if (r.repaired.length > 0 || r.pruned.length > 0)
+        log.info({ repaired: r.repaired, pruned: r.pruned }, 'workload ports reconciled');
+    },
+    () => latest !== undefined && deps.nb.isOnline,
+    { name: 'ports', log, resyncMs: config.portsResyncMs ?? 30_000 },
+  );
+  portsRunner.start();
   // Our own writes come back here too: they cost one more pass that finds nothing to do.
   const offDrift = ovs.cache.onChange((batch) => {
-    if (latest && batch.changes.some((ch) => NODE_DRIFT_TABLES.has(ch.table))) runner.trigger('drift');
+    if (!latest) return;
+    if (batch.changes.some((ch) => NODE_DRIFT_TABLES.has(ch.table))) runner.trigger('drift');
+    if (batch.changes.some((ch) => ch.table === 'Interface' || ch.table === 'Port'))
+      portsRunner.trigger('drift');
+  });
+  const offNbDrift = deps.nb.cache.onChange((batch) => {
+    if (!latest) return;
+    for (const ch of batch.changes) {
+      if (ch.table !== 'Logical_Switch_Port') continue;
+      const o = (ch.old?.['external_ids'] ?? ch.new?.['external_ids']) as Record<string, string> | undefined;
+      if (o?.[OWNER_KEY] === nodeOwnerId) {
+        portsRunner.trigger('nb');
+        return;
+      }
+    }
   });
 
   return {
@@ -154,11 +202,18 @@ export async function startNodeWork(deps: NodeWorkDeps, config: NodeWorkConfig):
     sb,
     chassis,
     ports,
-    schedule(resources) {
-      latest = resources;
+    schedule(snapshot) {
+      latest = snapshot;
       runner.trigger('resources', 0);
+      portsRunner.trigger('resources');
     },
-    settled: () => runner.settled(),
+    settled: async () => {
+      await runner.settled();
+      await portsRunner.settled();
+    },
+    portsSettled: () => portsRunner.settled(),
+    portCount: () => nodePortsFromNb(deps.nb.cache, nodeOwnerId).size,
+    triggerPorts: () => portsRunner.trigger('request', 0),
     last: () => reconciler.last(),
     debug() {
       const r = reconciler.last();
@@ -168,11 +223,14 @@ export async function startNodeWork(deps: NodeWorkDeps, config: NodeWorkConfig):
         sbOnline: sb?.isOnline,
         last: r && { sent: r.sent, ops: r.ops, changes: r.changes, problems: r.problems, moves: r.moves },
         interfaceErrors: reconciler.interfaceErrors(),
+        ports: Object.fromEntries(portsReconciler.last()?.status ?? []),
       };
     },
     async close() {
       offDrift();
+      offNbDrift();
       await runner.stop();
+      await portsRunner.stop();
       offChassis?.();
       await sb?.close();
       await ovs.close();

@@ -10,7 +10,7 @@
  * as the explicit fallback in {@link ./exec.ts} (`{ via: 'exec' }`), used automatically when koffi
  * cannot be loaded.
  */
-import { closeSync, mkdirSync, openSync, readdirSync, statSync, unlinkSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, readlinkSync, statSync, unlinkSync } from 'node:fs';
 import { isGone, NetlinkError, toNetlinkError } from './errors.js';
 import { execIp } from './exec.js';
 import { CLONE_NEWNET, libc, MNT_DETACH, MS_BIND, MS_REC, MS_SHARED } from './ffi.js';
@@ -57,9 +57,17 @@ export function listNetns(): string[] {
   }
 }
 
-/** True when `/run/netns/NAME` exists and is a mounted network namespace. */
+/**
+ * True when `/run/netns/NAME` exists and is a mounted network namespace; for a path
+ * (`/proc/PID/ns/net`, a bind mount elsewhere), when it is a network namespace file.
+ */
 export function netnsExists(name: string): boolean {
-  return isNsMount(netnsPath(name));
+  if (!name.startsWith('/')) return isNsMount(netnsPath(name));
+  try {
+    return readlinkSync(name).startsWith('net:[') || isNsMount(name);
+  } catch {
+    return isNsMount(name);
+  }
 }
 
 /** Makes /run/netns a shared mount point (once per process, as iproute2 does on every add). */

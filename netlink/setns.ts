@@ -15,9 +15,12 @@ import { CLONE_NEWNET, libc } from './ffi.js';
 /** Where `ip netns` keeps its bind mounts (iproute2 NETNS_RUN_DIR). */
 export const NETNS_RUN_DIR = '/run/netns';
 
-/** `/run/netns/NAME`. */
+/**
+ * `/run/netns/NAME` for a name; a path (`/proc/PID/ns/net`, `/var/run/netns/X`, as CNI passes
+ * them) is used as it is.
+ */
 export function netnsPath(name: string): string {
-  return `${NETNS_RUN_DIR}/${name}`;
+  return name.startsWith('/') ? name : `${NETNS_RUN_DIR}/${name}`;
 }
 
 /** Opens a namespace file read-only (close-on-exec); ENOENT becomes a {@link NetlinkError}. */

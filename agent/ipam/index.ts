@@ -17,3 +17,4 @@ export {
   IpamUnknownSubnetError,
   type RejectReason,
 } from './errors.js';
+export { syncIpamWithNb, type IpamSync } from './nb-sync.js';

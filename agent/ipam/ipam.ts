@@ -2,9 +2,17 @@
  * IPAM for all subnets: addresses (per subnet, see SubnetPool) and MACs (unique across the
  * agent, since subnets of one VPC share a router and VLAN subnets share a wire).
  *
- * Identity is stable (design principle 4): on start the reconciler calls `rebuild` with the
- * allocations found in Northbound (`Logical_Switch_Port.addresses` and `external_ids`), so
- * addresses survive restarts; allocation is idempotent per (subnet, owner).
+ * Two kinds of allocation, one pool:
+ * - **held**: an address a Northbound row holds (any agent's LSP or router port, fed by
+ *   `syncIpamWithNb`, `./nb-sync.ts`). Holds are kept per subnet even while the subnet has no
+ *   pool, and are put back whenever a pool is (re)created — a subnet removed and re-added, a
+ *   CIDR edited back, an invalid edit fixed — so an address an LSP holds is never handed out
+ *   again.
+ * - **reserved**: handed out here by `allocate` and not released yet (a port being added,
+ *   before its LSP reaches Northbound).
+ *
+ * An address stays taken while it is held or reserved. Allocation is idempotent per
+ * (subnet, owner): the same owner gets the same address and MAC back.
  */
 import { formatIp, normalizeMac, isMulticastMac, tryParseIp } from '../resources/net.js';
 import type { Subnet } from '../resources/types.js';
@@ -63,6 +71,12 @@ const MAX_MAC_ATTEMPTS = 64;
 
 export class Ipam {
   private readonly pools = new Map<string, SubnetPool>();
+  /** Northbound holds by subnet, then owner (kept for subnets without a pool too). */
+  private readonly holds = new Map<string, Map<string, { ip: string; mac?: string }>>();
+  /** `subnet/owner` allocated here and not released. */
+  private readonly reserved = new Set<string>();
+  /** Holds that could not be applied (clash, outside the CIDR), by `subnet/owner`. */
+  private readonly rejectedHolds = new Map<string, IpamError>();
   /** mac → `subnet/owner`. */
   private readonly macs = new Map<string, string>();
   /** `subnet/owner` → mac. */
@@ -87,6 +101,7 @@ export class Ipam {
       }
     }
     this.pools.set(d.name, fresh);
+    for (const [owner, h] of this.holds.get(d.name) ?? []) this.applyHold(d.name, owner, h);
     return dropped;
   }
 
@@ -96,6 +111,8 @@ export class Ipam {
     if (!pool) return [];
     const out = [...pool.owners()].map(([owner]) => this.forget(pool, owner));
     this.pools.delete(name);
+    for (const owner of this.holds.get(name)?.keys() ?? []) this.rejectedHolds.delete(`${name}/${owner}`);
+    for (const key of [...this.reserved]) if (key.startsWith(`${name}/`)) this.reserved.delete(key);
     return out;
   }
 
@@ -193,7 +210,82 @@ export class Ipam {
       this.macs.set(mac, key);
       this.macOf.set(key, mac);
     }
+    this.reserved.add(key);
     return { subnet, owner, ip: formatIp(pool.cidr.family, v), mac };
+  }
+
+  /**
+   * Records that a Northbound row holds `entry`; it is taken now (if the subnet has a pool) and
+   * whenever the subnet's pool is created again. Returns the error when it clashes with another
+   * owner or does not fit the subnet (the hold is still remembered: the subnet may change).
+   */
+  hold(entry: RebuildEntry): IpamError | undefined {
+    let bySubnet = this.holds.get(entry.subnet);
+    if (!bySubnet) this.holds.set(entry.subnet, (bySubnet = new Map()));
+    const h = entry.mac !== undefined ? { ip: entry.ip, mac: entry.mac } : { ip: entry.ip };
+    bySubnet.set(entry.owner, h);
+    if (!this.pools.has(entry.subnet)) return undefined;
+    return this.applyHold(entry.subnet, entry.owner, h);
+  }
+
+  /** The Northbound row holding `owner`'s address in `subnet` is gone. */
+  unhold(subnet: string, owner: string): void {
+    const bySubnet = this.holds.get(subnet);
+    if (!bySubnet?.delete(owner)) return;
+    if (bySubnet.size === 0) this.holds.delete(subnet);
+    const key = `${subnet}/${owner}`;
+    this.rejectedHolds.delete(key);
+    const pool = this.pools.get(subnet);
+    if (pool && !this.reserved.has(key) && pool.ipOf(owner) !== undefined) {
+      this.forget(pool, owner);
+      this.retryRejected(subnet);
+    }
+  }
+
+  /** Holds of `subnet` refused for a clash may fit once an address was freed. */
+  private retryRejected(subnet: string): void {
+    for (const [o, h] of this.holds.get(subnet) ?? [])
+      if (this.rejectedHolds.has(`${subnet}/${o}`)) this.applyHold(subnet, o, h);
+  }
+
+  /** Holds that could not be taken (clashes), for `/debug`. */
+  holdProblems(): { subnet: string; owner: string; message: string }[] {
+    return [...this.rejectedHolds].map(([key, err]) => {
+      const i = key.indexOf('/');
+      return { subnet: key.slice(0, i), owner: key.slice(i + 1), message: err.message };
+    });
+  }
+
+  private applyHold(subnet: string, owner: string, h: { ip: string; mac?: string }): IpamError | undefined {
+    const pool = this.pools.get(subnet)!;
+    const key = `${subnet}/${owner}`;
+    try {
+      const v = this.parseRequested(pool, h.ip);
+      const current = pool.ipOf(owner);
+      if (current !== undefined && current !== v) {
+        throw new IpamRejectedError(
+          subnet,
+          'owner-has-other',
+          `${owner} holds ${formatIp(pool.cidr.family, current)} here but ${h.ip} in Northbound`,
+        );
+      }
+      const mac = h.mac !== undefined ? this.checkMac(subnet, key, h.mac) : this.macOf.get(key);
+      if (current === undefined) {
+        const why = pool.restore(owner, v);
+        if (why) throw why;
+      }
+      const known = this.macOf.get(key);
+      if (known !== undefined && mac !== undefined && known !== mac) this.macs.delete(known);
+      const m = mac ?? this.generateMac(subnet, owner);
+      this.macs.set(m, key);
+      this.macOf.set(key, m);
+      this.rejectedHolds.delete(key);
+      return undefined;
+    } catch (e) {
+      if (!(e instanceof IpamError)) throw e;
+      this.rejectedHolds.set(key, e);
+      return e;
+    }
   }
 
   /** Frees `owner`'s allocations (in `subnet`, or in every subnet); returns what was freed. */
@@ -202,7 +294,20 @@ export class Ipam {
       subnet !== undefined
         ? [this.pools.get(subnet)].filter((p) => p !== undefined)
         : [...this.pools.values()];
-    return pools.filter((p) => p.ipOf(owner) !== undefined).map((p) => this.forget(p, owner));
+    const out: Allocation[] = [];
+    for (const p of pools) {
+      const key = `${p.name}/${owner}`;
+      const wasReserved = this.reserved.delete(key);
+      if (p.ipOf(owner) === undefined) continue;
+      if (this.holds.get(p.name)?.has(owner)) {
+        // Still held by a Northbound row: taken until that row goes.
+        if (wasReserved) out.push(this.get(p.name, owner)!);
+        continue;
+      }
+      out.push(this.forget(p, owner));
+      this.retryRejected(p.name);
+    }
+    return out;
   }
 
   get(subnet: string, owner: string): Allocation | undefined {
@@ -233,26 +338,20 @@ export class Ipam {
   rebuild(entries: readonly RebuildEntry[]): RebuildResult {
     for (const pool of this.pools.values())
       for (const [owner] of [...pool.owners()]) this.forget(pool, owner);
+    this.holds.clear();
+    this.reserved.clear();
+    this.rejectedHolds.clear();
     const rejected: RebuildResult['rejected'] = [];
     let restored = 0;
     for (const entry of entries) {
-      try {
-        const pool = this.pool(entry.subnet);
-        const key = `${entry.subnet}/${entry.owner}`;
-        const v = this.parseRequested(pool, entry.ip);
-        const mac =
-          entry.mac !== undefined
-            ? this.checkMac(entry.subnet, key, entry.mac)
-            : this.generateMac(entry.subnet, entry.owner);
-        const why = pool.restore(entry.owner, v);
-        if (why) throw why;
-        this.macs.set(mac, key);
-        this.macOf.set(key, mac);
-        restored++;
-      } catch (e) {
-        if (!(e instanceof IpamError)) throw e;
-        rejected.push({ entry, error: e });
+      if (!this.pools.has(entry.subnet)) {
+        this.hold(entry);
+        rejected.push({ entry, error: new IpamUnknownSubnetError(entry.subnet) });
+        continue;
       }
+      const err = this.hold(entry);
+      if (err) rejected.push({ entry, error: err });
+      else restored++;
     }
     return { restored, rejected };
   }

@@ -57,16 +57,25 @@ export async function listManifestFiles(path: string): Promise<string[]> {
   return out.sort();
 }
 
-/** Parses the text of one manifest file. */
-export function parseManifestText(
+/** One document of a manifest file, decoded from YAML but not parsed into a resource yet. */
+export interface ManifestDocument {
+  doc: unknown;
+  source: { file: string; document: number };
+}
+
+/**
+ * Decodes the text of one manifest file into its documents (a `List` expanded in place) and
+ * the YAML errors of the documents that could not be decoded.
+ */
+export function decodeManifestText(
   text: string,
   file: string,
-): { resources: Resource[]; errors: LoadError[] } {
-  const resources: Resource[] = [];
-  const errors: LoadError[] = [];
+): { docs: ManifestDocument[]; errors: ManifestError[] } {
+  const docs: ManifestDocument[] = [];
+  const errors: ManifestError[] = [];
   const parsed = parseAllDocuments(text);
-  const docs = Array.isArray(parsed) ? parsed : [];
-  docs.forEach((doc, index) => {
+  const all = Array.isArray(parsed) ? parsed : [];
+  all.forEach((doc, index) => {
     if (doc.errors.length > 0) {
       for (const e of doc.errors) {
         const line = e.linePos?.[0]?.line;
@@ -94,13 +103,25 @@ export function parseManifestText(
       typeof data === 'object' && !Array.isArray(data) && (data as Record<string, unknown>)['kind'] === 'List'
         ? (((data as Record<string, unknown>)['items'] as unknown[] | undefined) ?? [])
         : [data];
-    for (const item of items) {
-      const r = parseResource(item, { file, document: index });
-      errors.push(...r.errors);
-      if (r.resource) resources.push(r.resource);
-    }
+    for (const item of items) docs.push({ doc: item, source: { file, document: index } });
   });
-  return { resources, errors };
+  return { docs, errors };
+}
+
+/** Parses the text of one manifest file. */
+export function parseManifestText(
+  text: string,
+  file: string,
+): { resources: Resource[]; errors: LoadError[] } {
+  const { docs, errors } = decodeManifestText(text, file);
+  const out: LoadError[] = [...errors];
+  const resources: Resource[] = [];
+  for (const d of docs) {
+    const r = parseResource(d.doc, d.source);
+    out.push(...r.errors);
+    if (r.resource) resources.push(r.resource);
+  }
+  return { resources, errors: out };
 }
 
 /** Reads and parses every manifest under `path` (file or directory). Unreadable files are errors. */

@@ -11,8 +11,8 @@
  *
  * Triggers: a new desired state; any change in the cache to a row we own (drift: an
  * out-of-band edit or delete, debounced); becoming the writer; a periodic resync. A pass whose
- * plan is empty sends nothing. Pruning starts once a desired state marked `complete` (the
- * first full load of the manifests) was set.
+ * plan is empty sends nothing. Pruning happens only while the latest desired state was set
+ * with `complete` (its load was complete).
  */
 import {
   assertLock,
@@ -27,7 +27,7 @@ import type { Logger } from '../../log.js';
 import { DEFAULT_OWNER, RESOURCE_KEY, type DesiredState } from '../desired.js';
 import { externalIds, isOwnedBy, ownedCounts } from './ownership.js';
 import { emptyCounts, planReconcile, type OpCounts, type PlanProblem, type ReconcilePlan } from './plan.js';
-import { createRunner, type RunnerHealth, type RunnerOptions } from './runner.js';
+import { createRunner, type RunnerHealth, type RunnerOptions } from '../../reconcile/runner.js';
 
 /** What the engine needs from `OvsdbClient` (a fake in unit tests). */
 export interface EngineClient {
@@ -278,7 +278,8 @@ export function createNbReconciler(deps: EngineDeps, config: EngineConfig = {}):
         desiredSource = undefined;
         desiredResources = undefined;
       }
-      if (opts.complete) complete = true;
+      // Pruning follows the latest load: an incomplete one (a vanished directory) prunes nothing.
+      if (opts.complete !== undefined) complete = opts.complete;
       runner.trigger('desired');
     },
     trigger: (reason, delayMs) => runner.trigger(reason, delayMs),

@@ -19,7 +19,7 @@ export {
   ownedRows,
   ownableTables,
 } from './ownership.js';
-export { createRunner, type Runner, type RunnerHealth, type RunnerOptions } from './runner.js';
+export { createRunner, type Runner, type RunnerHealth, type RunnerOptions } from '../../reconcile/runner.js';
 export {
   createNbReconciler,
   resourceOf,

@@ -40,10 +40,21 @@ export interface ValidDelRequest {
   network?: NetworkRef;
 }
 
-/** Names under /run/netns: one path component, as `ip netns` accepts. */
+/**
+ * A name under /run/netns (one path component, as `ip netns` accepts) or an absolute path of a
+ * namespace file (`/proc/PID/ns/net`, `/var/run/netns/X`), as CNI passes it.
+ */
 export function checkNetnsName(field: string, v: unknown): string {
-  if (typeof v !== 'string' || v === '') throw badRequest(field, 'required (a network namespace name)');
-  if (v.includes('/') || v === '.' || v === '..' || v.length > 255 || /\s/.test(v))
+  if (typeof v !== 'string' || v === '')
+    throw badRequest(field, 'required (a network namespace name or path)');
+  if (v.length > 255 || /\s/.test(v))
+    throw badRequest(field, `${JSON.stringify(v)} is not a network namespace`);
+  if (v.startsWith('/')) {
+    if (v.split('/').some((part) => part === '..'))
+      throw badRequest(field, `${JSON.stringify(v)}: a namespace path may not contain ..`);
+    return v;
+  }
+  if (v.includes('/') || v === '.' || v === '..')
     throw badRequest(field, `${JSON.stringify(v)} is not a network namespace name`);
   return v;
 }

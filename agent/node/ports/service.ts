@@ -1,39 +1,41 @@
 /**
- * `PortService`: the CNI ADD/DEL path of a workload (VM) port on this node.
+ * `PortService`: the CNI ADD/DEL path of a workload (VM) port on this node, served by this
+ * node's agent whether or not it is the Northbound writer.
  *
- * add: request → NAD → provider → Subnet → IPAM (owner per namespace+network, so a retried ADD
- * gets the same address) → the LSP in the agent's desired NB state, reconciled and seen in the
- * NB cache → veth pair (host end in the node namespace, peer configured in the target
- * namespace) → OVS port on br-int with `iface-id` → ready once the SB Port_Binding is on this
- * chassis with `up` = true.
+ * add: request → NAD → provider → Subnet → IPAM (against every address Northbound holds) →
+ * this node's LSP written to NB with its address claims (./nb-ports.ts; a claim lost to another
+ * node means: allocate again) → host state (./host.ts: veth pair, OVS port on br-int) → ready
+ * once the SB Port_Binding is on this chassis with `up` = true. A retried ADD gets the same
+ * port back (the IPAM owner is per node, namespace and network).
  *
- * del: OVS port, veth pair, IP and LSP — idempotent (deleting what is gone is success).
+ * A failed add undoes every step it took, in reverse: OVS port, veth, LSP, IP.
  *
- * Single writer: in this release the agent serving a port must hold the NB writer lock (it
- * writes the LSP itself); otherwise the request fails with 503 `ERR_PORT_NOT_WRITER`. Requests
- * run one at a time (a queue), which keeps IPAM, the ports list and interface naming simple.
+ * del: OVS port, veth pair, LSP and IP — idempotent (deleting what is gone is success).
+ *
+ * Requests for one namespace run one at a time, in order; different namespaces run side by
+ * side. Ports being added or deleted are marked busy, so the repair pass (./reconciler.ts)
+ * leaves them alone until the request is done.
  */
 import { getLink, listLinks, netnsExists, rtnl } from '../../../netlink/index.js';
-import type { DatabaseCache, OvsdbClient } from '../../../ovsdb/index.js';
+import type { OvsdbClient } from '../../../ovsdb/index.js';
 import type { Ipam } from '../../ipam/index.js';
 import { IpamError, IpamUnknownSubnetError } from '../../ipam/index.js';
 import type { Logger } from '../../log.js';
-import type { PortAllocation } from '../../nb/build/index.js';
 import { subnetByProvider, type ResourceSet, type Subnet } from '../../resources/types.js';
 import { bindingState } from './binding.js';
 import { badRequest, PortError } from './errors.js';
+import { ensureHost, removeHost, type HostContext } from './host.js';
+import { defaultPortName, formatNetwork, hostIfname, nextIfname } from './names.js';
 import {
-  defaultPortName,
-  formatNetwork,
-  hostIfname,
-  nextIfname,
-  parsePortOwner,
-  portOwner,
-} from './names.js';
+  ClaimTakenError,
+  nodePortsFromNb,
+  planPortRemove,
+  planPortWrite,
+  type NodePort,
+} from './nb-ports.js';
 import { subnetMtu } from './nb.js';
-import { localPorts, planAttach, planDetach, type LocalPortRecord } from './ovs.js';
+import { localPorts } from './ovs.js';
 import type { ValidAddRequest, ValidDelRequest } from './request.js';
-import { plugVeth, unplugVeth } from './veth.js';
 import { waitForCache } from './wait.js';
 
 export interface PortServiceDeps {
@@ -41,29 +43,32 @@ export interface PortServiceDeps {
   ovs: OvsdbClient;
   /** Southbound, monitoring this chassis and its Port_Bindings (./binding.ts). */
   sb: OvsdbClient;
-  /** The NB monitor cache (the agent's writer client). */
-  nbCache: DatabaseCache;
+  /** The Northbound client (any agent's: writes only this node's rows). */
+  nb: OvsdbClient;
   ipam: Ipam;
-  /** The agent's workload ports by LSP name — part of its desired NB state. */
-  ports: Map<string, PortAllocation>;
+  /** The resources in effect (the latest snapshot's). */
   resources(): ResourceSet | undefined;
-  /** Resolves once resources are loaded and IPAM/ports were rebuilt from NB. */
+  /** Resolves once the first snapshot is in. */
   loaded: Promise<void>;
-  isWriter(): boolean;
-  /** Rebuilds the desired NB state from resources + ports and waits until a pass applied it. */
-  publish(): Promise<void>;
+  /** Ports with a request in flight (the repair pass skips them). */
+  busy: Set<string>;
   log?: Pick<Logger, 'info' | 'warn' | 'debug'>;
 }
 
 export interface PortServiceConfig {
   /** OVN chassis name of this node (`external_ids:system-id`). */
   chassis: string;
+  /** Node name (part of the IPAM owner). */
+  node: string;
   /** Namespace of br-int's datapath and the host-side veths (undefined = the agent's own). */
   nodeNetns: string | undefined;
+  /** Deployment owner id (the writer's rows). */
   owner: string;
+  /** This node's owner id (its ports' rows). */
+  nodeOwnerId: string;
   /** How long to wait for the SB binding to come up (504 after). */
   readyTimeoutMs: number;
-  /** How long to wait for the LSP to show in (or leave) NB (504 after). */
+  /** How long a Northbound write may take (a failing-over NB included). */
   nbTimeoutMs: number;
   overlayMtu: number;
   underlayMtu: number;
@@ -87,7 +92,7 @@ export interface PortResult {
   hostIfname: string;
   /** SB binding state on this chassis. */
   binding?: string;
-  /** Milliseconds per phase of this add (allocate, nb, veth, ovs, bind, total). */
+  /** Milliseconds per phase of this add (allocate, nb, host, bind, total). */
   timings?: Record<string, number>;
 }
 
@@ -97,17 +102,13 @@ export interface PortService {
   list(): Promise<PortResult[]>;
 }
 
-const samePort = (a: PortAllocation, b: PortAllocation) =>
-  a.subnet === b.subnet &&
-  a.ip === b.ip &&
-  a.mac === b.mac &&
-  a.owner === b.owner &&
-  a.resource === b.resource &&
-  a.chassis === b.chassis;
+/** IPAM owner of the port of `netns` on `network` on `node` (a namespace path is kept whole). */
+export function portIpamOwner(node: string, netns: string, network: string): string {
+  return `vm/${node}/${encodeURIComponent(netns)}/${network}`;
+}
 
-const NOT_WRITER =
-  'this agent is not the Northbound writer: in this release ports are served only by the agent ' +
-  'holding the NB writer lock (forwarding from other nodes comes later)';
+/** How often an add allocates again after losing an address claim to another node. */
+const MAX_CLAIMS = 8;
 
 /**
  * Runs `fn` once every earlier call with the same key has settled; other keys do not wait.
@@ -131,6 +132,14 @@ function keyedSerial(): <T>(key: string, fn: () => Promise<T>) => Promise<T> {
 
 export function createPortService(deps: PortServiceDeps, config: PortServiceConfig): PortService {
   const perNetns = keyedSerial();
+  const host: HostContext = {
+    ovs: deps.ovs,
+    nodeNetns: config.nodeNetns,
+    owner: config.owner,
+    overlayMtu: config.overlayMtu,
+    underlayMtu: config.underlayMtu,
+  };
+  const mine = () => nodePortsFromNb(deps.nb.cache, config.nodeOwnerId);
 
   function resolveNetwork(req: { network: ValidAddRequest['network'] }): Subnet {
     const resources = deps.resources();
@@ -157,35 +166,27 @@ export function createPortService(deps: PortServiceDeps, config: PortServiceConf
     return subnet;
   }
 
-  function toResult(
-    p: PortAllocation,
-    rec: Pick<LocalPortRecord, 'netns' | 'ifname' | 'dhcp' | 'network'>,
-  ): PortResult {
+  function toResult(p: NodePort): PortResult {
     const subnet = deps.resources()?.subnets.get(p.subnet);
     return {
-      network: rec.network,
+      network: p.network,
       subnet: p.subnet,
       name: p.name,
-      netns: rec.netns,
-      ifname: rec.ifname,
+      netns: p.netns,
+      ifname: p.ifname,
       ip: p.ip,
       prefix: subnet?.spec.cidr.prefix ?? 0,
       mac: p.mac,
       gateway: subnet?.spec.gateway ?? '',
       mtu: subnet ? subnetMtu(subnet, config) : 0,
-      dhcp: rec.dhcp,
+      dhcp: p.dhcp,
       hostIfname: hostIfname(p.name),
       binding: bindingState(deps.sb.cache, config.chassis, p.name),
     };
   }
 
   /** The ifname this request gets: asked for, recorded before, the peer of our host end, or the next free. */
-  async function chooseIfname(
-    req: ValidAddRequest,
-    host: string,
-    others: LocalPortRecord[],
-    recorded?: string,
-  ) {
+  async function chooseIfname(req: ValidAddRequest, hostName: string, others: NodePort[], recorded?: string) {
     if (req.ifname) {
       if (others.some((o) => o.ifname === req.ifname))
         throw new PortError(
@@ -199,83 +200,16 @@ export function createPortService(deps: PortServiceDeps, config: PortServiceConf
       return req.ifname;
     }
     if (recorded) return recorded;
-    const hostLink = await getLink(rtnl(config.nodeNetns), host);
+    const hostLink = await getLink(rtnl(config.nodeNetns), hostName);
     const links = await listLinks(rtnl(req.netns));
-    const mine = hostLink && links.find((l) => l.kind === 'veth' && l.linkIndex === hostLink.index);
-    if (mine) return mine.name;
+    const peer = hostLink && links.find((l) => l.kind === 'veth' && l.linkIndex === hostLink.index);
+    if (peer) return peer.name;
     return nextIfname(new Set([...links.map((l) => l.name), ...others.map((o) => o.ifname)]));
   }
 
-  /** True when NB has LSP `name` with `addresses[0]` = `want` (undefined: has no such LSP). */
-  function lspHas(name: string, want: string | undefined): boolean {
-    const row = deps.nbCache.lookup('Logical_Switch_Port', 'name', name)[0];
-    const addr = (row?.['addresses'] as string[] | undefined)?.[0];
-    return want === undefined ? row === undefined : addr === want;
-  }
-
-  async function waitNb(name: string, want: string | undefined): Promise<void> {
-    const check = () => (lspHas(name, want) ? true : undefined);
-    await waitForCache(
-      deps.nbCache,
-      check,
-      config.nbTimeoutMs,
-      () =>
-        new PortError(
-          'TIMEOUT',
-          'ERR_PORT_NB_TIMEOUT',
-          `logical switch port ${name} did not ${want ? 'appear in' : 'leave'} Northbound within ${config.nbTimeoutMs} ms`,
-        ),
-    );
-  }
-
-  async function add(req: ValidAddRequest): Promise<PortResult> {
-    const t0 = performance.now();
-    const timings: Record<string, number> = {};
-    let mark = t0;
-    const lap = (k: string) => {
-      const now = performance.now();
-      timings[k] = Math.round((now - mark) * 10) / 10;
-      mark = now;
-    };
-    await deps.loaded;
-    if (!deps.isWriter()) throw new PortError('UNAVAILABLE', 'ERR_PORT_NOT_WRITER', NOT_WRITER);
-    const subnet = resolveNetwork(req);
-    if (!netnsExists(req.netns)) throw badRequest('netns', `no network namespace ${req.netns} (/run/netns)`);
-    if (req.dhcp && !subnet.spec.enableDHCP)
-      throw badRequest('dhcp', `subnet ${subnet.meta.name} has enableDHCP: false`);
-    const network = formatNetwork(req.network);
-    const owner = portOwner(req.netns, req.network);
-    const existing = [...deps.ports.values()].find((p) => p.owner === owner);
-    const name = req.name ?? existing?.name ?? defaultPortName(req.netns, req.network, subnet.spec.provider);
-    if (existing && existing.name !== name)
-      throw new PortError(
-        'CONFLICT',
-        'ERR_PORT_EXISTS',
-        `name: ${req.netns} already has port ${existing.name} on ${network}`,
-        {
-          field: 'name',
-        },
-      );
-    const host = hostIfname(name);
-    const local = localPorts(deps.ovs.cache, config.owner).filter((l) => l.netns === req.netns);
-    const recorded = local.find((l) => l.lsp === name);
-    const others = local.filter((l) => l.lsp !== name);
-    const ifname = await chooseIfname(req, host, others, recorded?.ifname);
-    const dhcp = req.dhcp ?? recorded?.dhcp ?? false;
-    // Checked after the awaits above, synchronously with taking the name below: a request for
-    // another namespace may have taken it meanwhile.
-    const taken = deps.ports.get(name);
-    if (taken && taken.owner !== owner)
-      throw new PortError(
-        'CONFLICT',
-        'ERR_PORT_NAME_TAKEN',
-        `name: logical port ${name} belongs to ${taken.owner}`,
-        { field: 'name' },
-      );
-
-    let alloc;
+  function allocate(subnet: Subnet, owner: string, req: ValidAddRequest) {
     try {
-      alloc = deps.ipam.allocate(subnet.meta.name, owner, {
+      return deps.ipam.allocate(subnet.meta.name, owner, {
         ...(req.ip ? { ip: req.ip } : {}),
         ...(req.mac ? { mac: req.mac } : {}),
       });
@@ -288,83 +222,140 @@ export function createPortService(deps: PortServiceDeps, config: PortServiceConf
       }
       throw err;
     }
-    lap('allocate');
-    const port: PortAllocation = {
-      subnet: subnet.meta.name,
-      name,
-      ip: alloc.ip,
-      mac: alloc.mac,
-      owner,
-      resource: `Port/${name}`,
-      chassis: config.chassis,
-    };
-    const fresh = !existing;
-    const unchanged =
-      existing !== undefined && samePort(existing, port) && lspHas(name, `${port.mac} ${port.ip}`);
-    deps.ports.set(name, port);
-    try {
-      // A retried ADD whose LSP is already in NB as wanted needs no pass.
-      if (!unchanged) await deps.publish();
-      await waitNb(name, `${port.mac} ${port.ip}`);
-    } catch (err) {
-      if (fresh) {
-        deps.ports.delete(name);
-        deps.ipam.release(owner, subnet.meta.name);
-        await deps.publish().catch(() => undefined);
-      }
-      throw err;
-    }
-    lap('nb');
-
-    const mtu = subnetMtu(subnet, config);
-    const defaultRoute = !dhcp && (req.defaultRoute ?? others.length === 0);
-    const { created } = await plugVeth({
-      nodeNetns: config.nodeNetns,
-      host,
-      netns: req.netns,
-      ifname,
-      mac: port.mac,
-      mtu,
-      address: dhcp ? undefined : `${port.ip}/${subnet.spec.cidr.prefix}`,
-      defaultVia: defaultRoute ? subnet.spec.gateway : undefined,
-    });
-    lap('veth');
-    const spec = {
-      name: host,
-      lsp: name,
-      mac: port.mac,
-      netns: req.netns,
-      network,
-      ifname,
-      dhcp,
-      owner: config.owner,
-    };
-    // vswitchd does not reopen a re-created device under an existing port name: remove it first.
-    if (created) await deps.ovs.run((cache) => planDetach(cache, host), { waitForCache: true });
-    await deps.ovs.run((cache) => planAttach(cache, spec), { waitForCache: true });
-    lap('ovs');
-    await waitForCache(
-      deps.sb.cache,
-      () => (bindingState(deps.sb.cache, config.chassis, name) === 'up' ? true : undefined),
-      config.readyTimeoutMs,
-      () => notReady(name, host),
-    );
-    lap('bind');
-    timings['total'] = Math.round((performance.now() - t0) * 10) / 10;
-    deps.log?.info({ port: name, netns: req.netns, ifname, ip: port.ip, timings }, 'port ready');
-    return { ...toResult(port, { netns: req.netns, ifname, dhcp, network }), timings };
   }
 
-  function notReady(name: string, host: string): PortError {
+  /** Writes the LSP of `port`, allocating again when another node won the address. */
+  async function writeLsp(subnet: Subnet, req: ValidAddRequest, port: NodePort): Promise<NodePort> {
+    const v4 = subnet.spec.cidr.family === 4;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await deps.nb.run(
+          (cache) => planPortWrite(cache, { owner: config.owner, nodeOwnerId: config.nodeOwnerId, v4 }, port),
+          {
+            waitForCache: true,
+            timeoutMs: config.nbTimeoutMs,
+          },
+        );
+        return port;
+      } catch (err) {
+        if (!(err instanceof ClaimTakenError)) throw err;
+        const fixed = err.what === 'ip' ? req.ip : req.mac;
+        if (fixed !== undefined || attempt >= MAX_CLAIMS) throw err;
+        deps.log?.debug(
+          { port: port.name, err: err.message },
+          'address claimed by another node; allocating again',
+        );
+        deps.ipam.release(port.owner, port.subnet);
+        const next = allocate(subnet, port.owner, req);
+        port = { ...port, ip: next.ip, mac: next.mac };
+      }
+    }
+  }
+
+  async function add(req: ValidAddRequest): Promise<PortResult> {
+    const t0 = performance.now();
+    const timings: Record<string, number> = {};
+    let mark = t0;
+    const lap = (k: string) => {
+      const now = performance.now();
+      timings[k] = Math.round((now - mark) * 10) / 10;
+      mark = now;
+    };
+    await deps.loaded;
+    const subnet = resolveNetwork(req);
+    if (!netnsExists(req.netns)) throw badRequest('netns', `no network namespace ${req.netns}`);
+    if (req.dhcp && !subnet.spec.enableDHCP)
+      throw badRequest('dhcp', `subnet ${subnet.meta.name} has enableDHCP: false`);
+    const network = formatNetwork(req.network);
+    const owner = portIpamOwner(config.node, req.netns, network);
+    const ports = [...mine().values()];
+    const existing = ports.find((p) => p.owner === owner);
+    const name =
+      req.name ??
+      existing?.name ??
+      defaultPortName(
+        req.netns.startsWith('/') ? hostIfname(req.netns) : req.netns,
+        req.network,
+        subnet.spec.provider,
+      );
+    if (existing && existing.name !== name)
+      throw new PortError(
+        'CONFLICT',
+        'ERR_PORT_EXISTS',
+        `name: ${req.netns} already has port ${existing.name} on ${network}`,
+        {
+          field: 'name',
+        },
+      );
+    if (deps.busy.has(name))
+      throw new PortError('CONFLICT', 'ERR_PORT_BUSY', `name: port ${name} has a request in progress`, {
+        field: 'name',
+      });
+    deps.busy.add(name);
+    const undo: (() => Promise<unknown>)[] = [];
+    try {
+      const others = ports.filter((p) => p.netns === req.netns && p.name !== name);
+      const ifname = await chooseIfname(req, hostIfname(name), others, existing?.ifname);
+      const dhcp = req.dhcp ?? existing?.dhcp ?? false;
+      const alloc = allocate(subnet, owner, req);
+      if (!existing) undo.push(async () => deps.ipam.release(owner, subnet.meta.name));
+      lap('allocate');
+      let port: NodePort = {
+        name,
+        subnet: subnet.meta.name,
+        ip: alloc.ip,
+        mac: alloc.mac,
+        owner,
+        chassis: config.chassis,
+        node: config.node,
+        netns: req.netns,
+        network,
+        ifname,
+        dhcp,
+        defaultRoute: !dhcp && (req.defaultRoute ?? existing?.defaultRoute ?? others.length === 0),
+      };
+      port = await writeLsp(subnet, req, port);
+      if (!existing)
+        undo.push(() =>
+          deps.nb.run((cache) => planPortRemove(cache, config.nodeOwnerId, name), { waitForCache: true }),
+        );
+      lap('nb');
+      undo.push(() => removeHost(host, name, req.netns));
+      await ensureHost(host, port, subnet);
+      lap('host');
+      await waitForCache(
+        deps.sb.cache,
+        () => (bindingState(deps.sb.cache, config.chassis, name) === 'up' ? true : undefined),
+        config.readyTimeoutMs,
+        () => notReady(name, hostIfname(name)),
+      );
+      lap('bind');
+      timings['total'] = Math.round((performance.now() - t0) * 10) / 10;
+      deps.log?.info({ port: name, netns: req.netns, ifname, ip: port.ip, timings }, 'port ready');
+      return { ...toResult(port), timings };
+    } catch (err) {
+      // Undo in reverse; a retried ADD of an existing port keeps its LSP and address.
+      for (const step of undo.reverse()) {
+        await step().catch((e: unknown) =>
+          deps.log?.warn({ err: e, port: name }, 'undo of a failed port add failed'),
+        );
+      }
+      throw err;
+    } finally {
+      deps.busy.delete(name);
+    }
+  }
+
+  function notReady(name: string, hostName: string): PortError {
     const state = bindingState(deps.sb.cache, config.chassis, name);
-    const iface = localPorts(deps.ovs.cache, config.owner).find((l) => l.host === host);
+    const iface = localPorts(deps.ovs.cache, config.owner).find((l) => l.host === hostName);
     const why =
       state === 'no-chassis'
         ? `chassis ${config.chassis} is not registered in the Southbound (is ovn-controller running?)`
         : state === 'unbound'
           ? `the Port_Binding is not on chassis ${config.chassis}`
           : 'the Port_Binding is not up yet';
-    const ovsErr = iface?.error ? `; OVS interface ${host}: ${iface.error}` : '';
+    const ovsErr = iface?.error ? `; OVS interface ${hostName}: ${iface.error}` : '';
     return new PortError(
       'TIMEOUT',
       'ERR_PORT_NOT_READY',
@@ -376,38 +367,26 @@ export function createPortService(deps: PortServiceDeps, config: PortServiceConf
     await deps.loaded;
     const match = (netns: string, network: string) =>
       netns === req.netns && (req.network === undefined || network === formatNetwork(req.network));
-    const nbPorts = [...deps.ports.values()].filter((p) => {
-      const o = parsePortOwner(p.owner);
-      return o !== undefined && match(o.netns, formatNetwork(o.network));
-    });
+    const nbPorts = [...mine().values()].filter((p) => match(p.netns, p.network));
     const local = localPorts(deps.ovs.cache, config.owner).filter((l) => match(l.netns, l.network));
-    if (nbPorts.length > 0 && !deps.isWriter())
-      throw new PortError('UNAVAILABLE', 'ERR_PORT_NOT_WRITER', NOT_WRITER);
     const deleted: PortResult[] = [];
     const names = new Set([...nbPorts.map((p) => p.name), ...local.map((l) => l.lsp)]);
     for (const name of names) {
-      const p = deps.ports.get(name);
-      const rec = local.find((l) => l.lsp === name);
-      const host = rec?.host ?? hostIfname(name);
-      await deps.ovs.run((cache) => planDetach(cache, host), { waitForCache: true });
-      await unplugVeth(config.nodeNetns, host);
-      if (p) {
-        const o = parsePortOwner(p.owner);
-        deleted.push(
-          toResult(p, {
-            netns: req.netns,
-            ifname: rec?.ifname ?? '',
-            dhcp: rec?.dhcp ?? false,
-            network: rec?.network ?? (o ? formatNetwork(o.network) : ''),
-          }),
-        );
-        deps.ipam.release(p.owner, p.subnet);
-        deps.ports.delete(name);
+      deps.busy.add(name);
+      try {
+        await removeHost(host, name, req.netns);
+        const p = nbPorts.find((x) => x.name === name);
+        await deps.nb.run((cache) => planPortRemove(cache, config.nodeOwnerId, name), {
+          waitForCache: true,
+          timeoutMs: config.nbTimeoutMs,
+        });
+        if (p) {
+          deleted.push(toResult(p));
+          deps.ipam.release(p.owner, p.subnet);
+        }
+      } finally {
+        deps.busy.delete(name);
       }
-    }
-    if (nbPorts.length > 0) {
-      await deps.publish();
-      for (const p of nbPorts) await waitNb(p.name, undefined);
     }
     deps.log?.info({ netns: req.netns, deleted: deleted.map((d) => d.name) }, 'ports deleted');
     return { deleted };
@@ -415,12 +394,7 @@ export function createPortService(deps: PortServiceDeps, config: PortServiceConf
 
   async function list(): Promise<PortResult[]> {
     await deps.loaded;
-    const out: PortResult[] = [];
-    for (const rec of localPorts(deps.ovs.cache, config.owner)) {
-      const p = deps.ports.get(rec.lsp);
-      if (p) out.push(toResult(p, rec));
-    }
-    return out;
+    return [...mine().values()].sort((a, b) => a.name.localeCompare(b.name)).map(toResult);
   }
 
   return {

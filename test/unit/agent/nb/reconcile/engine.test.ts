@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createNbReconciler, type EngineClient } from '../../../../../agent/nb/reconcile/engine.js';
-import { createRunner } from '../../../../../agent/nb/reconcile/runner.js';
+import { createRunner } from '../../../../../agent/reconcile/runner.js';
 import type { Operation, RunResult, TxnBuilder } from '../../../../../ovsdb/index.js';
 import { applyOps, desired, ls, lsp, newCache, rowsOf } from './fake-nb.js';
 

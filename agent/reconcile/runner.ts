@@ -17,7 +17,7 @@
  * Contract for `pass`: idempotent (running it twice converges to the same state) and throwing
  * on failure; the runner does the retrying.
  */
-import type { Logger } from '../../log.js';
+import type { Logger } from '../log.js';
 
 export interface RunnerOptions {
   /** For logs. */

@@ -1,0 +1,44 @@
+/**
+ * Keeps IPAM's holds equal to what Northbound holds: every address of an LSP or router port
+ * of the deployment (the writer's and every node's), from the first sync on and after every
+ * change. Standby agents, node agents and a writer that just took over therefore all allocate
+ * against the current Northbound, never against what it was when they started.
+ */
+import type { DatabaseCache, Row } from '../../ovsdb/index.js';
+import { heldAddress, type HeldAddress } from '../ownership.js';
+import type { Ipam } from './ipam.js';
+
+const PORT_TABLES = ['Logical_Switch_Port', 'Logical_Router_Port'];
+
+const same = (a: HeldAddress | undefined, b: HeldAddress | undefined) =>
+  a?.subnet === b?.subnet && a?.owner === b?.owner && a?.ip === b?.ip && a?.mac === b?.mac;
+
+export interface IpamSync {
+  close(): void;
+}
+
+/** Holds every address `cache` shows now, then follows its changes. */
+export function syncIpamWithNb(ipam: Ipam, cache: DatabaseCache, owner: string): IpamSync {
+  const of = (table: string, row: Row | undefined) => (row ? heldAddress(table, row, owner) : undefined);
+  for (const table of PORT_TABLES) {
+    if (!cache.tableNames().includes(table)) continue;
+    for (const row of cache.rows(table)) {
+      const h = of(table, row);
+      if (h) ipam.hold(h);
+    }
+  }
+  const off = cache.onChange((batch) => {
+    // Releases first: one message may move an address from one row to another.
+    const added: HeldAddress[] = [];
+    for (const ch of batch.changes) {
+      if (ch.table !== 'Logical_Switch_Port' && ch.table !== 'Logical_Router_Port') continue;
+      const before = of(ch.table, ch.old);
+      const after = of(ch.table, ch.new);
+      if (same(before, after)) continue;
+      if (before) ipam.unhold(before.subnet, before.owner);
+      if (after) added.push(after);
+    }
+    for (const h of added) ipam.hold(h);
+  });
+  return { close: off };
+}

@@ -1,0 +1,66 @@
+/**
+ * The host half of one workload port: the veth pair (host end in the node namespace, peer in
+ * the workload's namespace with address, MTU and default route) and its OVS port on br-int.
+ * Idempotent: run it on a port that is complete and nothing changes; run it after a veth, OVS
+ * port, address or route was deleted out of band and it is back. Used by the port add and by
+ * the ports reconciler's repair pass alike.
+ */
+import { closeRtnl } from '../../../netlink/index.js';
+import type { OvsdbClient } from '../../../ovsdb/index.js';
+import type { Subnet } from '../../resources/types.js';
+import { hostIfname } from './names.js';
+import type { NodePort } from './nb-ports.js';
+import { subnetMtu } from './nb.js';
+import { localPorts, planAttach, planDetach } from './ovs.js';
+import { plugVeth, unplugVeth } from './veth.js';
+
+export interface HostContext {
+  ovs: OvsdbClient;
+  /** Namespace of br-int's datapath and the host-side veths (undefined = the agent's own). */
+  nodeNetns: string | undefined;
+  /** Owner id of the OVS rows (the Interface records). */
+  owner: string;
+  overlayMtu: number;
+  underlayMtu: number;
+}
+
+/** Makes the host state of `p` complete; true when anything had to be created. */
+export async function ensureHost(ctx: HostContext, p: NodePort, subnet: Subnet): Promise<boolean> {
+  const host = hostIfname(p.name);
+  const { created } = await plugVeth({
+    nodeNetns: ctx.nodeNetns,
+    host,
+    netns: p.netns,
+    ifname: p.ifname,
+    mac: p.mac,
+    mtu: subnetMtu(subnet, ctx),
+    address: p.dhcp ? undefined : `${p.ip}/${subnet.spec.cidr.prefix}`,
+    defaultVia: !p.dhcp && p.defaultRoute ? subnet.spec.gateway : undefined,
+  });
+  const spec = {
+    name: host,
+    lsp: p.name,
+    mac: p.mac,
+    netns: p.netns,
+    network: p.network,
+    ifname: p.ifname,
+    dhcp: p.dhcp,
+    owner: ctx.owner,
+  };
+  // vswitchd does not reopen a re-created device under an existing port name: remove it first.
+  if (created) await ctx.ovs.run((cache) => planDetach(cache, host), { waitForCache: true });
+  const res = await ctx.ovs.run((cache) => planAttach(cache, spec), { waitForCache: true });
+  return created || res.ops !== undefined;
+}
+
+/** Removes the OVS port and the veth pair of LSP `name` (gone already is success). */
+export async function removeHost(ctx: HostContext, name: string, netns?: string): Promise<void> {
+  const rec = localPorts(ctx.ovs.cache, ctx.owner).find((l) => l.lsp === name);
+  const host = rec?.host ?? hostIfname(name);
+  await ctx.ovs.run((cache) => planDetach(cache, host), { waitForCache: true });
+  await unplugVeth(ctx.nodeNetns, host);
+  const ns = netns ?? rec?.netns;
+  // The cached netlink socket of a workload namespace goes with its last port.
+  if (ns !== undefined && !localPorts(ctx.ovs.cache, ctx.owner).some((l) => l.netns === ns && l.lsp !== name))
+    closeRtnl(ns);
+}

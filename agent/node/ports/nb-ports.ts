@@ -1,0 +1,295 @@
+/**
+ * A node's own Logical_Switch_Ports: the node's agent writes them itself (writer or not), under
+ * its node owner id (`<owner>/node/<node>`, see `agent/ownership.ts`). Pure planners over the
+ * NB monitor cache; the caller sends the operations with `OvsdbClient.run`, which rebuilds them
+ * from the newer cache when a precondition fails.
+ *
+ * Why the node writes them, rather than forwarding to the Northbound writer: a port add then
+ * needs no other agent to be up, and a writer failover cannot lose a port in flight. The price
+ * is that addresses are claimed by several writers; the claims are made safe inside each
+ * transaction:
+ * - `wait` (RFC 7047 §5.2.6, timeout 0) that no LSP or router port of anyone already carries
+ *   `vpc-agent.io/subnet` + `vpc-agent.io/ip` = this address, nor `vpc-agent.io/mac` = this MAC.
+ *   ovsdb-server (and the RAFT leader) applies transactions one at a time, so of two nodes
+ *   claiming one address at the same instant exactly one commits; the other's `wait` fails, its
+ *   `run()` rebuilds from the newer cache, sees the address taken and gives up with
+ *   {@link ClaimTakenError} so the caller allocates another one.
+ * - `wait` that the subnet's switch still exists, then `insert` of the LSP and a `mutate …
+ *   insert` of it into the switch's `ports` (the switch is the writer's row; a mutation does not
+ *   conflict with the writer's own updates of the column, which keep foreign members).
+ * - Deleting is `mutate … delete` from the switch (the LSP is then collected, RFC 7047 §3.2);
+ *   deleting a port that is gone is success (no operations).
+ */
+import {
+  insert,
+  mutate,
+  update,
+  wait,
+  type DatabaseCache,
+  type Operation,
+  type Row,
+} from '../../../ovsdb/index.js';
+import { keys, switchName } from '../../nb/build/names.js';
+import { ownedByKey } from '../../nb/reconcile/ownership.js';
+import {
+  externalIds,
+  formatLspAddress,
+  IP_KEY,
+  IP_OWNER_KEY,
+  MAC_KEY,
+  mapColumn,
+  OWNER_KEY,
+  parseLspAddress,
+  RESOURCE_KEY,
+  ROW_KEY,
+  SUBNET_KEY,
+} from '../../ownership.js';
+import { PortError } from './errors.js';
+
+/** LSP `external_ids` keys of the node-local facts of a port (restored after a reboot). */
+export const PORT_KEYS = {
+  netns: 'vpc-agent.io/netns',
+  network: 'vpc-agent.io/network',
+  ifname: 'vpc-agent.io/ifname',
+  dhcp: 'vpc-agent.io/dhcp',
+  defaultRoute: 'vpc-agent.io/default-route',
+  node: 'vpc-agent.io/node',
+} as const;
+
+/** One port of this node, as its LSP records it. */
+export interface NodePort {
+  /** LSP name. */
+  name: string;
+  subnet: string;
+  ip: string;
+  mac: string;
+  /** IPAM owner. */
+  owner: string;
+  chassis: string;
+  node: string;
+  netns: string;
+  /** `<namespace>/<nad>`. */
+  network: string;
+  ifname: string;
+  dhcp: boolean;
+  defaultRoute: boolean;
+}
+
+/** The address or MAC is already held by another row: allocate another one. */
+export class ClaimTakenError extends PortError {
+  constructor(
+    readonly what: 'ip' | 'mac',
+    message: string,
+  ) {
+    super('CONFLICT', 'ERR_PORT_CLAIM_TAKEN', message, { field: what });
+  }
+}
+
+const byUuid = (uuid: string) => [['_uuid', '==', uuid] as const];
+
+/** The writer's switch of `subnet`, if Northbound has it. */
+export function subnetSwitch(cache: DatabaseCache, owner: string, subnet: string): Row | undefined {
+  return ownedByKey(cache, 'Logical_Switch', keys.switch(subnet), owner)[0];
+}
+
+/** The writer's DHCP_Options row of `subnet`, if any. */
+function subnetDhcp(cache: DatabaseCache, owner: string, subnet: string): Row | undefined {
+  return ownedByKey(cache, 'DHCP_Options', keys.dhcp(subnet), owner)[0];
+}
+
+/** The LSP columns of `p` (external_ids included, ownership keys too). */
+export function portColumns(
+  p: NodePort,
+  nodeOwnerId: string,
+  dhcpUuid: string | undefined,
+  v4: boolean,
+): Record<string, unknown> {
+  const address = formatLspAddress(p.mac, p.ip);
+  return {
+    name: p.name,
+    type: '',
+    addresses: [address],
+    port_security: [address],
+    options: { 'requested-chassis': p.chassis },
+    dhcpv4_options: v4 && dhcpUuid ? dhcpUuid : [],
+    dhcpv6_options: !v4 && dhcpUuid ? dhcpUuid : [],
+    external_ids: {
+      [OWNER_KEY]: nodeOwnerId,
+      [ROW_KEY]: keys.lsp(p.name),
+      [RESOURCE_KEY]: `Port/${p.name}`,
+      [IP_OWNER_KEY]: p.owner,
+      [SUBNET_KEY]: p.subnet,
+      [IP_KEY]: p.ip,
+      [MAC_KEY]: p.mac,
+      [PORT_KEYS.node]: p.node,
+      [PORT_KEYS.netns]: p.netns,
+      [PORT_KEYS.network]: p.network,
+      [PORT_KEYS.ifname]: p.ifname,
+      [PORT_KEYS.dhcp]: String(p.dhcp),
+      [PORT_KEYS.defaultRoute]: String(p.defaultRoute),
+    },
+  };
+}
+
+/** The ports of this node that Northbound holds (its owner id), by LSP name. */
+export function nodePortsFromNb(cache: DatabaseCache, nodeOwnerId: string): Map<string, NodePort> {
+  const out = new Map<string, NodePort>();
+  for (const row of cache.rows('Logical_Switch_Port')) {
+    const ids = externalIds(row) as Record<string, string>;
+    if (ids[OWNER_KEY] !== nodeOwnerId) continue;
+    const p = nodePortOf(row);
+    if (p) out.set(p.name, p);
+  }
+  return out;
+}
+
+/** A node port LSP row → its {@link NodePort}; undefined when a key is missing. */
+export function nodePortOf(row: Row): NodePort | undefined {
+  const ids = externalIds(row) as Record<string, string>;
+  const a = parseLspAddress((row['addresses'] as string[] | undefined)?.[0]);
+  const subnet = ids[SUBNET_KEY];
+  const owner = ids[IP_OWNER_KEY];
+  const netns = ids[PORT_KEYS.netns];
+  if (!a || !subnet || !owner || !netns) return undefined;
+  return {
+    name: String(row['name']),
+    subnet,
+    ip: a.ip,
+    mac: a.mac,
+    owner,
+    chassis: mapColumn(row, 'options')['requested-chassis'] ?? '',
+    node: ids[PORT_KEYS.node] ?? '',
+    netns,
+    network: ids[PORT_KEYS.network] ?? '',
+    ifname: ids[PORT_KEYS.ifname] ?? '',
+    dhcp: ids[PORT_KEYS.dhcp] === 'true',
+    defaultRoute: ids[PORT_KEYS.defaultRoute] !== 'false',
+  };
+}
+
+/** Another row of anyone holding `p`'s address or MAC, if the cache shows one. */
+function claimHolder(
+  cache: DatabaseCache,
+  p: NodePort,
+  self: string | undefined,
+): ClaimTakenError | undefined {
+  for (const table of ['Logical_Switch_Port', 'Logical_Router_Port']) {
+    for (const row of cache.rows(table)) {
+      if (row._uuid === self) continue;
+      const ids = externalIds(row);
+      if (ids[SUBNET_KEY] === p.subnet && ids[IP_KEY] === p.ip)
+        return new ClaimTakenError('ip', `ip: ${p.ip} in ${p.subnet} is held by ${String(row['name'])}`);
+      if (ids[MAC_KEY] === p.mac)
+        return new ClaimTakenError('mac', `mac: ${p.mac} is held by ${String(row['name'])}`);
+    }
+  }
+  return undefined;
+}
+
+/** The claims of `p` as `wait` operations: no other row holds its address or MAC. */
+function claimWaits(p: NodePort, name: string): Operation[] {
+  const out: Operation[] = [];
+  for (const table of ['Logical_Switch_Port', 'Logical_Router_Port']) {
+    const others = table === 'Logical_Switch_Port' ? [['name', '!=', name] as const] : [];
+    out.push(
+      wait(
+        table,
+        [['external_ids', 'includes', { [SUBNET_KEY]: p.subnet, [IP_KEY]: p.ip }], ...others],
+        ['name'],
+        '==',
+        [],
+        0,
+      ),
+      wait(table, [['external_ids', 'includes', { [MAC_KEY]: p.mac }], ...others], ['name'], '==', [], 0),
+    );
+  }
+  return out;
+}
+
+/**
+ * Operations that make Northbound hold `p` as this node's port: an insert with its claims, an
+ * update of the columns that differ, or nothing. Throws {@link ClaimTakenError} when the cache
+ * shows the address or MAC held by another row, and a PortError when the switch is missing or
+ * the name is another owner's.
+ */
+export function planPortWrite(
+  cache: DatabaseCache,
+  opts: { owner: string; nodeOwnerId: string; v4: boolean },
+  p: NodePort,
+): Operation[] {
+  const ls = subnetSwitch(cache, opts.owner, p.subnet);
+  if (!ls)
+    throw new PortError(
+      'UNAVAILABLE',
+      'ERR_PORT_NO_SWITCH',
+      `subnet ${p.subnet}: its logical switch ${switchName(p.subnet)} is not in Northbound yet`,
+    );
+  const dhcp = subnetDhcp(cache, opts.owner, p.subnet)?._uuid;
+  const want = portColumns(p, opts.nodeOwnerId, dhcp, opts.v4);
+  const actual = cache.lookup('Logical_Switch_Port', 'name', p.name)[0];
+  if (actual) {
+    const ids = externalIds(actual);
+    const holder =
+      ids[OWNER_KEY] !== opts.nodeOwnerId
+        ? String(ids[OWNER_KEY] ?? 'another system')
+        : ids[IP_OWNER_KEY] !== p.owner
+          ? String(ids[PORT_KEYS.netns] ?? ids[IP_OWNER_KEY])
+          : undefined;
+    if (holder !== undefined)
+      throw new PortError(
+        'CONFLICT',
+        'ERR_PORT_NAME_TAKEN',
+        `name: logical port ${p.name} belongs to ${holder}`,
+        {
+          field: 'name',
+        },
+      );
+  }
+  const taken = claimHolder(cache, p, actual?._uuid);
+  if (taken) throw taken;
+  if (!actual) {
+    return [
+      wait('Logical_Switch', byUuid(ls._uuid), ['name'], '==', [{ name: ls['name'] }], 0),
+      ...claimWaits(p, p.name),
+      insert('Logical_Switch_Port', want, { uuidName: 'port' }),
+      mutate('Logical_Switch', byUuid(ls._uuid), [['ports', 'insert', ['port']]]),
+    ];
+  }
+  const changed = changedColumns(actual, want);
+  if (Object.keys(changed).length === 0) return [];
+  const ops: Operation[] = [];
+  if (changed['addresses'] || changed['external_ids']) ops.push(...claimWaits(p, p.name));
+  ops.push(update('Logical_Switch_Port', byUuid(actual._uuid), changed));
+  return ops;
+}
+
+function same(a: unknown, b: unknown): boolean {
+  const norm = (v: unknown) =>
+    Array.isArray(v) ? (v.length === 1 ? v[0] : v.length === 0 ? undefined : v) : v;
+  return JSON.stringify(sortKeys(norm(a))) === JSON.stringify(sortKeys(norm(b)));
+}
+
+function sortKeys(v: unknown): unknown {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return v;
+  return Object.fromEntries(Object.entries(v).sort(([x], [y]) => x.localeCompare(y)));
+}
+
+function changedColumns(actual: Row, want: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [col, v] of Object.entries(want)) if (!same(actual[col], v)) out[col] = v;
+  return out;
+}
+
+/** Operations removing this node's LSP `name` (none when it is gone or not ours). */
+export function planPortRemove(cache: DatabaseCache, nodeOwnerId: string, name: string): Operation[] {
+  const lsp = cache.lookup('Logical_Switch_Port', 'name', name)[0];
+  if (!lsp || externalIds(lsp)[OWNER_KEY] !== nodeOwnerId) return [];
+  const ops: Operation[] = [];
+  for (const ls of cache.rows('Logical_Switch')) {
+    const ports = ls['ports'];
+    const list = Array.isArray(ports) ? ports : ports === undefined ? [] : [ports];
+    if (list.includes(lsp._uuid))
+      ops.push(mutate('Logical_Switch', byUuid(ls._uuid), [['ports', 'delete', [lsp._uuid]]]));
+  }
+  return ops;
+}

@@ -1,0 +1,98 @@
+/**
+ * The ports reconciler: this node's workload ports as desired state.
+ *
+ * - desired: this node's LSPs in Northbound (owner `<owner>/node/<node>`, ./nb-ports.ts) — the
+ *   truth that survives a reboot — joined with the snapshot's Subnets;
+ * - plan/apply, per port: the LSP's derived columns (DHCP options, port security) repaired in
+ *   Northbound, then the host state made complete (./host.ts: veth, address, route, OVS port).
+ *   A port whose namespace is gone is reported (`pending`) and kept: the workload may come
+ *   back (a CNI ADD after a reboot), and a DEL removes it;
+ * - prune: OVS ports this agent recorded whose LSP is gone (and only those) lose their veth and
+ *   OVS port. Ports with a request in flight are left to the request.
+ *
+ * Contract: idempotent (a second pass changes nothing); deleting what is gone succeeds; it
+ * prunes only rows it owns (its Interface records), and only after Northbound is synced.
+ */
+import { netnsExists } from '../../../netlink/index.js';
+import type { OvsdbClient } from '../../../ovsdb/index.js';
+import type { Snapshot } from '../../pipeline/snapshot.js';
+import { ensureHost, removeHost, type HostContext } from './host.js';
+import { nodePortsFromNb, planPortWrite } from './nb-ports.js';
+import { localPorts } from './ovs.js';
+
+export type PortState = 'ready' | 'pending' | 'error';
+export interface PortStatus {
+  state: PortState;
+  message?: string;
+}
+
+export interface PortsPassResult {
+  repaired: string[];
+  pruned: string[];
+  status: Map<string, PortStatus>;
+}
+
+export interface PortsReconcilerDeps {
+  nb: OvsdbClient;
+  host: HostContext;
+  busy: ReadonlySet<string>;
+}
+
+export interface PortsReconcilerConfig {
+  owner: string;
+  nodeOwnerId: string;
+}
+
+export function createPortsReconciler(deps: PortsReconcilerDeps, config: PortsReconcilerConfig) {
+  let last: PortsPassResult | undefined;
+  return {
+    /** One pass against `snapshot` (the resources in effect). */
+    async reconcile(snapshot: Snapshot): Promise<PortsPassResult> {
+      const out: PortsPassResult = { repaired: [], pruned: [], status: new Map() };
+      const desired = nodePortsFromNb(deps.nb.cache, config.nodeOwnerId);
+      let firstError: unknown;
+      for (const p of desired.values()) {
+        if (deps.busy.has(p.name)) continue;
+        const subnet = snapshot.resources.subnets.get(p.subnet);
+        if (!subnet) {
+          out.status.set(p.name, { state: 'pending', message: `subnet ${p.subnet} is not in effect` });
+          continue;
+        }
+        if (!netnsExists(p.netns)) {
+          out.status.set(p.name, {
+            state: 'pending',
+            message: `network namespace ${p.netns} does not exist`,
+          });
+          continue;
+        }
+        try {
+          const v4 = subnet.spec.cidr.family === 4;
+          const nbRes = await deps.nb.run(
+            (cache) => planPortWrite(cache, { owner: config.owner, nodeOwnerId: config.nodeOwnerId, v4 }, p),
+            { waitForCache: true },
+          );
+          const changed = await ensureHost(deps.host, p, subnet);
+          if (changed || nbRes.ops !== undefined) out.repaired.push(p.name);
+          out.status.set(p.name, { state: 'ready' });
+        } catch (err) {
+          firstError ??= err;
+          out.status.set(p.name, {
+            state: 'error',
+            message: err instanceof Error ? err.message : String(err),
+          });
+        }
+      }
+      for (const rec of localPorts(deps.host.ovs.cache, deps.host.owner)) {
+        if (desired.has(rec.lsp) || deps.busy.has(rec.lsp)) continue;
+        await removeHost(deps.host, rec.lsp, rec.netns);
+        out.pruned.push(rec.lsp);
+      }
+      last = out;
+      if (firstError) throw firstError;
+      return out;
+    },
+    last: () => last,
+  };
+}
+
+export type PortsReconciler = ReturnType<typeof createPortsReconciler>;

@@ -1,0 +1,87 @@
+/**
+ * Ownership and identity of the OVSDB rows vpc-agent writes, in one place: the `external_ids`
+ * keys, who owns a row, and the address a port row holds.
+ *
+ * - `vpc-agent.io/owner` names the writer of a row. Cluster-wide rows (switches, routers,
+ *   ACLs, DHCP, router ports) carry the deployment's owner id (default `vpc-agent`); the ports
+ *   a node's agent adds carry `<owner>/node/<node>`. Every reconciler updates and prunes only
+ *   the rows carrying exactly its own owner value, so the Northbound writer never deletes a
+ *   node's ports and a node never touches another node's.
+ * - `vpc-agent.io/key` is a row's identity within its table (stable across restarts).
+ * - `vpc-agent.io/resource` is the resource that produced it (`Subnet/vswitch1`).
+ * - `vpc-agent.io/subnet`, `…/ip-owner`, `…/ip`, `…/mac`: the address a port row holds, so
+ *   every agent's IPAM sees every address in use and two agents cannot claim one address
+ *   (the claims are checked inside the writing transaction).
+ */
+import type { Row } from '../ovsdb/index.js';
+
+export const OWNER_KEY = 'vpc-agent.io/owner';
+export const ROW_KEY = 'vpc-agent.io/key';
+export const RESOURCE_KEY = 'vpc-agent.io/resource';
+/** Default value of {@link OWNER_KEY} (the deployment's owner id). */
+export const DEFAULT_OWNER = 'vpc-agent';
+/** LSP/LRP: the IPAM owner of the port's address. */
+export const IP_OWNER_KEY = 'vpc-agent.io/ip-owner';
+/** LSP/LRP/DHCP_Options/ACL: the Subnet the row belongs to. */
+export const SUBNET_KEY = 'vpc-agent.io/subnet';
+/** Node ports: the address, for the uniqueness claim (`wait` on `external_ids`). */
+export const IP_KEY = 'vpc-agent.io/ip';
+/** Node ports: the MAC, for the uniqueness claim. */
+export const MAC_KEY = 'vpc-agent.io/mac';
+
+/** Owner id of the rows the agent of `node` writes itself (its ports). */
+export function nodeOwner(owner: string, node: string): string {
+  return `${owner}/node/${node}`;
+}
+
+/** True when `value` (an owner key) belongs to deployment `owner`: its own or one of its nodes'. */
+export function isDeploymentOwner(value: unknown, owner: string): boolean {
+  return value === owner || (typeof value === 'string' && value.startsWith(`${owner}/node/`));
+}
+
+/** `external_ids` of a cached row (an empty record when the column is absent). */
+export function externalIds(row: Row): Record<string, unknown> {
+  const v = row['external_ids'];
+  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+}
+
+/** A string-to-string map column of a cached row (empty when absent). */
+export function mapColumn(row: Row, column: string): Record<string, string> {
+  const v = row[column];
+  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, string>) : {};
+}
+
+/** `"<mac> <ip>"` of an LSP `addresses` entry; undefined when it is not of that form. */
+export function parseLspAddress(entry: unknown): { mac: string; ip: string } | undefined {
+  if (typeof entry !== 'string') return undefined;
+  const [mac, ip] = entry.split(' ');
+  return mac && ip ? { mac, ip } : undefined;
+}
+
+export const formatLspAddress = (mac: string, ip: string): string => `${mac} ${ip}`;
+
+/** The address a port row of the deployment holds (LSP `addresses[0]`, LRP `networks[0]`). */
+export interface HeldAddress {
+  subnet: string;
+  owner: string;
+  ip: string;
+  mac?: string;
+}
+
+/** What an LSP or LRP row of deployment `owner` holds, if anything. */
+export function heldAddress(table: string, row: Row, owner: string): HeldAddress | undefined {
+  const ids = externalIds(row);
+  if (!isDeploymentOwner(ids[OWNER_KEY], owner)) return undefined;
+  const ipOwner = ids[IP_OWNER_KEY];
+  const subnet = ids[SUBNET_KEY];
+  if (typeof ipOwner !== 'string' || typeof subnet !== 'string') return undefined;
+  if (table === 'Logical_Switch_Port') {
+    const a = parseLspAddress((row['addresses'] as string[] | undefined)?.[0]);
+    return a && { subnet, owner: ipOwner, ip: a.ip, mac: a.mac };
+  }
+  if (table === 'Logical_Router_Port') {
+    const ip = String((row['networks'] as string[] | undefined)?.[0] ?? '').split('/')[0];
+    return ip ? { subnet, owner: ipOwner, ip, mac: String(row['mac']) } : undefined;
+  }
+  return undefined;
+}

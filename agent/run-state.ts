@@ -6,6 +6,7 @@ import type { OvsdbClient } from '../ovsdb/index.js';
 import type { RebuildEntry } from './ipam/index.js';
 import { IP_OWNER_KEY, SUBNET_KEY } from './nb/build/index.js';
 import { ownedRows } from './nb/reconcile/index.js';
+import { externalIds, OWNER_KEY } from './ownership.js';
 import type { LoadError } from './resources/index.js';
 import { allResources, DEFAULT_VPC, resourceKey, type ResourceSet } from './resources/types.js';
 
@@ -51,4 +52,17 @@ export function lostAny(prev: ResourceSet, next: ResourceSet): boolean {
   return allResources(prev).some(
     (r) => !(r.kind === 'Vpc' && r.meta.name === DEFAULT_VPC) && !present.has(`${r.kind}/${resourceKey(r)}`),
   );
+}
+
+/** Workload ports (node-owned LSPs of deployment `owner`) per subnet, from the NB cache. */
+export function portsBySubnet(cache: OvsdbClient['cache'], owner: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const row of cache.rows('Logical_Switch_Port')) {
+    const ids = externalIds(row);
+    const o = ids[OWNER_KEY];
+    if (typeof o !== 'string' || !o.startsWith(`${owner}/node/`)) continue;
+    const subnet = ids[SUBNET_KEY];
+    if (typeof subnet === 'string') out.set(subnet, (out.get(subnet) ?? 0) + 1);
+  }
+  return out;
 }

@@ -32,6 +32,7 @@ import { createPipeline } from './pipeline/pipeline.js';
 import type { Snapshot } from './pipeline/snapshot.js';
 import type { BlockedDelete } from './resources/index.js';
 import { startNodeWork, type NodeWork } from './run-node.js';
+import { portsBySubnet } from './run-state.js';
 import { createDirectorySource } from './sources/directory.js';
 import type { ResourceSource } from './sources/types.js';
 
@@ -157,7 +158,11 @@ export function createAgent(
     if (w) engine.trigger('writer');
   });
   const ipam = new Ipam();
-  const pipeline = createPipeline({ log: log.child({ module: 'pipeline' }), metrics });
+  const pipeline = createPipeline({
+    log: log.child({ module: 'pipeline' }),
+    metrics,
+    context: () => ({ portsBySubnet: portsBySubnet(client.cache, config.owner) }),
+  });
   const source: ResourceSource =
     deps.source ??
     createDirectorySource(config.manifests, {
@@ -168,6 +173,7 @@ export function createAgent(
   let api: ApiServer | undefined;
   let http: DebugServer | undefined;
   let ipamSync: IpamSync | undefined;
+  let offPorts: (() => void) | undefined;
   let warnings: { resource: string; message: string }[] = [];
   let loadedResolve!: () => void;
   const loaded = new Promise<void>((r) => (loadedResolve = r));
@@ -228,6 +234,15 @@ export function createAgent(
       await client.start();
       await client.ready();
       ipamSync = syncIpamWithNb(ipam, client.cache, config.owner);
+      // A Subnet kept for its ports is let go once its last port is deleted.
+      offPorts = client.cache.onChange((batch) => {
+        const s = pipeline.current();
+        if (
+          s?.blocked.some((b) => b.kind === 'Subnet') &&
+          batch.changes.some((c) => c.table === 'Logical_Switch_Port')
+        )
+          onSnapshot(pipeline.reapply()!);
+      });
       if (config.ovs) {
         nodeWork = await startNodeWork(
           { log, metrics, nb: client, ipam, resources: () => pipeline.current()?.resources, loaded },
@@ -268,6 +283,7 @@ export function createAgent(
       await writer.stop().catch(() => undefined);
       await nodeWork?.close();
       ipamSync?.close();
+      offPorts?.();
       await client.close();
     },
     debug() {

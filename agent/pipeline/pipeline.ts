@@ -8,18 +8,25 @@ import type { Logger } from '../log.js';
 import type { AgentMetrics, LoadSummary } from '../metrics/index.js';
 import { countByKind, errorKind } from '../run-state.js';
 import type { SourceSnapshot } from '../sources/types.js';
-import { nextSnapshot, type Snapshot } from './snapshot.js';
+import { nextSnapshot, type PipelineContext, type Snapshot } from './snapshot.js';
 
 export interface Pipeline {
   /** The next snapshot from `input` (becomes the current one). */
   apply(input: SourceSnapshot): Snapshot;
+  /** The last source snapshot again (the data-plane context changed); undefined before any. */
+  reapply(): Snapshot | undefined;
   current(): Snapshot | undefined;
   /** Counts by kind of the current snapshot, for metrics. */
   summary(): LoadSummary | undefined;
 }
 
-export function createPipeline(deps: { log: Logger; metrics?: AgentMetrics }): Pipeline {
+export function createPipeline(deps: {
+  log: Logger;
+  metrics?: AgentMetrics;
+  context?: () => PipelineContext;
+}): Pipeline {
   let current: Snapshot | undefined;
+  let lastInput: SourceSnapshot | undefined;
   let summary: LoadSummary | undefined;
   const seen = { errors: '', held: '', blocked: '', incomplete: '' };
   const changed = (k: keyof typeof seen, lines: readonly string[]) => {
@@ -29,9 +36,11 @@ export function createPipeline(deps: { log: Logger; metrics?: AgentMetrics }): P
     return true;
   };
 
-  return {
+  const pipeline: Pipeline = {
+    reapply: () => (lastInput ? pipeline.apply(lastInput) : undefined),
     apply(input) {
-      const s = nextSnapshot(current, input);
+      lastInput = input;
+      const s = nextSnapshot(current, input, deps.context?.() ?? {});
       current = s;
       const { log } = deps;
       if (
@@ -68,4 +77,5 @@ export function createPipeline(deps: { log: Logger; metrics?: AgentMetrics }): P
     current: () => current,
     summary: () => summary,
   };
+  return pipeline;
 }

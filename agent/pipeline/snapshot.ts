@@ -54,7 +54,17 @@ export interface Snapshot {
 const idOf = (r: Resource) => `${r.kind}/${resourceKey(r)}`;
 const isImplicit = (r: Resource) => r.kind === 'Vpc' && r.meta.name === DEFAULT_VPC && r.implicit;
 
-export function nextSnapshot(prev: Snapshot | undefined, input: SourceSnapshot): Snapshot {
+/** What the pipeline needs to know of the data plane. */
+export interface PipelineContext {
+  /** Subnets whose switch still carries workload ports (by subnet name → how many). */
+  portsBySubnet?: ReadonlyMap<string, number>;
+}
+
+export function nextSnapshot(
+  prev: Snapshot | undefined,
+  input: SourceSnapshot,
+  ctx: PipelineContext = {},
+): Snapshot {
   // 1. Parse.
   const errors: LoadError[] = [...input.errors];
   let resources: Resource[] = [];
@@ -74,10 +84,27 @@ export function nextSnapshot(prev: Snapshot | undefined, input: SourceSnapshot):
   let held: HeldEdit[] = [];
   let blocked: BlockedDelete[] = [];
   let allErrors: LoadError[];
+  // A Subnet whose switch still carries workload ports stays until they are deleted: removing
+  // its switch would take the ports with it.
+  const inUse: BlockedDelete[] = [];
+  if (prev && ctx.portsBySubnet) {
+    const shown = new Set(resources.filter((r) => r.kind === 'Subnet').map((r) => r.meta.name));
+    for (const sub of prev.resources.subnets.values()) {
+      const n = ctx.portsBySubnet.get(sub.meta.name) ?? 0;
+      if (n === 0 || shown.has(sub.meta.name)) continue;
+      resources.push(sub);
+      inUse.push({
+        kind: 'Subnet',
+        name: sub.meta.name,
+        dependents: [],
+        message: `Subnet ${sub.meta.name} was removed but ${n} workload port(s) still use it; it stays until they are deleted`,
+      });
+    }
+  }
   if (prev) {
     const kept = withBlockedKept(prev.resources, resources);
     resources = kept.resources;
-    blocked = kept.blocked;
+    blocked = [...inUse, ...kept.blocked];
     const v = withLastValidKept(prev.resources, { resources, errors });
     valid = v.valid;
     held = v.held;

@@ -11,7 +11,7 @@
  * Start order: NB synced and IPAM fed from it before the first snapshot, so nothing is
  * allocated against an empty view; pruning only while the latest snapshot is complete.
  */
-import { nb, OvsdbClient } from '../ovsdb/index.js';
+import { nb, OvsdbClient, type TlsOptions } from '../ovsdb/index.js';
 import { createApiServer, type ApiServer } from './api/index.js';
 import { Ipam, syncIpamWithNb, type IpamSync } from './ipam/index.js';
 import { childLogger, type Logger } from './log.js';
@@ -71,6 +71,10 @@ export interface AgentConfig {
   pollMs: number;
   /** Gateway chassis for the natOutgoing router port (node names), highest priority first. */
   gatewayChassis: string[];
+  /** TLS material for `ssl:` remotes (NB, SB and OVS alike). */
+  tls?: TlsOptions;
+  /** How long `start()` waits for each database's first sync before it fails; 0 = no limit. */
+  startTimeoutMs: number;
 }
 
 /** Defaults, each with its reason. */
@@ -91,6 +95,9 @@ export const DEFAULT_AGENT_CONFIG: Omit<AgentConfig, 'manifests' | 'nb'> = {
   portReadyTimeoutMs: 30_000,
   // One debounced reconcile pass plus the monitor echo; generous for a failing-over NB.
   portNbTimeoutMs: 15_000,
+  // Longer than a RAFT election plus a full NB dump; past it the remote or TLS is wrong, and a
+  // failed start (non-zero exit) tells the operator and the supervisor instead of waiting mute.
+  startTimeoutMs: 60_000,
 };
 
 export interface AgentDeps {

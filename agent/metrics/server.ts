@@ -9,6 +9,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
+import { parseListenAddress } from '../config/values.js';
 
 export interface HttpHandlers {
   health: () => { ok: boolean; detail: Record<string, unknown> };
@@ -27,16 +28,9 @@ export interface DebugServer {
 const toJson = (body: unknown) =>
   JSON.stringify(body, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v), 2) + '\n';
 
-/** Splits `host:port` (`[::1]:9090`, `:9090` = 127.0.0.1). */
-export function parseListen(listen: string): { host: string; port: number } {
-  const i = listen.lastIndexOf(':');
-  const host = listen.slice(0, i).replace(/^\[|\]$/g, '') || '127.0.0.1';
-  return { host, port: Number(listen.slice(i + 1)) };
-}
-
 /** Starts the HTTP server on `listen`. */
 export async function createDebugServer(handlers: HttpHandlers, listen: string): Promise<DebugServer> {
-  const { host, port } = parseListen(listen);
+  const { host, port } = parseListenAddress(listen);
   const paths = ['/healthz', '/debug', ...(handlers.registry ? ['/metrics'] : [])];
   const server = createServer((req, res) => {
     const send = (code: number, body: unknown) => {

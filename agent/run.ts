@@ -11,8 +11,9 @@
  * Start order: NB synced and IPAM fed from it before the first snapshot, so nothing is
  * allocated against an empty view; pruning only while the latest snapshot is complete.
  */
-import { nb, OvsdbClient, type TlsOptions } from '../ovsdb/index.js';
+import { nb, type OvsdbClient, type TlsOptions } from '../ovsdb/index.js';
 import { createApiServer, type ApiServer } from './api/index.js';
+import { createAgentClients } from './clients.js';
 import { Ipam, syncIpamWithNb, type IpamSync } from './ipam/index.js';
 import { childLogger, type Logger } from './log.js';
 import {
@@ -34,6 +35,7 @@ import type { BlockedDelete } from './resources/index.js';
 import { startNodeWork, type NodeWork } from './run-node.js';
 import { createDirectorySource } from './sources/directory.js';
 import type { ResourceSource } from './sources/types.js';
+import { startOrUndo } from './startup.js';
 
 export { createDebugServer, type DebugServer } from './metrics/index.js';
 export { ipamEntriesFromNb } from './run-state.js';
@@ -143,7 +145,8 @@ export function createAgent(
 ): Agent {
   const config: AgentConfig = { ...DEFAULT_AGENT_CONFIG, ...input };
   const log = deps.log ?? childLogger('agent');
-  const client = OvsdbClient.create({
+  const clients = createAgentClients({ log }, config);
+  const client = clients.create({
     remotes: config.nb,
     database: 'OVN_Northbound',
     schema: nb.schema(),
@@ -231,13 +234,18 @@ export function createAgent(
     },
     nodeResult: () => nodeWork?.last(),
     nodeSettled: () => nodeWork?.settled() ?? Promise.resolve(),
-    async start() {
-      await client.start();
-      await client.ready();
+    // A failed start closes what it opened (the writer lock, connections, listeners) first.
+    start: startOrUndo({ log, undo: () => agent.stop() }, async () => {
+      if (config.listen)
+        http = await createDebugServer(
+          { health: () => agentHealth(), debug: () => agent.debug(), registry: metrics.registry },
+          config.listen,
+        );
+      await clients.ready(client);
       ipamSync = syncIpamWithNb(ipam, client.cache, config.owner);
       if (config.ovs) {
         nodeWork = await startNodeWork(
-          { log, metrics, nb: client, ipam, resources: () => pipeline.current()?.resources, loaded },
+          { log, metrics, clients, nb: client, ipam, resources: () => pipeline.current()?.resources, loaded },
           { ...config, ovs: config.ovs },
         );
       }
@@ -250,11 +258,6 @@ export function createAgent(
           { ports: nodeWork.ports, log: log.child({ module: 'api' }) },
           config.apiSocket,
         );
-      if (config.listen)
-        http = await createDebugServer(
-          { health: () => agentHealth(), debug: () => agent.debug(), registry: metrics.registry },
-          config.listen,
-        );
       log.info(
         {
           manifests: config.manifests,
@@ -265,7 +268,7 @@ export function createAgent(
         },
         'agent started',
       );
-    },
+    }),
     async stop() {
       await source.close();
       await api?.close();
@@ -275,7 +278,7 @@ export function createAgent(
       await writer.stop().catch(() => undefined);
       await nodeWork?.close();
       ipamSync?.close();
-      await client.close();
+      await clients.closeAll();
     },
     debug() {
       const counts = engine.counts();

@@ -31,6 +31,7 @@ import type { NodeOvsResult } from './node/ovs/index.js';
 import type { PortService } from './node/ports/index.js';
 import { createPipeline } from './pipeline/pipeline.js';
 import type { Snapshot } from './pipeline/snapshot.js';
+import { readiness } from './readiness.js';
 import type { BlockedDelete } from './resources/index.js';
 import { startNodeWork, type NodeWork } from './run-node.js';
 import { createDirectorySource } from './sources/directory.js';
@@ -177,6 +178,8 @@ export function createAgent(
   let nodeWork: NodeWork | undefined;
   let api: ApiServer | undefined;
   let http: DebugServer | undefined;
+  /** `start()` finished (for `/readyz`). */
+  let started = false;
   let ipamSync: IpamSync | undefined;
   let warnings: { resource: string; message: string }[] = [];
   let loadedResolve!: () => void;
@@ -238,7 +241,7 @@ export function createAgent(
     start: startOrUndo({ log, undo: () => agent.stop() }, async () => {
       if (config.listen)
         http = await createDebugServer(
-          { health: () => agentHealth(), debug: () => agent.debug(), registry: metrics.registry },
+          { ready: () => agentReadiness(), debug: () => agent.debug(), registry: metrics.registry },
           config.listen,
         );
       await clients.ready(client);
@@ -268,6 +271,7 @@ export function createAgent(
         },
         'agent started',
       );
+      started = true;
     }),
     async stop() {
       await source.close();
@@ -313,10 +317,14 @@ export function createAgent(
     address: () => http?.address,
   };
 
-  function agentHealth(): { ok: boolean; detail: Record<string, unknown> } {
-    const h = engine.health();
-    const ok = client.isOnline && (h.healthy || !writer.isWriter());
-    return { ok, detail: { online: client.isOnline, writer: writer.isWriter(), reconcile: h } };
-  }
+  const agentReadiness = () =>
+    readiness({
+      config,
+      nb: client,
+      node: nodeWork,
+      started,
+      writer: writer.isWriter(),
+      reconcile: engine.health(),
+    });
   return agent;
 }

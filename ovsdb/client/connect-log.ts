@@ -40,9 +40,11 @@ export class ConnectFailureLog {
     if ((err as { code?: unknown }).code === 'OVSDB_REMOTE_REFUSED') return;
     const t = this.now();
     const s = this.remotes.get(remote);
+    // Connection errors name their remote already.
+    const why = err.message.startsWith(remote) ? err.message : `${remote}: ${err.message}`;
     if (!s) {
       this.remotes.set(remote, { total: 1, unreported: 0, warnedAt: t, since: t });
-      this.log.warn({ remote, err }, `cannot connect to ${remote}: ${err.message}; retrying`);
+      this.log.warn({ remote, err }, `cannot connect to ${why}; retrying`);
       return;
     }
     s.total++;

@@ -35,7 +35,7 @@ describe('ConnectFailureLog', () => {
     const c = new ConnectFailureLog(log, 30_000, () => now);
     c.failed('tcp:192.0.2.1:6641', refusedConnect());
     expect(log.at('warn').map((l) => l.msg)).toEqual([
-      'cannot connect to tcp:192.0.2.1:6641: tcp:192.0.2.1:6641: ECONNREFUSED; retrying',
+      'cannot connect to tcp:192.0.2.1:6641: ECONNREFUSED; retrying',
     ]);
     for (let i = 0; i < 10; i++) {
       now += 2_000;
@@ -63,6 +63,10 @@ describe('ConnectFailureLog', () => {
     c.failed('unix:/a', refusedConnect());
     c.failed('unix:/b', refusedConnect());
     expect(log.at('warn').map((l) => l.obj['remote'])).toEqual(['unix:/a', 'unix:/b']);
+    // An error that does not name the remote gets it in front.
+    expect(log.at('warn')[0]!.msg).toBe(
+      'cannot connect to unix:/a: tcp:192.0.2.1:6641: ECONNREFUSED; retrying',
+    );
     now += 5_000;
     c.failed('unix:/a', refusedConnect());
     c.connected('unix:/a');

@@ -58,7 +58,11 @@ export function createAgentClients(deps: { log: Logger }, config: AgentClientsCo
           .join(','),
         lastError: undefined,
       };
-      client.on('connectFailed', ({ error }) => (state.lastError = error));
+      // A member refused for an error while vetting it: that error says more than the refusal.
+      client.on(
+        'connectFailed',
+        ({ error }) => (state.lastError = error.cause instanceof Error ? error.cause : error),
+      );
       opened.set(client, state);
       return client;
     },

@@ -403,9 +403,10 @@ export class OvsdbClient extends EventEmitter<ClientEvents> {
       return !this.closed;
     } catch (err) {
       watch?.detach();
-      this.log.warn({ remote, err }, 'member vetting failed');
       this.emit('memberRejected', { remote, reason: 'error', error: err as Error });
-      return false;
+      // The session reports it as a failed connect (`OVSDB_REMOTE_REFUSED` with this cause),
+      // warned about at the rate of any other connect failure.
+      throw err;
     }
   }
 

@@ -6,8 +6,10 @@
  * failed" messages the same way), and the first success after failures says how many there
  * were. Every attempt still goes to `debug`.
  *
- * A member refused by the client's own vetting (not the leader, stale) is not a failure here:
- * failing over to the next cluster member is routine and logged where it is decided.
+ * A member refused by the client's own verdict (not the leader, stale) is not a failure here:
+ * failing over to the next cluster member is routine and logged where it is decided. A member
+ * whose vetting failed with an error (the server dropped us after the TLS handshake, a bad
+ * `_Server` reply) is: the refusal carries that error as its cause, which is what is logged.
  */
 import type { ClientLogger } from './options.js';
 
@@ -35,9 +37,11 @@ export class ConnectFailureLog {
   ) {}
 
   /** One failed attempt to connect to `remote`. */
-  failed(remote: string, err: Error): void {
-    this.log.debug({ remote, err }, 'connect failed');
-    if ((err as { code?: unknown }).code === 'OVSDB_REMOTE_REFUSED') return;
+  failed(remote: string, error: Error): void {
+    this.log.debug({ remote, err: error }, 'connect failed');
+    const refused = (error as { code?: unknown }).code === 'OVSDB_REMOTE_REFUSED';
+    if (refused && !(error.cause instanceof Error)) return;
+    const err = refused ? (error.cause as Error) : error;
     const t = this.now();
     const s = this.remotes.get(remote);
     // Connection errors name their remote already.

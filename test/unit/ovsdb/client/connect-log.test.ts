@@ -84,12 +84,26 @@ describe('ConnectFailureLog', () => {
     expect(log.at('warn')).toHaveLength(3);
   });
 
-  it('does not warn about members refused by vetting (failover to the leader is routine)', () => {
+  it('does not warn about members refused by verdict (failover to the leader is routine)', () => {
     const log = recorder();
     const c = new ConnectFailureLog(log);
     c.failed('unix:/a', new OvsdbConnectionError('OVSDB_REMOTE_REFUSED', 'unix:/a: refused by accept()'));
     expect(log.at('warn')).toEqual([]);
     expect(log.at('debug')).toHaveLength(1);
+  });
+
+  it('warns, rate-limited, about members whose vetting failed, with the error that failed it', () => {
+    const log = recorder();
+    const c = new ConnectFailureLog(log);
+    const cause = new OvsdbConnectionError('OVSDB_DISCONNECTED', 'unix:/a: tlsv1 alert unknown ca');
+    const refusal = () =>
+      new OvsdbConnectionError('OVSDB_REMOTE_REFUSED', 'unix:/a: refused by accept()', { cause });
+    c.failed('unix:/a', refusal());
+    c.failed('unix:/a', refusal());
+    expect(log.at('warn').map((l) => l.msg)).toEqual([
+      'cannot connect to unix:/a: tlsv1 alert unknown ca; retrying',
+    ]);
+    expect(log.at('warn')[0]!.obj['err']).toBe(cause);
   });
 });
 

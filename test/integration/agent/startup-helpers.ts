@@ -6,6 +6,8 @@
 import { connect } from 'node:net';
 import { pino } from 'pino';
 import type { Logger } from '../../../agent/log.js';
+import type { OvsdbServerHandle } from '../../../agent/sandbox/ovsdb-server.js';
+import { run } from '../../../agent/sandbox/process.js';
 import { RpcConnection } from '../../../ovsdb/index.js';
 
 export interface LogRecord {
@@ -50,3 +52,9 @@ export function connectError(address: string): Promise<string | undefined> {
 
 /** Number of records whose message matches `re`. */
 export const count = (lines: LogRecord[], re: RegExp) => lines.filter((l) => re.test(l.msg)).length;
+
+/** Open JSON-RPC sessions of `server` (`memory/show` lists `sessions:N` only when N > 0). */
+export async function sessions(server: Pick<OvsdbServerHandle, 'ctlPath'>): Promise<number> {
+  const out = (await run('ovs-appctl', ['-t', server.ctlPath, 'memory/show'])).stdout;
+  return Number(/sessions:(\d+)/.exec(out)?.[1] ?? 0);
+}

@@ -12,7 +12,7 @@ import type { Logger } from './log.js';
  * the original error.
  */
 export function startOrUndo(
-  deps: { log: Pick<Logger, 'error' | 'warn'>; undo: () => Promise<void> },
+  deps: { log: Pick<Logger, 'error' | 'warn' | 'info'>; undo: () => Promise<void> },
   start: () => Promise<void>,
 ): () => Promise<void> {
   const { log, undo } = deps;
@@ -20,7 +20,10 @@ export function startOrUndo(
     try {
       await start();
     } catch (err) {
-      log.error({ err }, `start failed: ${err instanceof Error ? err.message : String(err)}`);
+      // Clients are closed only by a stop: then the start was interrupted, it did not fail.
+      if ((err as { code?: unknown })?.code === 'OVSDB_CLIENT_CLOSED')
+        log.info({ err }, 'stopped while starting');
+      else log.error({ err }, `start failed: ${err instanceof Error ? err.message : String(err)}`);
       await undo().catch((e: unknown) => log.warn({ err: e }, 'cleanup after the failed start failed'));
       throw err;
     }

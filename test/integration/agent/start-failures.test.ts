@@ -226,6 +226,8 @@ describe('vpc-agent run as a process', () => {
       process.kill(child.pid!, 'SIGTERM');
       expect(await exited).toBe(0);
       expect(stderr).not.toMatch(/^vpc-agent: /m);
+      expect(stderr).toContain('"msg":"stopped while starting"');
+      expect(stderr).not.toContain('start failed');
     } finally {
       if (child.exitCode === null && child.signalCode === null) process.kill(child.pid!, 'SIGKILL');
     }

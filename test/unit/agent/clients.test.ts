@@ -102,8 +102,15 @@ describe('startOrUndo', () => {
       'start failed: port in use',
       'cleanup after the failed start failed',
     ]);
+    // Interrupted by a stop (the clients were closed under it): undone as well, but not an error.
+    const interrupted = startOrUndo({ log, undo: async () => void order.push('undo again') }, async () => {
+      throw Object.assign(new Error('client closed while connecting'), { code: 'OVSDB_CLIENT_CLOSED' });
+    });
+    await expect(interrupted()).rejects.toThrow('client closed');
+    expect(order).toEqual(['start', 'undo', 'undo again']);
+    expect(lines.at(-1)).toMatchObject({ level: 30, msg: 'stopped while starting' });
     const ok = startOrUndo({ log, undo: async () => void order.push('undo') }, async () => undefined);
     await ok();
-    expect(order).toEqual(['start', 'undo']);
+    expect(order).toEqual(['start', 'undo', 'undo again']);
   });
 });

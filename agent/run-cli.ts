@@ -1,30 +1,14 @@
 /**
- * `vpc-agent run`: the daemon. Registered by `agent/cli.ts`. SIGTERM/SIGINT stop it cleanly
+ * `vpc-agent run`: the daemon. Registered by `agent/cli.ts`. Flags are checked before anything
+ * starts (./config/flags.ts); a failed start exits non-zero. SIGTERM/SIGINT stop it cleanly
  * (the writer lock is released, so a standby takes over at once).
  */
 import type { Command } from 'commander';
 import { DEFAULT_API_SOCKET } from './api/index.js';
+import { parseRunFlags, type RunFlags } from './config/flags.js';
+import { formatDuration } from './config/values.js';
 import { configureLogging } from './log.js';
 import { createAgent, DEFAULT_AGENT_CONFIG } from './run.js';
-
-interface RunFlags {
-  manifests: string;
-  nb: string;
-  sb?: string;
-  ovs?: string;
-  node?: string;
-  netns?: string;
-  apiSocket?: string;
-  api: boolean;
-  portReadyTimeout: string;
-  listen?: string;
-  owner: string;
-  lock: string;
-  resync: string;
-  gatewayChassis?: string;
-  logLevel?: string;
-  pretty?: boolean;
-}
 
 export function registerRunCommand(program: Command): void {
   program
@@ -47,40 +31,39 @@ export function registerRunCommand(program: Command): void {
     )
     .option('--no-api', 'do not serve the local API')
     .option(
-      '--port-ready-timeout <ms>',
-      'how long a port add waits for its binding',
-      String(DEFAULT_AGENT_CONFIG.portReadyTimeoutMs),
+      '--port-ready-timeout <duration>',
+      'how long a port add waits for its binding (500ms, 30s, 2m or milliseconds)',
+      formatDuration(DEFAULT_AGENT_CONFIG.portReadyTimeoutMs),
     )
-    .option('--listen <host:port>', 'serve GET /healthz, /debug (JSON) and /metrics (Prometheus) here')
+    .option(
+      '--start-timeout <duration>',
+      'fail the start when a database is not synced within this long (0: wait forever)',
+      formatDuration(DEFAULT_AGENT_CONFIG.startTimeoutMs),
+    )
+    .option(
+      '--listen <host:port>',
+      'serve GET /healthz, /readyz, /debug (JSON) and /metrics (Prometheus) here (port 0: any)',
+    )
     .option('--owner <id>', 'owner id written to external_ids', DEFAULT_AGENT_CONFIG.owner)
     .option('--lock <name>', 'OVSDB lock electing the NB writer', DEFAULT_AGENT_CONFIG.lockName)
     .option(
       '--gateway-chassis <nodes>',
       'chassis for the natOutgoing gateway port, comma-separated, highest priority first',
     )
-    .option('--resync <ms>', 'periodic resync interval', String(DEFAULT_AGENT_CONFIG.resyncMs))
+    .option(
+      '--resync <duration>',
+      'periodic resync interval (0: none)',
+      formatDuration(DEFAULT_AGENT_CONFIG.resyncMs),
+    )
+    .option('-p, --private-key <file>', 'PEM private key for ssl: remotes')
+    .option('-c, --certificate <file>', 'PEM certificate for ssl: remotes')
+    .option('-C, --ca-cert <file>', 'PEM CA certificate that signed the servers of ssl: remotes')
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace (default $VPC_AGENT_LOG_LEVEL or info)')
     .option('--pretty', 'human-readable logs instead of JSON')
     .action(async (flags: RunFlags) => {
-      const log = configureLogging({ level: flags.logLevel, pretty: flags.pretty ?? false });
-      const agent = createAgent(
-        { log },
-        {
-          manifests: flags.manifests,
-          nb: flags.nb,
-          sb: flags.sb,
-          ovs: flags.ovs,
-          node: flags.node,
-          netns: flags.netns,
-          apiSocket: flags.api && flags.ovs && flags.sb ? (flags.apiSocket ?? DEFAULT_API_SOCKET) : undefined,
-          portReadyTimeoutMs: Number(flags.portReadyTimeout),
-          listen: flags.listen,
-          owner: flags.owner,
-          lockName: flags.lock,
-          resyncMs: Number(flags.resync),
-          gatewayChassis: (flags.gatewayChassis ?? '').split(',').filter((c) => c !== ''),
-        },
-      );
+      const parsed = parseRunFlags(flags);
+      const log = configureLogging(parsed.log);
+      const agent = createAgent({ log }, parsed.config);
       let stopping: Promise<void> | undefined;
       const stop = (signal: string) => {
         log.info({ signal }, 'stopping');
@@ -91,7 +74,13 @@ export function registerRunCommand(program: Command): void {
         for (const sig of ['SIGTERM', 'SIGINT'] as const)
           process.once(sig, () => void stop(sig).then(resolve));
       });
-      await agent.start();
+      // A start interrupted by a signal is a stop, not a failure; any other failed start has
+      // closed what it opened and rejects, and `main` exits non-zero with its message.
+      await agent.start().catch((err: unknown) => {
+        if (!stopping) throw err;
+      });
       await done;
+      // Whatever a start still opened after the stop began is closed by a second stop.
+      await agent.stop();
     });
 }

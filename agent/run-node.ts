@@ -8,7 +8,8 @@
  * {@link PortService}. Wired by `createAgent` in ./run.ts.
  */
 import { hostname } from 'node:os';
-import { OvsdbClient, sb as sbModel, vswitch, type ClientMonitorConfig } from '../ovsdb/index.js';
+import { sb as sbModel, vswitch, type ClientMonitorConfig, type OvsdbClient } from '../ovsdb/index.js';
+import type { AgentClients } from './clients.js';
 import type { Ipam } from './ipam/index.js';
 import type { Logger } from './log.js';
 import { instrumentPortService, watchOvsdbClient, type AgentMetrics } from './metrics/index.js';
@@ -51,6 +52,8 @@ export interface NodeWorkDeps {
   log: Logger;
   /** Connection metrics of the OVS/SB clients and port add metrics, when given. */
   metrics?: AgentMetrics;
+  /** Makes the OVS and SB clients (TLS, bounded start, closed on a failed start). */
+  clients: AgentClients;
   nb: OvsdbClient;
   ipam: Ipam;
   resources(): ResourceSet | undefined;
@@ -79,7 +82,7 @@ export interface NodeWork {
 
 export async function startNodeWork(deps: NodeWorkDeps, config: NodeWorkConfig): Promise<NodeWork> {
   const { log } = deps;
-  const ovs = OvsdbClient.create({
+  const ovs = deps.clients.create({
     remotes: config.ovs,
     database: 'Open_vSwitch',
     schema: vswitch.schema(),
@@ -87,8 +90,7 @@ export async function startNodeWork(deps: NodeWorkDeps, config: NodeWorkConfig):
     logger: log.child({ module: 'ovsdb', db: 'ovs' }),
   });
   if (deps.metrics) watchOvsdbClient(deps.metrics, 'Open_vSwitch', ovs);
-  await ovs.start();
-  await ovs.ready();
+  await deps.clients.ready(ovs);
   const nodeName = config.node ?? hostname();
   const reconciler = createNodeOvsReconciler({
     client: ovs,
@@ -116,7 +118,7 @@ export async function startNodeWork(deps: NodeWorkDeps, config: NodeWorkConfig):
   let offChassis: (() => void) | undefined;
   let ports: PortService | undefined;
   if (config.sb) {
-    sb = OvsdbClient.create({
+    sb = deps.clients.create({
       remotes: config.sb,
       database: 'OVN_Southbound',
       schema: sbModel.schema(),
@@ -124,8 +126,7 @@ export async function startNodeWork(deps: NodeWorkDeps, config: NodeWorkConfig):
       logger: log.child({ module: 'ovsdb', db: 'sb' }),
     });
     if (deps.metrics) watchOvsdbClient(deps.metrics, 'OVN_Southbound', sb);
-    await sb.start();
-    await sb.ready();
+    await deps.clients.ready(sb);
     offChassis = followChassis(sb, chassis, (err) => log.warn({ err }, 'SB condition update failed'));
     ports = createPortService(
       {

@@ -11,8 +11,9 @@
  * Start order: NB synced and IPAM fed from it before the first snapshot, so nothing is
  * allocated against an empty view; pruning only while the latest snapshot is complete.
  */
-import { nb, OvsdbClient } from '../ovsdb/index.js';
+import { nb, type OvsdbClient, type TlsOptions } from '../ovsdb/index.js';
 import { createApiServer, type ApiServer } from './api/index.js';
+import { createAgentClients } from './clients.js';
 import { Ipam, syncIpamWithNb, type IpamSync } from './ipam/index.js';
 import { childLogger, type Logger } from './log.js';
 import {
@@ -30,11 +31,13 @@ import type { NodeOvsResult } from './node/ovs/index.js';
 import type { PortService } from './node/ports/index.js';
 import { createPipeline } from './pipeline/pipeline.js';
 import type { Snapshot } from './pipeline/snapshot.js';
+import { readiness } from './readiness.js';
 import type { BlockedDelete } from './resources/index.js';
 import { startNodeWork, type NodeWork } from './run-node.js';
 import { portsBySubnet } from './run-state.js';
 import { createDirectorySource } from './sources/directory.js';
 import type { ResourceSource } from './sources/types.js';
+import { startOrUndo } from './startup.js';
 
 export { createDebugServer, type DebugServer } from './metrics/index.js';
 export { ipamEntriesFromNb } from './run-state.js';
@@ -72,6 +75,10 @@ export interface AgentConfig {
   pollMs: number;
   /** Gateway chassis for the natOutgoing router port (node names), highest priority first. */
   gatewayChassis: string[];
+  /** TLS material for `ssl:` remotes (NB, SB and OVS alike). */
+  tls?: TlsOptions;
+  /** How long `start()` waits for each database's first sync before it fails; 0 = no limit. */
+  startTimeoutMs: number;
 }
 
 /** Defaults, each with its reason. */
@@ -92,6 +99,9 @@ export const DEFAULT_AGENT_CONFIG: Omit<AgentConfig, 'manifests' | 'nb'> = {
   portReadyTimeoutMs: 30_000,
   // One debounced reconcile pass plus the monitor echo; generous for a failing-over NB.
   portNbTimeoutMs: 15_000,
+  // Longer than a RAFT election plus a full NB dump; past it the remote or TLS is wrong, and a
+  // failed start (non-zero exit) tells the operator and the supervisor instead of waiting mute.
+  startTimeoutMs: 60_000,
 };
 
 export interface AgentDeps {
@@ -137,7 +147,8 @@ export function createAgent(
 ): Agent {
   const config: AgentConfig = { ...DEFAULT_AGENT_CONFIG, ...input };
   const log = deps.log ?? childLogger('agent');
-  const client = OvsdbClient.create({
+  const clients = createAgentClients({ log }, config);
+  const client = clients.create({
     remotes: config.nb,
     database: 'OVN_Northbound',
     schema: nb.schema(),
@@ -172,6 +183,8 @@ export function createAgent(
   let nodeWork: NodeWork | undefined;
   let api: ApiServer | undefined;
   let http: DebugServer | undefined;
+  /** `start()` finished (for `/readyz`). */
+  let started = false;
   let ipamSync: IpamSync | undefined;
   let offPorts: (() => void) | undefined;
   let warnings: { resource: string; message: string }[] = [];
@@ -230,9 +243,14 @@ export function createAgent(
     },
     nodeResult: () => nodeWork?.last(),
     nodeSettled: () => nodeWork?.settled() ?? Promise.resolve(),
-    async start() {
-      await client.start();
-      await client.ready();
+    // A failed start closes what it opened (the writer lock, connections, listeners) first.
+    start: startOrUndo({ log, undo: () => agent.stop() }, async () => {
+      if (config.listen)
+        http = await createDebugServer(
+          { ready: () => agentReadiness(), debug: () => agent.debug(), registry: metrics.registry },
+          config.listen,
+        );
+      await clients.ready(client);
       ipamSync = syncIpamWithNb(ipam, client.cache, config.owner);
       // A Subnet kept for its ports is let go once its last port is deleted.
       offPorts = client.cache.onChange((batch) => {
@@ -245,7 +263,7 @@ export function createAgent(
       });
       if (config.ovs) {
         nodeWork = await startNodeWork(
-          { log, metrics, nb: client, ipam, resources: () => pipeline.current()?.resources, loaded },
+          { log, metrics, clients, nb: client, ipam, resources: () => pipeline.current()?.resources, loaded },
           { ...config, ovs: config.ovs },
         );
       }
@@ -258,11 +276,6 @@ export function createAgent(
           { ports: nodeWork.ports, log: log.child({ module: 'api' }) },
           config.apiSocket,
         );
-      if (config.listen)
-        http = await createDebugServer(
-          { health: () => agentHealth(), debug: () => agent.debug(), registry: metrics.registry },
-          config.listen,
-        );
       log.info(
         {
           manifests: config.manifests,
@@ -273,7 +286,8 @@ export function createAgent(
         },
         'agent started',
       );
-    },
+      started = true;
+    }),
     async stop() {
       await source.close();
       await api?.close();
@@ -284,7 +298,7 @@ export function createAgent(
       await nodeWork?.close();
       ipamSync?.close();
       offPorts?.();
-      await client.close();
+      await clients.closeAll();
     },
     debug() {
       const counts = engine.counts();
@@ -319,10 +333,14 @@ export function createAgent(
     address: () => http?.address,
   };
 
-  function agentHealth(): { ok: boolean; detail: Record<string, unknown> } {
-    const h = engine.health();
-    const ok = client.isOnline && (h.healthy || !writer.isWriter());
-    return { ok, detail: { online: client.isOnline, writer: writer.isWriter(), reconcile: h } };
-  }
+  const agentReadiness = () =>
+    readiness({
+      config,
+      nb: client,
+      node: nodeWork,
+      started,
+      writer: writer.isWriter(),
+      reconcile: engine.health(),
+    });
   return agent;
 }

@@ -1,7 +1,7 @@
 /**
  * The agent's local API: HTTP/1.1 + JSON over a unix socket (node:http), for the CNI plugin and
  * `vpc-agent port …` on the same node. Not a network service: the socket is created mode 0660
- * in a root-owned directory.
+ * in a directory of its own, made mode 0750 (also when it exists already, with other modes).
  *
  * | method | path        | body                         | answer                          |
  * | ------ | ----------- | ---------------------------- | ------------------------------- |
@@ -13,10 +13,11 @@
  * network/subnet), 405, 409 (IPAM conflict, name clash), 413, 500, 503 (not the NB writer),
  * 504 (LSP or binding not ready in time).
  */
-import { chmodSync, mkdirSync, statSync, unlinkSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, statSync, unlinkSync, type Stats } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { connect } from 'node:net';
 import path from 'node:path';
+import { AgentError } from '../errors.js';
 import type { Logger } from '../log.js';
 import {
   badRequest,
@@ -123,17 +124,61 @@ function inodeOf(file: string): number | undefined {
   }
 }
 
+/** `lstat` of `file` (a symlink is not followed), undefined when absent. */
+function lstatOf(file: string): Stats | undefined {
+  try {
+    return lstatSync(file);
+  } catch {
+    return undefined;
+  }
+}
+
+/** What `st` is, for messages. */
+function fileType(st: Stats): string {
+  if (st.isFile()) return 'a regular file';
+  if (st.isDirectory()) return 'a directory';
+  if (st.isSymbolicLink()) return 'a symbolic link';
+  return 'a special file';
+}
+
 /**
- * Listens on unix socket `socket`. A stale socket file (nobody accepting) is replaced; a live one
- * (another agent) is an error. On close the file is removed only if it is still ours.
+ * Creates the socket's directory, or takes an existing one, mode 0750: only root and the
+ * directory's group reach the socket. A shared directory (sticky and world-writable, like
+ * `/tmp`) is refused rather than closed to everyone else.
+ * @throws AgentError `ERR_API_SOCKET_DIR`
+ */
+function prepareSocketDir(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: 0o750 });
+  const st = statSync(dir);
+  if ((st.mode & 0o1002) === 0o1002)
+    throw new AgentError(
+      'ERR_API_SOCKET_DIR',
+      `${dir} is a shared directory (sticky, world-writable); give the API socket a directory of its own, e.g. ${path.dirname(DEFAULT_API_SOCKET)}`,
+    );
+  chmodSync(dir, 0o750);
+}
+
+/**
+ * Listens on unix socket `socket`. A stale socket (nobody accepting) is replaced; a live one
+ * (another agent) is an error, and so is anything at that path that is not a socket — a
+ * regular file there is somebody's data, never removed. On close the socket is removed only
+ * if it is still ours.
+ * @throws AgentError `ERR_API_SOCKET_DIR`, `ERR_API_SOCKET_NOT_SOCKET`, `ERR_API_SOCKET_IN_USE`
  */
 export async function createApiServer(
   deps: { ports: PortService; log?: Pick<Logger, 'info' | 'warn'> },
   socket: string = DEFAULT_API_SOCKET,
 ): Promise<ApiServer> {
-  mkdirSync(path.dirname(socket), { recursive: true, mode: 0o750 });
-  if (inodeOf(socket) !== undefined) {
-    if (await socketInUse(socket)) throw new Error(`another process serves the local API on ${socket}`);
+  prepareSocketDir(path.dirname(socket));
+  const existing = lstatOf(socket);
+  if (existing) {
+    if (!existing.isSocket())
+      throw new AgentError(
+        'ERR_API_SOCKET_NOT_SOCKET',
+        `${socket} exists and is ${fileType(existing)}, not a socket; not removing it (move it or choose another --api-socket)`,
+      );
+    if (await socketInUse(socket))
+      throw new AgentError('ERR_API_SOCKET_IN_USE', `another process serves the local API on ${socket}`);
     unlinkSync(socket);
   }
   const server = createServer((req, res) => {

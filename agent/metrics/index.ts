@@ -8,4 +8,4 @@ export {
 } from './registry.js';
 export { watchOvsdbClient } from './ovsdb.js';
 export { instrumentPortService } from './ports.js';
-export { createDebugServer, parseListen, type DebugServer, type HttpHandlers } from './server.js';
+export { createDebugServer, type DebugServer, type HttpHandlers } from './server.js';

@@ -1,6 +1,8 @@
 /**
  * The agent's HTTP endpoints on `--listen host:port`:
- * - `GET /healthz` — 200, or 503 with a JSON reason;
+ * - `GET /healthz` — liveness: 200 whenever the server answers (`{ok: true}`);
+ * - `GET /readyz` — readiness (agent/readiness.ts): 200 `{ready: true, …}`, else 503 with
+ *   `{ready: false, reasons: [...]}`;
  * - `GET /debug` — desired vs actual, last errors, blocked deletes (JSON);
  * - `GET /metrics` — the Prometheus text exposition format 0.0.4 of the agent's registry
  *   (`Content-Type: text/plain; version=0.0.4; charset=utf-8`, docs/metrics.md).
@@ -9,9 +11,12 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
+import { parseListenAddress } from '../config/values.js';
+import type { Readiness } from '../readiness.js';
 
 export interface HttpHandlers {
-  health: () => { ok: boolean; detail: Record<string, unknown> };
+  /** Computed per `/readyz` request. */
+  ready: () => Readiness;
   debug: () => unknown;
   /** Served at `/metrics` when given. */
   registry?: Registry;
@@ -27,17 +32,10 @@ export interface DebugServer {
 const toJson = (body: unknown) =>
   JSON.stringify(body, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v), 2) + '\n';
 
-/** Splits `host:port` (`[::1]:9090`, `:9090` = 127.0.0.1). */
-export function parseListen(listen: string): { host: string; port: number } {
-  const i = listen.lastIndexOf(':');
-  const host = listen.slice(0, i).replace(/^\[|\]$/g, '') || '127.0.0.1';
-  return { host, port: Number(listen.slice(i + 1)) };
-}
-
 /** Starts the HTTP server on `listen`. */
 export async function createDebugServer(handlers: HttpHandlers, listen: string): Promise<DebugServer> {
-  const { host, port } = parseListen(listen);
-  const paths = ['/healthz', '/debug', ...(handlers.registry ? ['/metrics'] : [])];
+  const { host, port } = parseListenAddress(listen);
+  const paths = ['/healthz', '/readyz', '/debug', ...(handlers.registry ? ['/metrics'] : [])];
   const server = createServer((req, res) => {
     const send = (code: number, body: unknown) => {
       res.writeHead(code, { 'content-type': 'application/json' });
@@ -45,9 +43,10 @@ export async function createDebugServer(handlers: HttpHandlers, listen: string):
     };
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') send(405, { error: 'GET only' });
-    else if (path === '/healthz') {
-      const h = handlers.health();
-      send(h.ok ? 200 : 503, { ok: h.ok, ...h.detail });
+    else if (path === '/healthz') send(200, { ok: true });
+    else if (path === '/readyz') {
+      const r = handlers.ready();
+      send(r.ready ? 200 : 503, r);
     } else if (path === '/debug') send(200, handlers.debug());
     else if (path === '/metrics' && handlers.registry) {
       const registry = handlers.registry;

@@ -20,6 +20,7 @@ import { ReconnectingSession, type RpcConnection, type RpcConnectionStats } from
 import { parseSchema, type DatabaseSchema } from '../schema.js';
 import { transact, type Operation, type ResultsOf } from '../transaction/index.js';
 import { judgeMember, mustLeave, nextMinIndex, schemaVersionWarning } from './cluster.js';
+import { ConnectFailureLog } from './connect-log.js';
 import { OvsdbClientError, toTryAgain } from './errors.js';
 import { LockManager, type LockHandle } from './lock.js';
 import {
@@ -60,6 +61,7 @@ export class OvsdbClient extends EventEmitter<ClientEvents> {
   readonly leaderOnly: boolean;
   private readonly log: ClientLogger;
   private readonly session: ReconnectingSession;
+  private readonly connectLog: ConnectFailureLog;
   private readonly locks = new LockManager();
   private schemaValue: DatabaseSchema | undefined;
   private cacheValue: DatabaseCache | undefined;
@@ -93,6 +95,7 @@ export class OvsdbClient extends EventEmitter<ClientEvents> {
     this.leaderOnly = opts.leaderOnly ?? true;
     const base = opts.logger ?? NOOP_LOGGER;
     this.log = base.child?.({ module: 'ovsdb', db: opts.database }) ?? base;
+    this.connectLog = new ConnectFailureLog(this.log, opts.connectWarnIntervalMs);
     this.readyP = new Promise((resolve, reject) => {
       this.readyResolve = resolve;
       this.readyReject = reject;
@@ -111,7 +114,10 @@ export class OvsdbClient extends EventEmitter<ClientEvents> {
     });
     this.session.on('connected', (conn, remote) => void this.onConnected(conn, remote));
     this.session.on('disconnected', (remote, reason) => this.onDisconnected(remote, reason));
-    this.session.on('connectFailed', (remote, err) => this.log.debug({ remote, err }, 'connect failed'));
+    this.session.on('connectFailed', (remote, err) => {
+      this.connectLog.failed(remote, err);
+      this.emit('connectFailed', { remote, error: err });
+    });
   }
 
   /**
@@ -397,9 +403,10 @@ export class OvsdbClient extends EventEmitter<ClientEvents> {
       return !this.closed;
     } catch (err) {
       watch?.detach();
-      this.log.warn({ remote, err }, 'member vetting failed');
       this.emit('memberRejected', { remote, reason: 'error', error: err as Error });
-      return false;
+      // The session reports it as a failed connect (`OVSDB_REMOTE_REFUSED` with this cause),
+      // warned about at the rate of any other connect failure.
+      throw err;
     }
   }
 
@@ -407,6 +414,7 @@ export class OvsdbClient extends EventEmitter<ClientEvents> {
     const watch = this.watches.get(conn);
     const link: Link = { conn, remote, watch, off: undefined };
     this.link = link;
+    this.connectLog.connected(remote);
     const row = watch?.row();
     this.log.info({ remote, model: row?.model, leader: row?.leader, index: row?.index }, 'connected');
     this.emit('connected', {

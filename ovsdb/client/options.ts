@@ -45,6 +45,11 @@ export interface OvsdbClientOptions {
   shuffle?: boolean;
   /** Give up opening one remote after this long (default 10 s). */
   connectTimeoutMs?: number;
+  /**
+   * A remote that cannot be reached is a warning at the first failure, then at most once per
+   * this interval with the count of failed attempts (default 30 s); every attempt is `debug`.
+   */
+  connectWarnIntervalMs?: number;
   logger?: ClientLogger;
 }
 
@@ -103,6 +108,8 @@ export interface ClientEvents {
   /** A member was accepted and is being synced. */
   connected: [info: ConnectedInfo];
   disconnected: [info: { remote: string; reason: Error | undefined }];
+  /** Opening `remote` failed (unreachable, TLS handshake, timeout) or its member was refused. */
+  connectFailed: [info: { remote: string; error: Error }];
   /** The monitor (re)synced into the cache; `fast` when `monitor_cond_since` resumed from our last txn id. */
   synced: [info: { remote: string; fast: boolean; method: MonitorMethod | undefined; changes: number }];
   /**

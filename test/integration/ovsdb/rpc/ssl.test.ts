@@ -1,76 +1,30 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startOvsdbServer, type OvsdbServerHandle } from '../../../../agent/sandbox/ovsdb-server.js';
 import { RpcConnection } from '../../../../ovsdb/rpc/connection.js';
+import { clientTls, makeCert, serverTlsArgs } from '../../../harness/certs.js';
 
-const run = promisify(execFile);
 const NB_SCHEMA = '/usr/share/ovn/ovn-nb.ovsschema';
 
 let dir: string;
 let server: OvsdbServerHandle;
 let sslRemote: string;
 
-/** Creates `<name>.key` and `<name>.pem` signed by the CA `<ca>` (self-signed when ca is undefined). */
-async function makeCert(name: string, ca?: string): Promise<void> {
-  const key = path.join(dir, `${name}.key`);
-  const pem = path.join(dir, `${name}.pem`);
-  await run('openssl', ['genrsa', '-out', key, '2048']);
-  if (!ca) {
-    await run('openssl', [
-      'req',
-      '-x509',
-      '-new',
-      '-key',
-      key,
-      '-out',
-      pem,
-      '-days',
-      '2',
-      '-subj',
-      `/CN=${name}`,
-    ]);
-    return;
-  }
-  const csr = path.join(dir, `${name}.csr`);
-  await run('openssl', ['req', '-new', '-key', key, '-out', csr, '-subj', `/CN=${name}`]);
-  await run('openssl', [
-    'x509',
-    '-req',
-    '-in',
-    csr,
-    '-out',
-    pem,
-    '-days',
-    '2',
-    '-CA',
-    path.join(dir, `${ca}.pem`),
-    '-CAkey',
-    path.join(dir, `${ca}.key`),
-    '-CAcreateserial',
-  ]);
-}
-
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'rpc-ssl-'));
-  await makeCert('ca');
-  await makeCert('otherca');
-  await makeCert('server', 'ca');
-  await makeCert('client', 'ca');
-  await makeCert('stranger', 'otherca');
+  await makeCert(dir, 'ca');
+  await makeCert(dir, 'otherca');
+  await makeCert(dir, 'server', 'ca');
+  await makeCert(dir, 'client', 'ca');
+  await makeCert(dir, 'stranger', 'otherca');
   server = await startOvsdbServer({
     dir,
     name: 'nb',
     schema: NB_SCHEMA,
     extraRemotes: ['pssl:0:127.0.0.1'],
-    extraArgs: [
-      `--private-key=${path.join(dir, 'server.key')}`,
-      `--certificate=${path.join(dir, 'server.pem')}`,
-      `--ca-cert=${path.join(dir, 'ca.pem')}`,
-    ],
+    extraArgs: serverTlsArgs(dir, 'server', 'ca'),
   });
   sslRemote = server.remotes.find((r) => r.startsWith('ssl:'))!;
 });
@@ -80,11 +34,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const tlsFor = (who: string, ca = 'ca') => ({
-  privateKey: path.join(dir, `${who}.key`),
-  certificate: path.join(dir, `${who}.pem`),
-  caCert: path.join(dir, `${ca}.pem`),
-});
+const tlsFor = (who: string, ca = 'ca') => clientTls(dir, who, ca);
 
 describe('ssl remotes', () => {
   it('talks JSON-RPC over TLS with a CA-signed client certificate', async () => {

@@ -1,5 +1,6 @@
-import { rm } from 'node:fs/promises';
-import { mkdtemp } from 'node:fs/promises';
+import { linkSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -107,5 +108,85 @@ describe('local API over a unix socket', () => {
     await expect(
       apiCall('GET', '/v1/ports', undefined, { socket: path.join(dir, 'none.sock') }),
     ).rejects.toThrow(/cannot reach the agent/);
+  });
+});
+
+describe('the API socket path', () => {
+  let dir: string;
+  const ports = fakePorts();
+  const mode = async (p: string) => (await stat(p)).mode & 0o7777;
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'vpca-apisock-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('makes the directory mode 0750, whether it is new or existed with another mode', async () => {
+    const fresh = await createApiServer({ ports }, path.join(dir, 'new', 'run', 'agent.sock'));
+    try {
+      expect(await mode(path.join(dir, 'new', 'run'))).toBe(0o750);
+    } finally {
+      await fresh.close();
+    }
+    const existing = path.join(dir, 'open');
+    await mkdir(existing);
+    await chmod(existing, 0o777);
+    const server = await createApiServer({ ports }, path.join(existing, 'agent.sock'));
+    try {
+      expect(await mode(existing)).toBe(0o750);
+      expect(await mode(server.socket)).toBe(0o660);
+      expect(await apiCall('GET', '/v1/ports', undefined, { socket: server.socket })).toEqual({
+        ports: [result],
+      });
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('refuses a shared (sticky, world-writable) directory and leaves its mode alone', async () => {
+    const shared = path.join(dir, 'shared');
+    await mkdir(shared);
+    await chmod(shared, 0o1777);
+    await expect(createApiServer({ ports }, path.join(shared, 'agent.sock'))).rejects.toMatchObject({
+      code: 'ERR_API_SOCKET_DIR',
+      message: expect.stringMatching(/is a shared directory/),
+    });
+    expect(await mode(shared)).toBe(0o1777);
+  });
+
+  it('never removes a regular file at the socket path', async () => {
+    const file = path.join(dir, 'file', 'agent.sock');
+    await mkdir(path.dirname(file));
+    await writeFile(file, 'precious');
+    await expect(createApiServer({ ports }, file)).rejects.toMatchObject({
+      code: 'ERR_API_SOCKET_NOT_SOCKET',
+      message: `${file} exists and is a regular file, not a socket; not removing it (move it or choose another --api-socket)`,
+    });
+    expect(await readFile(file, 'utf8')).toBe('precious');
+  });
+
+  it('replaces a stale socket nobody accepts on, and refuses a live one', async () => {
+    const sockDir = path.join(dir, 'stale');
+    await mkdir(sockDir);
+    const socket = path.join(sockDir, 'agent.sock');
+    // A socket file without a listener: a second name of a bound socket, kept after it closes.
+    const other = createServer();
+    await new Promise<void>((resolve) => other.listen(path.join(sockDir, 'old.sock'), resolve));
+    linkSync(path.join(sockDir, 'old.sock'), socket);
+    await new Promise((resolve) => other.close(resolve));
+    expect((await stat(socket)).isSocket()).toBe(true);
+
+    const server = await createApiServer({ ports }, socket);
+    try {
+      expect(await apiCall('GET', '/v1/ports', undefined, { socket })).toEqual({ ports: [result] });
+      await expect(createApiServer({ ports }, socket)).rejects.toMatchObject({
+        code: 'ERR_API_SOCKET_IN_USE',
+      });
+      // The refused attempt left the live socket alone.
+      expect(await apiCall('GET', '/v1/ports', undefined, { socket })).toEqual({ ports: [result] });
+    } finally {
+      await server.close();
+    }
   });
 });

@@ -1,0 +1,186 @@
+/**
+ * `vpc-agent run` flags → agent config. Every value is parsed and every combination checked
+ * here, before anything starts, so that a mistake is one line naming the flag and a non-zero
+ * exit — never a NaN interval, a silently ignored flag or an agent that retries forever.
+ * Pure apart from checking that TLS files exist.
+ */
+import path from 'node:path';
+import { parseRemotes, type TlsOptions } from '../../ovsdb/index.js';
+import { DEFAULT_API_SOCKET } from '../api/index.js';
+import { AgentError } from '../errors.js';
+import { resolveLevel } from '../log.js';
+import type { AgentConfig } from '../run.js';
+import { sslRemotes, TLS_FILES, unreadableFile, type TlsFile } from './tls.js';
+import { parseDuration, parseListenAddress } from './values.js';
+
+/** A flag with a bad value, or one that cannot be combined with the others. */
+export class FlagError extends AgentError {
+  constructor(
+    readonly flag: string,
+    message: string,
+  ) {
+    super('ERR_FLAG', `${flag}: ${message}`);
+  }
+}
+
+/** `run`'s flags as commander hands them over (defaults applied, values still text). */
+export interface RunFlags {
+  manifests: string;
+  nb: string;
+  sb?: string;
+  ovs?: string;
+  node?: string;
+  netns?: string;
+  apiSocket?: string;
+  /** False with `--no-api`. */
+  api: boolean;
+  portReadyTimeout: string;
+  startTimeout: string;
+  listen?: string;
+  owner: string;
+  lock: string;
+  resync: string;
+  gatewayChassis?: string;
+  privateKey?: string;
+  certificate?: string;
+  caCert?: string;
+  logLevel?: string;
+  pretty?: boolean;
+}
+
+export type RunConfig = Partial<AgentConfig> & Pick<AgentConfig, 'manifests' | 'nb'>;
+
+export interface ParsedRunFlags {
+  config: RunConfig;
+  log: { level: string | undefined; pretty: boolean };
+}
+
+const TLS_FLAG_NAME: Record<TlsFile, string> = {
+  privateKey: '--private-key',
+  certificate: '--certificate',
+  caCert: '--ca-cert',
+};
+/** sun_path of sockaddr_un is 108 bytes, the terminating NUL included (unix(7)). */
+const MAX_SOCKET_PATH = 107;
+/** An RFC 7047 §3.1 <id>: what a lock name must be. */
+const OVSDB_ID = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+
+/** Runs `parse`, turning its error into a {@link FlagError} of `flag`. */
+function field<T>(flag: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (err) {
+    throw new FlagError(flag, err instanceof Error ? err.message : String(err));
+  }
+}
+
+function remotes(flag: string, value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  field(flag, () => parseRemotes(value));
+  return value;
+}
+
+function duration(flag: string, value: string, opts: { min: number }): number {
+  const ms = field(flag, () => parseDuration(value));
+  if (ms < opts.min) throw new FlagError(flag, `must be at least ${opts.min} ms`);
+  return ms;
+}
+
+function needs(flag: string, given: unknown, what: string, present: boolean): void {
+  if (given !== undefined && !present) throw new FlagError(flag, `needs ${what}`);
+}
+
+/** TLS material from `-p/-c/-C`: all three or none; each file must be readable. */
+function tlsFlags(flags: RunFlags): TlsOptions | undefined {
+  const given = TLS_FILES.filter((k) => flags[k] !== undefined);
+  if (given.length === 0) return undefined;
+  const missing = TLS_FILES.filter((k) => !given.includes(k));
+  if (missing.length > 0)
+    throw new FlagError(
+      TLS_FLAG_NAME[given[0]!],
+      `needs ${missing.map((k) => TLS_FLAG_NAME[k]).join(' and ')} too`,
+    );
+  for (const k of TLS_FILES) {
+    const problem = unreadableFile(flags[k]!);
+    if (problem) throw new FlagError(TLS_FLAG_NAME[k], problem);
+  }
+  return { privateKey: flags.privateKey!, certificate: flags.certificate!, caCert: flags.caCert! };
+}
+
+/**
+ * Parses and checks `run`'s flags.
+ * @throws FlagError (`ERR_FLAG`), its message starting with the flag.
+ */
+export function parseRunFlags(flags: RunFlags): ParsedRunFlags {
+  const level = field('--log-level', () =>
+    flags.logLevel === undefined ? undefined : resolveLevel(flags.logLevel),
+  );
+  if (flags.manifests.trim() === '') throw new FlagError('--manifests', 'is empty');
+  const nb = remotes('--nb', flags.nb)!;
+  const ovs = remotes('--ovs', flags.ovs);
+  const sb = remotes('--sb', flags.sb);
+  needs('--sb', sb, '--ovs (the Southbound is read for the ports of this node)', ovs !== undefined);
+  needs('--netns', flags.netns, '--ovs (it is where the node work happens)', ovs !== undefined);
+  if (flags.netns !== undefined && !/^[^/\0]+$/.test(flags.netns))
+    throw new FlagError('--netns', `"${flags.netns}" is not a network namespace name`);
+  if (flags.apiSocket !== undefined) {
+    if (!flags.api) throw new FlagError('--api-socket', 'cannot be combined with --no-api');
+    needs(
+      '--api-socket',
+      flags.apiSocket,
+      '--ovs and --sb (the local API serves workload ports)',
+      !!(ovs && sb),
+    );
+  }
+  const apiSocket = flags.api && ovs && sb ? path.resolve(flags.apiSocket ?? DEFAULT_API_SOCKET) : undefined;
+  if (apiSocket !== undefined && Buffer.byteLength(apiSocket) > MAX_SOCKET_PATH)
+    throw new FlagError(
+      '--api-socket',
+      `${apiSocket} is longer than the ${MAX_SOCKET_PATH} bytes a unix socket path can have`,
+    );
+  const listen = flags.listen;
+  if (listen !== undefined) field('--listen', () => parseListenAddress(listen));
+  if (flags.owner.trim() === '') throw new FlagError('--owner', 'is empty');
+  if (!OVSDB_ID.test(flags.lock))
+    throw new FlagError(
+      '--lock',
+      `"${flags.lock}" is not an OVSDB id (letters, digits and _, not first a digit)`,
+    );
+  if (flags.node !== undefined && flags.node.trim() === '') throw new FlagError('--node', 'is empty');
+  const gatewayChassis = (flags.gatewayChassis ?? '')
+    .split(',')
+    .map((c) => c.trim())
+    .filter((c) => c !== '');
+
+  const tls = tlsFlags(flags);
+  if (!tls) {
+    for (const [flag, value] of [
+      ['--nb', nb],
+      ['--sb', sb],
+      ['--ovs', ovs],
+    ] as const) {
+      const ssl = value === undefined ? [] : sslRemotes(value);
+      if (ssl.length > 0)
+        throw new FlagError(flag, `${ssl[0]} needs --private-key, --certificate and --ca-cert`);
+    }
+  }
+
+  const config: RunConfig = {
+    manifests: flags.manifests,
+    nb,
+    sb,
+    ovs,
+    node: flags.node,
+    netns: flags.netns,
+    apiSocket,
+    portReadyTimeoutMs: duration('--port-ready-timeout', flags.portReadyTimeout, { min: 1 }),
+    startTimeoutMs: duration('--start-timeout', flags.startTimeout, { min: 0 }),
+    listen,
+    owner: flags.owner,
+    lockName: flags.lock,
+    resyncMs: duration('--resync', flags.resync, { min: 0 }),
+    gatewayChassis,
+    ...(tls ? { tls } : {}),
+  };
+  return { config, log: { level, pretty: flags.pretty ?? false } };
+}

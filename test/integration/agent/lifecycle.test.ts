@@ -1,0 +1,100 @@
+/**
+ * Lifecycle safety of `vpc-agent run` against a real NB ovsdb-server and ovn-northd: a manifest
+ * directory that vanishes (a volume unmounted, a ConfigMap swap gone wrong) prunes nothing —
+ * every switch stays — and once it is back a real removal deletes again; a writer that takes
+ * over after another agent was killed starts from the current NB and deletes nothing still wanted.
+ */
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { OWNER_KEY } from '../../../agent/ownership.js';
+import { createAgent } from '../../../agent/run.js';
+import { makeTmpDir } from '../../harness/index.js';
+import { nbctl, until, useCentral } from './nb/helpers.js';
+
+const env = useCentral();
+
+const vpc = 'apiVersion: kubeovn.io/v1\nkind: Vpc\nmetadata:\n  name: vpc-1\nspec: {}\n';
+const subnet = (name: string, third: number) =>
+  `apiVersion: kubeovn.io/v1\nkind: Subnet\nmetadata:\n  name: ${name}\nspec:\n  vpc: vpc-1\n` +
+  `  cidrBlock: 172.20.${third}.0/24\n  provider: ${name}.default.ovn\n`;
+
+async function ownedSwitches(): Promise<string[]> {
+  const out = await nbctl(
+    env.central,
+    '--format=json',
+    '--columns=name,external_ids',
+    'list',
+    'Logical_Switch',
+  );
+  const json = JSON.parse(out) as { data: [string, [string, [string, string][]]][] };
+  return json.data
+    .filter(([, ids]) => ids[1].some(([k]) => k === OWNER_KEY))
+    .map(([name]) => name)
+    .sort();
+}
+
+describe('lifecycle', () => {
+  it('a vanished manifests directory prunes nothing; once back, a real removal deletes', async () => {
+    const root = await makeTmpDir('vanish');
+    const dir = path.join(root, 'manifests');
+    await mkdir(dir);
+    await writeFile(path.join(dir, 'vpc.yaml'), vpc);
+    await writeFile(path.join(dir, 'a.yaml'), subnet('sub-a', 10));
+    await writeFile(path.join(dir, 'b.yaml'), subnet('sub-b', 20));
+    const agent = createAgent(
+      {},
+      { manifests: dir, nb: env.central.nb.unix, pollMs: 100, debounceMs: 20, lockName: 'test_vanish' },
+    );
+    try {
+      await agent.start();
+      await until(async () => (await ownedSwitches()).length === 2, 'switches written');
+      await rename(dir, `${dir}.away`);
+      await until(() => agent.snapshot()?.complete === false, 'the incomplete load seen');
+      await agent.engine.settled();
+      // A pass on the incomplete load ran (the resync or a trigger) and deleted nothing.
+      agent.engine.trigger('test', 0);
+      await agent.engine.settled();
+      expect(await ownedSwitches()).toEqual(['sub-a', 'sub-b']);
+      expect(agent.snapshot()!.incomplete.join()).toContain('cannot list manifests');
+      await rename(`${dir}.away`, dir);
+      await until(() => agent.snapshot()?.complete === true, 'complete again');
+      await rename(path.join(dir, 'b.yaml'), path.join(root, 'b.yaml'));
+      await until(async () => (await ownedSwitches()).join() === 'sub-a', 'the real removal deleted sub-b');
+    } finally {
+      await agent.stop();
+    }
+  });
+
+  it('a standby that takes over after the writer is killed deletes nothing still wanted', async () => {
+    const dir = await makeTmpDir('takeover');
+    await writeFile(path.join(dir, 'vpc.yaml'), vpc);
+    await writeFile(path.join(dir, 'a.yaml'), subnet('sub-c', 30));
+    const cfg = {
+      manifests: dir,
+      nb: env.central.nb.unix,
+      pollMs: 100,
+      debounceMs: 20,
+      lockName: 'test_takeover',
+    };
+    const first = createAgent({}, cfg);
+    const second = createAgent({}, cfg);
+    try {
+      await first.start();
+      await until(() => first.writer.isWriter(), 'first is the writer');
+      await second.start();
+      await until(async () => (await ownedSwitches()).includes('sub-c'), 'written by the first');
+      // A subnet added while the standby waits: the standby learns it from the same source.
+      await writeFile(path.join(dir, 'b.yaml'), subnet('sub-d', 40));
+      await until(async () => (await ownedSwitches()).includes('sub-d'), 'the new subnet written');
+      await first.stop();
+      await until(() => second.writer.isWriter(), 'the standby took over');
+      await second.engine.settled();
+      expect(await ownedSwitches()).toEqual(expect.arrayContaining(['sub-c', 'sub-d']));
+      expect(second.engine.stats.ops.delete).toBe(0);
+    } finally {
+      await first.stop().catch(() => undefined);
+      await second.stop();
+    }
+  });
+});

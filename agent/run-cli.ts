@@ -55,6 +55,11 @@ export function registerRunCommand(program: Command): void {
       'periodic resync interval (0: none)',
       formatDuration(DEFAULT_AGENT_CONFIG.resyncMs),
     )
+    .option(
+      '--ports-resync <duration>',
+      "periodic repair of this node's workload ports: veths, addresses, routes (0: none)",
+      formatDuration(DEFAULT_AGENT_CONFIG.portsResyncMs),
+    )
     .option('-p, --private-key <file>', 'PEM private key for ssl: remotes')
     .option('-c, --certificate <file>', 'PEM certificate for ssl: remotes')
     .option('-C, --ca-cert <file>', 'PEM CA certificate that signed the servers of ssl: remotes')

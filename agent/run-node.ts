@@ -189,6 +189,11 @@ export async function startNodeWork(deps: NodeWorkDeps, config: NodeWorkConfig):
   const offNbDrift = deps.nb.cache.onChange((batch) => {
     if (!latest) return;
     for (const ch of batch.changes) {
+      // A switch or DHCP options row (re)created: a port's references may need repair.
+      if (ch.table === 'DHCP_Options' || (ch.table === 'Logical_Switch' && ch.kind !== 'update')) {
+        portsRunner.trigger('nb');
+        return;
+      }
       if (ch.table !== 'Logical_Switch_Port') continue;
       const o = (ch.old?.['external_ids'] ?? ch.new?.['external_ids']) as Record<string, string> | undefined;
       if (o?.[OWNER_KEY] === nodeOwnerId) {

@@ -71,6 +71,8 @@ export interface AgentConfig {
   debounceMs: number;
   /** Periodic safety resync. */
   resyncMs: number;
+  /** Periodic repair pass of this node's workload ports (an address deleted in a VM has no event). */
+  portsResyncMs: number;
   /** Manifest poll interval (fs events are also watched). */
   pollMs: number;
   /** Gateway chassis for the natOutgoing router port (node names), highest priority first. */
@@ -91,6 +93,8 @@ export const DEFAULT_AGENT_CONFIG: Omit<AgentConfig, 'manifests' | 'nb'> = {
   debounceMs: 100,
   // Repairs anything an event missed, without measurable load (a no-op pass sends nothing).
   resyncMs: 60_000,
+  // Cheap when converged (netlink reads, no OVSDB write); bounds how long a hand-deleted route stays gone.
+  portsResyncMs: 30_000,
   // fs.watch misses changes on some mounts (ConfigMap symlink swaps); polling is cheap.
   pollMs: 2_000,
   // No chassis named: the natOutgoing port is built without Gateway_Chassis until node work.

@@ -40,6 +40,7 @@ export interface RunFlags {
   owner: string;
   lock: string;
   resync: string;
+  portsResync?: string;
   gatewayChassis?: string;
   privateKey?: string;
   certificate?: string;
@@ -179,6 +180,9 @@ export function parseRunFlags(flags: RunFlags): ParsedRunFlags {
     owner: flags.owner,
     lockName: flags.lock,
     resyncMs: duration('--resync', flags.resync, { min: 0 }),
+    ...(flags.portsResync === undefined
+      ? {}
+      : { portsResyncMs: duration('--ports-resync', flags.portsResync, { min: 0 }) }),
     gatewayChassis,
     ...(tls ? { tls } : {}),
   };

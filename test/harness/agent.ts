@@ -63,6 +63,8 @@ export interface AgentProcess {
   start(): Promise<void>;
   /** SIGTERM by PID and wait for the exit (SIGKILL after 15 s). Idempotent. */
   stop(): Promise<void>;
+  /** SIGKILL by PID (a crash: nothing is released cleanly) and wait for the exit. */
+  kill(): Promise<void>;
   /** The tail of the agent's log (for failure messages). */
   log(): Promise<string>;
   debug(): Promise<AgentDebug>;
@@ -150,6 +152,14 @@ export async function startAgentProcess(opts: AgentProcessOptions): Promise<Agen
       const timer = setTimeout(() => proc.exitCode === null && process.kill(pid, 'SIGKILL'), 15_000);
       await exited;
       clearTimeout(timer);
+    },
+    async kill() {
+      const proc = child;
+      child = undefined;
+      if (!proc || proc.exitCode !== null || proc.pid === undefined) return;
+      const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+      process.kill(proc.pid, 'SIGKILL');
+      await exited;
     },
     log: tail,
     async debug() {

@@ -93,7 +93,7 @@ export function subnetSwitch(cache: DatabaseCache, owner: string, subnet: string
 }
 
 /** The writer's DHCP_Options row of `subnet`, if any. */
-function subnetDhcp(cache: DatabaseCache, owner: string, subnet: string): Row | undefined {
+export function subnetDhcp(cache: DatabaseCache, owner: string, subnet: string): Row | undefined {
   return ownedByKey(cache, 'DHCP_Options', keys.dhcp(subnet), owner)[0];
 }
 

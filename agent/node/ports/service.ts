@@ -31,6 +31,8 @@ import {
   nodePortsFromNb,
   planPortRemove,
   planPortWrite,
+  subnetDhcp,
+  subnetSwitch,
   type NodePort,
 } from './nb-ports.js';
 import { subnetMtu } from './nb.js';
@@ -224,9 +226,34 @@ export function createPortService(deps: PortServiceDeps, config: PortServiceConf
     }
   }
 
+  /**
+   * Waits (bounded) until the writer's switch of `subnet` — and its DHCP options, when the
+   * subnet hands out DHCP — is in Northbound: a VM is often started right after its Subnet.
+   */
+  async function switchReady(subnet: Subnet): Promise<void> {
+    const name = subnet.meta.name;
+    const ready = () => {
+      if (!subnetSwitch(deps.nb.cache, config.owner, name)) return undefined;
+      return !subnet.spec.enableDHCP || subnetDhcp(deps.nb.cache, config.owner, name) ? true : undefined;
+    };
+    if (ready()) return;
+    await waitForCache(deps.nb.cache, ready, config.nbTimeoutMs, () =>
+      subnetSwitch(deps.nb.cache, config.owner, name)
+        ? new Error('DHCP options not there yet') // the LSP is written without; the repair pass adds them
+        : new PortError(
+            'TIMEOUT',
+            'ERR_PORT_NO_SWITCH',
+            `subnet ${name}: its logical switch did not appear in Northbound within ${config.nbTimeoutMs} ms (is a Northbound writer running?)`,
+          ),
+    ).catch((err: unknown) => {
+      if (err instanceof PortError) throw err;
+    });
+  }
+
   /** Writes the LSP of `port`, allocating again when another node won the address. */
   async function writeLsp(subnet: Subnet, req: ValidAddRequest, port: NodePort): Promise<NodePort> {
     const v4 = subnet.spec.cidr.family === 4;
+    await switchReady(subnet);
     for (let attempt = 1; ; attempt++) {
       try {
         await deps.nb.run(

@@ -6,7 +6,7 @@
  * principle 4): `{ subnet: ids[SUBNET_KEY], owner: ids[IP_OWNER_KEY], ip, mac }` with ip and mac
  * from `addresses[0]` (`"<mac> <ip>"`).
  */
-import { cidrContains, tryParseIp } from '../../resources/net.js';
+import { cidrContains, tryParseIp } from '../../../netlink/inet.js';
 import type { DesiredRow } from '../desired.js';
 import type { BuildContext } from './context.js';
 import { IP_OWNER_KEY, keys, SUBNET_KEY } from './names.js';

@@ -13,6 +13,7 @@
  *   every agent's IPAM sees every address in use and two agents cannot claim one address
  *   (the claims are checked inside the writing transaction).
  */
+import { normalizeMac, tryParseIp } from '../netlink/inet.js';
 import type { Row } from '../ovsdb/index.js';
 
 export const OWNER_KEY = 'vpc-agent.io/owner';
@@ -51,14 +52,23 @@ export function mapColumn(row: Row, column: string): Record<string, string> {
   return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, string>) : {};
 }
 
-/** `"<mac> <ip>"` of an LSP `addresses` entry; undefined when it is not of that form. */
+/**
+ * The MAC and the (first) address of an LSP `addresses` or `port_security` entry
+ * `"<mac> <ip> [<ip>…]"` (ovn-nb(5): an Ethernet address, then IPv4/IPv6 addresses separated by
+ * spaces; any run of white space separates here). Undefined when the entry is not of that form:
+ * the column's other values (`router`, `unknown`, `dynamic`, `<mac> dynamic`), a MAC alone, a
+ * malformed MAC or an element that is not an address. Values are returned as written.
+ */
 export function parseLspAddress(entry: unknown): { mac: string; ip: string } | undefined {
   if (typeof entry !== 'string') return undefined;
-  const [mac, ip] = entry.split(' ');
-  return mac && ip ? { mac, ip } : undefined;
+  const [mac, ...ips] = entry.trim().split(/\s+/);
+  const ip = ips[0];
+  if (mac === undefined || normalizeMac(mac) === undefined || ip === undefined) return undefined;
+  return ips.every((a) => tryParseIp(a) !== undefined) ? { mac, ip } : undefined;
 }
 
-export const formatLspAddress = (mac: string, ip: string): string => `${mac} ${ip}`;
+/** The entry for `mac` and its addresses, joined by single spaces. */
+export const formatLspAddress = (mac: string, ...ips: string[]): string => [mac, ...ips].join(' ');
 
 /** The address a port row of the deployment holds (LSP `addresses[0]`, LRP `networks[0]`). */
 export interface HeldAddress {

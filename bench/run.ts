@@ -8,8 +8,10 @@
  *   npm run bench -- nb --quick                 # a tenth of it
  *   npm run bench -- ports                      # 200 ports: agent (API) vs shell commands, 1 node
  *   npm run bench -- ports --quick              # 20 ports
+ *   npm run bench -- inet                       # IP library: per-call costs, IPAM at 10,000 ports
  */
 import { Command, InvalidArgumentError } from 'commander';
+import { runInetBench } from './inet.js';
 import { runNbBench } from './nb/index.js';
 import { runOvsdbBench } from './ovsdb/index.js';
 import { runPortsBench } from './ports/index.js';
@@ -85,5 +87,12 @@ program
     });
     process.exitCode = ok ? 0 : 1;
   });
+
+program
+  .command('inet')
+  .description(
+    'IP library (netlink/inet.ts): parse/format per call, ip-num vs bigint arithmetic, IPAM at scale',
+  )
+  .action(() => runInetBench());
 
 await program.parseAsync(process.argv);

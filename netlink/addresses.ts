@@ -8,7 +8,7 @@
  */
 import { FlagsNew, type rt } from 'netlink';
 import { isGone } from './errors.js';
-import { afOf, familyOfAf, formatIp, parseCidr, type IpFamily } from './inet.js';
+import { afOf, familyOfAf, ipFromBytes, ipToBytes, parseIpPrefix, type IpFamily } from './inet.js';
 import { requireLink } from './links.js';
 import type { Rtnl } from './socket.js';
 
@@ -30,7 +30,7 @@ export function toAddressInfo(m: rt.AddressMessage): AddressInfo | undefined {
   // IFA_LOCAL is the interface's own address on point-to-point links; IFA_ADDRESS otherwise.
   const bytes = m.attrs.local ?? m.attrs.address;
   if (!family || !bytes) return undefined;
-  const address = formatIp(bytes);
+  const address = ipFromBytes(bytes).text;
   const prefixLen = m.data.prefixlen ?? 0;
   return {
     index: m.data.index ?? 0,
@@ -66,10 +66,11 @@ export function addressRequest(
   cidr: string,
   opts: { nodad?: boolean } = {},
 ): [rt.Address, rt.AddressAttrs] {
-  const c = parseCidr(cidr);
-  const data: rt.Address = { family: afOf(c.family), prefixlen: c.prefixLen, index, scope: 0 };
-  const attrs: rt.AddressAttrs = { local: c.bytes, address: c.bytes };
-  if (c.family === 6) delete attrs.local;
+  const { ip, prefix } = parseIpPrefix(cidr);
+  const bytes = ipToBytes(ip);
+  const data: rt.Address = { family: afOf(ip.family), prefixlen: prefix, index, scope: 0 };
+  const attrs: rt.AddressAttrs = { local: bytes, address: bytes };
+  if (ip.family === 6) delete attrs.local;
   if (opts.nodad) attrs.flags = { nodad: true };
   return [data, attrs];
 }

@@ -3,8 +3,9 @@
  * ETHTOOL_STXCSUM with a `struct ethtool_value`, reached through `struct ifreq.ifr_data`).
  *
  * Why: a veth that sends into OVS's userspace datapath must not leave checksums to "hardware" — the
- * netdev datapath does not fill them in, so TCP/UDP break while ping works (see
- * shared/reference/README.md). `ethtool -K <dev> tx off` is the shell equivalent.
+ * netdev datapath does not fill them in, so TCP/UDP break while ping works. On the kernel datapath
+ * offload should stay on (off also drops TSO/GSO): whether to turn it off is the caller's call.
+ * `ethtool -K <dev> tx off` is the shell equivalent.
  *
  * Why the ioctl via FFI rather than `ethtool -K` via execa: one AF_INET socket created inside the
  * namespace (setns around socket(2), as for netlink) and two ioctls — no fork+exec of
@@ -85,7 +86,7 @@ export async function setTxChecksumOffload(
   ethtoolValue(t, ETHTOOL_STXCSUM, on ? 1 : 0, 'ethtool.set');
 }
 
-/** Shorthand for the agent's call on every veth into the userspace datapath. */
+/** Shorthand for `setTxChecksumOffload(t, { on: false })`, for a veth into the userspace datapath. */
 export function disableTxChecksumOffload(t: EthtoolTarget, opts: { via?: Via } = {}): Promise<void> {
   return setTxChecksumOffload(t, { ...opts, on: false });
 }

@@ -7,7 +7,7 @@
  * Typical use: `const nl = rtnl('vm1'); await replaceAddress(nl, 'eth0', '10.0.0.2/24')`.
  */
 export * from './errors.js';
-export { checkIfname, formatIp, formatMac, parseCidr, parseIp, parseMac, type IpFamily } from './inet.js';
+export * from './inet.js';
 export { inNetns, netnsPath, NETNS_RUN_DIR, type NetnsRef } from './setns.js';
 export { cachedRtnlNamespaces, closeAllRtnl, closeRtnl, Rtnl, rtnl } from './socket.js';
 export {

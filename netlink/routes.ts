@@ -7,7 +7,7 @@
  */
 import { FlagsNew, type rt } from 'netlink';
 import { isGone, NetlinkInputError } from './errors.js';
-import { afOf, familyOfAf, formatIp, networkOf, parseCidr, parseIp, type IpFamily } from './inet.js';
+import { afOf, familyOfAf, ipFromBytes, ipToBytes, parseCidr, parseIp, type IpFamily } from './inet.js';
 import { listLinks, requireLink } from './links.js';
 import type { Rtnl } from './socket.js';
 
@@ -55,7 +55,7 @@ export function routeRequest(
   { forDelete = false }: { forDelete?: boolean } = {},
 ): [rt.Route, rt.RouteAttrs] {
   const gw = spec.via === undefined ? undefined : parseIp(spec.via);
-  const dst = spec.dst === 'default' ? undefined : networkOf(parseCidr(spec.dst));
+  const dst = spec.dst === 'default' ? undefined : parseCidr(spec.dst, { allowHostBits: true });
   const family = dst?.family ?? gw?.family ?? spec.family ?? 4;
   if (gw && gw.family !== family)
     throw new NetlinkInputError(`route ${spec.dst} via ${spec.via}: family mismatch`);
@@ -64,7 +64,7 @@ export function routeRequest(
   const table = spec.table ?? MAIN_TABLE;
   const data: rt.Route = {
     family: afOf(family),
-    dstLen: dst?.prefixLen ?? 0,
+    dstLen: dst?.prefix ?? 0,
     table: table < 256 ? table : 252, // RT_TABLE_COMPAT when the id does not fit in u8
     // RTPROT_BOOT (3) is what `ip route add` sets. Deletion matches on what is given: protocol
     // RTPROT_UNSPEC (0) and scope NOWHERE (255) match any (fib_table_delete in net/ipv4/fib_trie.c).
@@ -74,11 +74,11 @@ export function routeRequest(
     type: 'UNICAST',
   };
   const attrs: rt.RouteAttrs = { table };
-  if (dst) attrs.dst = dst.bytes;
-  if (gw) attrs.gateway = gw.bytes;
+  if (dst) attrs.dst = ipToBytes({ family: dst.family, value: dst.first });
+  if (gw) attrs.gateway = ipToBytes(gw);
   if (oif !== undefined) attrs.oif = oif;
   if (spec.metric !== undefined) attrs.priority = spec.metric;
-  if (spec.src !== undefined) attrs.prefsrc = parseIp(spec.src).bytes;
+  if (spec.src !== undefined) attrs.prefsrc = ipToBytes(parseIp(spec.src));
   return [data, attrs];
 }
 
@@ -120,13 +120,17 @@ export function toRouteInfo(
   const family = familyOfAf(m.data.family);
   if (!family) return undefined;
   const dstLen = m.data.dstLen ?? 0;
-  const dst = m.attrs.dst ? `${formatIp(m.attrs.dst)}/${dstLen}` : dstLen === 0 ? 'default' : undefined;
+  const dst = m.attrs.dst
+    ? `${ipFromBytes(m.attrs.dst).text}/${dstLen}`
+    : dstLen === 0
+      ? 'default'
+      : undefined;
   if (!dst) return undefined;
   const oif = m.attrs.oif;
   return {
     family,
     dst,
-    via: m.attrs.gateway ? formatIp(m.attrs.gateway) : undefined,
+    via: m.attrs.gateway ? ipFromBytes(m.attrs.gateway).text : undefined,
     dev: oif === undefined ? undefined : names.get(oif),
     oif,
     metric: m.attrs.priority,

@@ -14,7 +14,7 @@
  * An address stays taken while it is held or reserved. Allocation is idempotent per
  * (subnet, owner): the same owner gets the same address and MAC back.
  */
-import { formatIp, normalizeMac, isMulticastMac, tryParseIp } from '../resources/net.js';
+import { formatIp, normalizeMac, isMulticastMac, tryParseIp } from '../../netlink/inet.js';
 import type { Subnet } from '../resources/types.js';
 import { IpamError, IpamRejectedError, IpamUnknownSubnetError } from './errors.js';
 import { deriveMac } from './mac.js';

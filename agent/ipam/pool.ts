@@ -7,7 +7,8 @@
  * released addresses go on a free stack that is used first. Invariant: every free allocatable
  * address is at or after the cursor or on the free stack.
  */
-import { cidrContains, formatIp, reservedAddresses, type Cidr, type IpRange } from '../resources/net.js';
+import { cidrContains, formatIp, type Cidr } from '../../netlink/inet.js';
+import { reservedAddresses, type IpRange } from '../resources/net.js';
 import { IpamExhaustedError, IpamRejectedError } from './errors.js';
 
 /** What IPAM needs of a subnet (a `SubnetSpec` plus its name fits). */

@@ -2,7 +2,7 @@
  * Per-resource checks and defaults for the underlay (ProviderNetwork, Vlan) and the NAT
  * gateway kinds (VpcNatGateway, IptablesEIP and its SNAT/DNAT/FIP rules). See `normalize.ts`.
  */
-import { isMulticastMac, isValidIfName, normalizeMac } from './net.js';
+import { isMulticastMac, isValidIfname, normalizeMac } from '../../netlink/inet.js';
 import { cidrOrReport as parseCidrOrReport, ipOrReport, type Reporter } from './normalize.js';
 import { DEFAULT_EXTERNAL_SUBNET, type Kind, type Meta } from './types.js';
 
@@ -28,12 +28,12 @@ export function normalizeUnderlay(
   if (meta.name.length > 12)
     report('metadata.name', `${meta.name} is longer than 12 characters (bridge br-<name>)`);
   const def = s['defaultInterface'] as string;
-  if (!isValidIfName(def))
+  if (!isValidIfname(def))
     report('spec.defaultInterface', `${JSON.stringify(def)} is not a valid interface name`);
   const custom = (s['customInterfaces'] ?? []) as { interface: string; nodes: string[] }[];
   const nodeSeen = new Map<string, number>();
   custom.forEach((c, i) => {
-    if (!isValidIfName(c.interface)) {
+    if (!isValidIfname(c.interface)) {
       report(
         `spec.customInterfaces[${i}].interface`,
         `${JSON.stringify(c.interface)} is not a valid interface name`,

@@ -14,17 +14,13 @@
  * - IptablesDnatRule `protocol`: `tcp`.
  */
 import { normalizeNat, normalizeUnderlay } from './normalize-nat.js';
+import { cidrContains, formatIp, parseCidr, tryParseIp, type Cidr } from '../../netlink/inet.js';
 import {
-  cidrContains,
   firstUsable,
-  formatIp,
   formatRange,
   mergeRanges,
-  parseCidr,
   parseIpRange,
   reservedAddresses,
-  tryParseIp,
-  type Cidr,
   type IpRange,
 } from './net.js';
 import {

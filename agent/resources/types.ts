@@ -5,7 +5,8 @@
  * as merged ranges. The raw YAML shapes are in `schemas.ts`.
  */
 import type { SourceRef } from '../errors.js';
-import type { Cidr, IpRange } from './net.js';
+import type { Cidr } from '../../netlink/inet.js';
+import type { IpRange } from './net.js';
 
 /** The VPC that exists without being declared (Kube-OVN's default VPC / cluster router). */
 export const DEFAULT_VPC = 'ovn-cluster';

@@ -13,8 +13,8 @@
  * invalid, the implicit one (no routes, no peerings) stands in, so default-VPC subnets keep
  * working while the bad declaration is reported.
  */
+import { cidrContains, cidrsOverlap } from '../../netlink/inet.js';
 import { ValidationError } from '../errors.js';
-import { cidrContains, cidrsOverlap } from './net.js';
 import {
   DEFAULT_PROVIDER,
   DEFAULT_VPC,

@@ -3,11 +3,12 @@
  * end is an OVS port on a node's br-int, bound to an OVN logical switch port through
  * `external_ids:iface-id` (ovn-architecture(7) "Life Cycle of a VIF").
  *
- * Pitfalls handled (reference/ovn-sandbox-proof.sh): TX checksum offload is turned off on the
- * VM's eth0, or TCP/UDP arrive at the userspace datapath with partial checksums; a veth
- * re-created under the name of an existing OVS port is not reopened, so the port is always
- * deleted first.
+ * Pitfalls handled: TX checksum offload is turned off on the VM's eth0 when the node's br-int
+ * is on the userspace datapath (the sandbox's always is), or TCP/UDP arrive there with partial
+ * checksums — the same rule as the agent's ports (../node/ovs/datapath.ts); a veth re-created
+ * under the name of an existing OVS port is not reopened, so the port is always deleted first.
  */
+import { disableTxChecksumFor } from '../node/ovs/datapath.js';
 import { type ChassisInfo, vsctl } from './chassis.js';
 import { run } from './process.js';
 
@@ -52,6 +53,12 @@ export function vmPortName(vm: string): string {
   return port;
 }
 
+/** br-int's `datapath_type` as `ovs-vsctl get` prints it (an empty string is printed `""`). */
+async function brIntDatapathType(node: Pick<ChassisInfo, 'ovsRemote'>): Promise<string> {
+  const out = (await vsctl(node, ['get', 'bridge', 'br-int', 'datapath_type'])).trim();
+  return out === '""' ? '' : out;
+}
+
 /** Creates the VM namespace, the veth pair and the br-int port with its `iface-id`. */
 export async function createVm(node: ChassisInfo, opts: VmOptions): Promise<VmInfo> {
   const port = vmPortName(opts.name);
@@ -80,7 +87,9 @@ export async function createVm(node: ChassisInfo, opts: VmOptions): Promise<VmIn
     await run('ip', ['-n', ns, 'addr', 'add', opts.cidr, 'dev', 'eth0']);
     await run('ip', ['-n', ns, 'link', 'set', 'eth0', 'up']);
     if (opts.gateway) await run('ip', ['-n', ns, 'route', 'add', 'default', 'via', opts.gateway]);
-    await run('ethtool', ['-K', 'eth0', 'tx', 'off'], { netns: ns });
+    if (disableTxChecksumFor(await brIntDatapathType(node))) {
+      await run('ethtool', ['-K', 'eth0', 'tx', 'off'], { netns: ns });
+    }
     await run('ip', ['-n', node.netns, 'link', 'set', port, 'up']);
     await vsctl(node, [
       '--if-exists',

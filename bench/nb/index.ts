@@ -16,6 +16,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { formatLspAddress } from '../../agent/ownership.js';
 import { startCentral, type CentralHandle } from '../../agent/sandbox/central.js';
 import { run } from '../../agent/sandbox/process.js';
 import { startAgent, type AgentProcess, type Converged, type Resync } from './process.js';
@@ -152,7 +153,7 @@ export async function runNbBench(opts: NbBenchOptions): Promise<boolean> {
     let changed = 0;
     for (const [name, [ip, mac, addr]] of Object.entries(before)) {
       const b = after[name];
-      if (!b || b[0] !== ip || b[1] !== mac || b[2] !== addr || addr !== `${mac} ${ip}`) changed++;
+      if (!b || b[0] !== ip || b[1] !== mac || b[2] !== addr || addr !== formatLspAddress(mac, ip)) changed++;
     }
     const compared = Object.keys(before).length;
     if (compared !== portCount) failures.push(`dumped ${compared} ports, expected ${portCount}`);

@@ -9,7 +9,7 @@
  * natOutgoing subnet gets one `snat` NAT row: `logical_ip` = the subnet CIDR, `external_ip` =
  * the gateway port's address (ovn-nb(5) NAT).
  */
-import { cidrContains, tryParseIp } from '../../resources/net.js';
+import { cidrContains, tryParseIp } from '../../../netlink/inet.js';
 import { DEFAULT_VPC, type Subnet } from '../../resources/types.js';
 import type { DesiredRow } from '../desired.js';
 import type { BuildContext } from './context.js';

@@ -4,9 +4,10 @@
  *
  * `external_ids` carry the IPAM owner and subnet, so on start IPAM is rebuilt from NB (design
  * principle 4): `{ subnet: ids[SUBNET_KEY], owner: ids[IP_OWNER_KEY], ip, mac }` with ip and mac
- * from `addresses[0]` (`"<mac> <ip>"`).
+ * from `addresses[0]` (`"<mac> <ip>"`, agent/ownership.ts).
  */
-import { cidrContains, tryParseIp } from '../../resources/net.js';
+import { cidrContains, tryParseIp } from '../../../netlink/inet.js';
+import { formatLspAddress } from '../../ownership.js';
 import type { DesiredRow } from '../desired.js';
 import type { BuildContext } from './context.js';
 import { IP_OWNER_KEY, keys, SUBNET_KEY } from './names.js';
@@ -52,7 +53,7 @@ function buildPort(
     return;
   }
   if (!ctx.claim('Logical_Switch_Port', port.name, resource)) return;
-  const address = `${port.mac} ${ip.text}`;
+  const address = formatLspAddress(port.mac, ip.text);
   const options: Record<string, string> = {};
   if (port.chassis !== undefined) options['requested-chassis'] = port.chassis;
   const v4 = ip.family === 4;

@@ -3,9 +3,11 @@
  * uplink NIC as a VLAN trunk, the agent's pairs merged into `ovn-bridge-mappings`, and optionally
  * br-int. Pure desired builder + pure plan + a reconciler over `OvsdbClient.run`.
  */
+export * from './datapath.js';
 export * from './desired.js';
 export * from './mappings.js';
 export {
+  integrationDatapathType,
   planNodeOvs,
   resolveDatapathType,
   rootRow,

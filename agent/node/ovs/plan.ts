@@ -69,15 +69,20 @@ function portByName(cache: DatabaseCache, name: string): Row | undefined {
   return cache.lookup('Port', 'name', name)[0];
 }
 
+/** br-int's `datapath_type`; `` (the kernel datapath) when br-int is missing or has none. */
+export function integrationDatapathType(cache: DatabaseCache): string {
+  const t = bridgeByName(cache, INTEGRATION_BRIDGE)?.['datapath_type'];
+  return typeof t === 'string' ? t : '';
+}
+
 /**
  * Datapath type for provider bridges: the configured one, else br-int's, else the chassis'
  * `external_ids:ovn-bridge-datapath-type` (ovn-controller(8)), else `` (the kernel datapath).
  */
 export function resolveDatapathType(cache: DatabaseCache, configured?: string): string {
   if (configured !== undefined) return configured;
-  const brInt = bridgeByName(cache, INTEGRATION_BRIDGE);
-  const t = brInt?.['datapath_type'];
-  if (typeof t === 'string' && t !== '') return t;
+  const t = integrationDatapathType(cache);
+  if (t !== '') return t;
   return externalIdsOf(rootRow(cache))['ovn-bridge-datapath-type'] ?? '';
 }
 

@@ -8,6 +8,8 @@
 import { closeRtnl } from '../../../netlink/index.js';
 import type { OvsdbClient } from '../../../ovsdb/index.js';
 import type { Subnet } from '../../resources/types.js';
+import { disableTxChecksumFor } from '../ovs/datapath.js';
+import { integrationDatapathType } from '../ovs/plan.js';
 import { hostIfname } from './names.js';
 import type { NodePort } from './nb-ports.js';
 import { subnetMtu } from './nb.js';
@@ -36,6 +38,7 @@ export async function ensureHost(ctx: HostContext, p: NodePort, subnet: Subnet):
     mtu: subnetMtu(subnet, ctx),
     address: p.dhcp ? undefined : `${p.ip}/${subnet.spec.cidr.prefix}`,
     defaultVia: !p.dhcp && p.defaultRoute ? subnet.spec.gateway : undefined,
+    disableTxChecksum: disableTxChecksumFor(integrationDatapathType(ctx.ovs.cache)),
   });
   const spec = {
     name: host,

@@ -8,6 +8,7 @@
 import type { DatabaseCache, Row } from '../../../ovsdb/index.js';
 import { IP_OWNER_KEY, SUBNET_KEY, type PortAllocation } from '../../nb/build/index.js';
 import { OWNER_KEY, RESOURCE_KEY } from '../../nb/desired.js';
+import { parseLspAddress } from '../../ownership.js';
 import type { Subnet } from '../../resources/types.js';
 
 const mapOf = (row: Row, column: string): Record<string, string> => {
@@ -23,8 +24,9 @@ export function portsFromNb(cache: DatabaseCache, owner: string): PortAllocation
     if (ids[OWNER_KEY] !== owner || row['type'] !== '') continue;
     const ipOwner = ids[IP_OWNER_KEY];
     const subnet = ids[SUBNET_KEY];
-    const [mac, ip] = String((row['addresses'] as string[] | undefined)?.[0] ?? '').split(' ');
-    if (!ipOwner || !subnet || !mac || !ip) continue;
+    const address = parseLspAddress((row['addresses'] as string[] | undefined)?.[0]);
+    if (!ipOwner || !subnet || !address) continue;
+    const { mac, ip } = address;
     const chassis = mapOf(row, 'options')['requested-chassis'];
     const resource = ids[RESOURCE_KEY];
     out.push({

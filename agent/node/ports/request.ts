@@ -2,7 +2,7 @@
  * Validation of port requests as they arrive from the local API (JSON of unknown shape): every
  * problem is a 400 naming its field. Pure — no lookups of namespaces, NADs or IPAM here.
  */
-import { normalizeMac, tryParseIp } from '../../resources/net.js';
+import { normalizeMac, tryParseIp } from '../../../netlink/inet.js';
 import { badRequest } from './errors.js';
 import { IFNAME_MAX, parseNetwork, type NetworkRef } from './names.js';
 

@@ -3,9 +3,9 @@
  * br-int's datapath is), the peer created directly in the target namespace under its final
  * name, then MAC, MTU, address, link up and default route there.
  *
- * TX checksum offload is turned off on the namespace side: it sends into OVS's userspace
- * datapath, which does not complete partial checksums, so TCP/UDP would fail while ping works
- * (shared/reference/README.md).
+ * TX checksum offload is turned off on the namespace side (the side that sends into br-int's
+ * datapath) when the caller says so: on the userspace datapath only, see
+ * `agent/node/ovs/datapath.ts`. Otherwise it is left as the kernel sets it (on).
  *
  * Idempotent: an existing pair (host end whose peer is `ifname` in the namespace) is kept and
  * re-configured; a host end without its peer is deleted and the pair re-created (`created` tells
@@ -37,6 +37,8 @@ export interface VethPlug {
   address: string | undefined;
   /** Default route via this gateway; undefined = none. */
   defaultVia: string | undefined;
+  /** Turn TX checksum offload off on the namespace side (`disableTxChecksumFor(br-int's datapath)`). */
+  disableTxChecksum: boolean;
 }
 
 /** Creates (or re-uses) and configures the pair; `created` = the host end is new. */
@@ -69,7 +71,7 @@ export async function plugVeth(p: VethPlug): Promise<{ created: boolean }> {
   await setMac(vmNl, p.ifname, p.mac);
   await setMtu(vmNl, p.ifname, p.mtu);
   await setMtu(hostNl, p.host, p.mtu);
-  await disableTxChecksumOffload({ netns: p.netns, link: p.ifname });
+  if (p.disableTxChecksum) await disableTxChecksumOffload({ netns: p.netns, link: p.ifname });
   if (p.address) await replaceAddress(vmNl, p.ifname, p.address);
   await setLinkUp(vmNl, p.ifname);
   await setLinkUp(hostNl, p.host);

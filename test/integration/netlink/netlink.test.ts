@@ -5,11 +5,9 @@
  */
 import { closeSync, readlinkSync } from 'node:fs';
 import { execa } from 'execa';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { snapshotHost, type HostSnapshot } from '../../harness/host.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   cachedRtnlNamespaces,
-  closeAllRtnl,
   createBridge,
   createNetns,
   createVeth,
@@ -42,8 +40,9 @@ import {
   writeSysctl,
 } from '../../../netlink/index.js';
 import { openNetns } from '../../../netlink/setns.js';
+import { useTestNamespaces } from '../../harness/netns.js';
 
-const PREFIX = `nlt${process.pid % 100000}-`;
+const { prefix: PREFIX } = useTestNamespaces('nlt');
 const A = `${PREFIX}a`;
 const B = `${PREFIX}b`;
 const C = `${PREFIX}c`;
@@ -59,21 +58,9 @@ const brLinks = async (ns?: string) =>
     .filter(Boolean)
     .map((l) => l.split(/\s+/)[0]!.split('@')[0]!);
 
-let before: HostSnapshot;
-
 beforeAll(async () => {
-  before = await snapshotHost();
   await createNetns(A);
   await createNetns(B);
-});
-
-afterAll(async () => {
-  closeAllRtnl();
-  for (const ns of listNetns().filter((n) => n.startsWith(PREFIX))) {
-    await deleteNetns(ns).catch(() => execa('ip', ['netns', 'delete', ns], { reject: false }));
-  }
-  expect(listNetns().filter((n) => n.startsWith(PREFIX))).toEqual([]);
-  expect(await snapshotHost()).toEqual(before);
 });
 
 describe('namespaces', () => {

@@ -7,7 +7,8 @@ import {
   deriveMac,
   type IpamSubnet,
 } from '../../../../agent/ipam/index.js';
-import { mergeRanges, parseCidr, parseIp, parseIpRange } from '../../../../agent/resources/net.js';
+import { mergeRanges, parseIpRange } from '../../../../agent/resources/net.js';
+import { parseCidr, parseIp } from '../../../../netlink/inet.js';
 
 /** An IPAM subnet from text: gateway defaults to the first address, excludes as in Kube-OVN. */
 function def(name: string, cidr: string, opts: { gateway?: string; exclude?: string[] } = {}): IpamSubnet {

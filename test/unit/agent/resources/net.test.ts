@@ -1,32 +1,33 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { formatIp, mergeRanges, parseCidr, parseIp, parseIpRange } from '../../../../agent/resources/net.js';
+import {
+  firstUsable,
+  formatRange,
+  mergeRanges,
+  parseIpRange,
+  reservedAddresses,
+} from '../../../../agent/resources/net.js';
+import { parseCidr } from '../../../../netlink/inet.js';
 
-describe('address helpers', () => {
-  it('formats IPv6 per RFC 5952 (longest zero run, first on tie, no single-group ::)', () => {
-    expect(parseIp('FD00:0:0:0:0:0:0:1').text).toBe('fd00::1');
-    expect(parseIp('2001:db8:0:0:1:0:0:1').text).toBe('2001:db8::1:0:0:1');
-    expect(parseIp('2001:db8:0:1:1:1:1:1').text).toBe('2001:db8:0:1:1:1:1:1');
-    expect(formatIp(6, 0n)).toBe('::');
-  });
-
-  it('parses CIDRs and rejects host bits unless allowed', () => {
-    expect(parseCidr('172.20.10.0/24')).toMatchObject({
-      family: 4,
-      prefix: 24,
-      size: 256n,
-      text: '172.20.10.0/24',
-    });
-    expect(() => parseCidr('172.20.10.1/24')).toThrow(/host bits set \(the network is 172\.20\.10\.0\/24\)/);
-    expect(parseCidr('169.254.0.1/30', { allowHostBits: true }).text).toBe('169.254.0.0/30');
-    expect(parseCidr('10.0.0.1', { allowBareIp: true }).text).toBe('10.0.0.1/32');
-    expect(() => parseCidr('10.0.0.1')).toThrow(/not a CIDR/);
-    expect(() => parseCidr('010.0.0.0/8')).toThrow();
-  });
-
+describe('subnet address rules', () => {
   it('parses exclude ranges a..b', () => {
     expect(parseIpRange('10.0.0.5..10.0.0.9')).toEqual({ family: 4, first: 167772165n, last: 167772169n });
     expect(() => parseIpRange('10.0.0.5..fd00::1')).toThrow(/mixes/);
+    expect(() => parseIpRange('10.0.0.9..10.0.0.5')).toThrow(/before its start/);
+    expect(formatRange(6, parseIpRange('fd00::5..FD00::9'))).toBe('fd00::5..fd00::9');
+    expect(formatRange(4, parseIpRange('10.0.0.5'))).toBe('10.0.0.5');
+  });
+
+  it('reserves network and broadcast (not on /31, /32) and the IPv6 subnet-router anycast', () => {
+    const offsets = (cidr: string) => {
+      const c = parseCidr(cidr);
+      return { reserved: reservedAddresses(c).map((v) => v - c.first), gateway: firstUsable(c) - c.first };
+    };
+    expect(offsets('10.0.0.0/24')).toEqual({ reserved: [0n, 255n], gateway: 1n });
+    expect(offsets('10.0.0.0/31')).toEqual({ reserved: [], gateway: 0n });
+    expect(offsets('10.0.0.1/32')).toEqual({ reserved: [], gateway: 0n });
+    expect(offsets('fd00::/64')).toEqual({ reserved: [0n], gateway: 1n });
+    expect(offsets('fd00::/127')).toEqual({ reserved: [], gateway: 1n });
   });
 
   it('mergeRanges yields sorted, disjoint, non-adjacent ranges covering the same addresses', () => {

@@ -3,47 +3,24 @@
  * (no ovs-vswitchd: only the database is under test). Foreign state is made with `ovs-vsctl`, as
  * an installer or an operator would.
  */
-import { rm } from 'node:fs/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   createNodeOvsReconciler,
   NODE_OVS_MONITOR,
   type NodeOvsReconciler,
 } from '../../../../../agent/node/ovs/index.js';
 import type { ResourceSet } from '../../../../../agent/resources/index.js';
-import { SCHEMAS } from '../../../../../agent/sandbox/central.js';
-import { startOvsdbServer, type OvsdbServerHandle } from '../../../../../agent/sandbox/ovsdb-server.js';
-import { run, waitUntil } from '../../../../../agent/sandbox/process.js';
-import { OvsdbClient, vswitch } from '../../../../../ovsdb/index.js';
-import { makeTmpDir } from '../../../../harness/index.js';
+import { useOvsDb } from '../../../../harness/ovs-db.js';
 import { check, providerNetwork, vlan } from '../../../../unit/agent/resources/helpers.js';
 
-let dir: string;
-let server: OvsdbServerHandle;
-let client: OvsdbClient;
+const ovs = useOvsDb('nodeovs', NODE_OVS_MONITOR);
 let rec: NodeOvsReconciler;
 
 /** Runs ovs-vsctl and waits until the client's cache has seen the change. */
-async function vsctl(...args: string[]): Promise<string> {
-  const before = client.cache.seqno;
-  const out = (await run('ovs-vsctl', [`--db=${server.unixRemote}`, '--no-wait', '--timeout=10', ...args]))
-    .stdout;
-  await waitUntil(() => client.cache.seqno !== before, {
-    what: `cache update after ovs-vsctl ${args[0]}`,
-    timeoutMs: 5000,
-  });
-  return out.trim();
-}
-const get = async (...args: string[]) =>
-  (
-    await run('ovs-vsctl', [`--db=${server.unixRemote}`, '--no-wait', '--timeout=10', 'get', ...args])
-  ).stdout.trim();
-const listBr = async () =>
-  (await run('ovs-vsctl', [`--db=${server.unixRemote}`, '--no-wait', 'list-br'])).stdout.trim().split('\n');
-const listPorts = async (br: string) =>
-  (await run('ovs-vsctl', [`--db=${server.unixRemote}`, '--no-wait', 'list-ports', br])).stdout
-    .trim()
-    .split('\n');
+const vsctl = ovs.vsctlSeen;
+const get = (...args: string[]) => ovs.vsctl('get', ...args);
+const listBr = async () => (await ovs.vsctl('list-br')).split('\n');
+const listPorts = async (br: string) => (await ovs.vsctl('list-ports', br)).split('\n');
 
 function resources(vlans: [string, number][] = [['v2017', 2017]]): ResourceSet {
   const r = check([
@@ -56,14 +33,8 @@ function resources(vlans: [string, number][] = [['v2017', 2017]]): ResourceSet {
 const nothing = () => check([]).valid;
 
 beforeAll(async () => {
-  dir = await makeTmpDir('nodeovs');
-  server = await startOvsdbServer({ dir, name: 'conf', schema: SCHEMAS.vswitch });
-  await run('ovs-vsctl', [`--db=${server.unixRemote}`, '--no-wait', '--timeout=10', 'init']);
   // What an installer leaves: br-int, a foreign provider bridge and its mapping, chassis keys.
-  await run('ovs-vsctl', [
-    `--db=${server.unixRemote}`,
-    '--no-wait',
-    '--timeout=10',
+  await ovs.vsctlSeen(
     'add-br',
     'br-int',
     '--',
@@ -90,21 +61,8 @@ beforeAll(async () => {
     '.',
     'external_ids:ovn-bridge-mappings=physnet:br-admin',
     'external_ids:system-id=node1',
-  ]);
-  client = await OvsdbClient.connect({
-    remotes: server.unixRemote,
-    database: 'Open_vSwitch',
-    schema: vswitch.schema(),
-    monitor: NODE_OVS_MONITOR,
-  });
-  await client.ready();
-  rec = createNodeOvsReconciler({ client, node: 'node1', checkLinks: false });
-});
-
-afterAll(async () => {
-  await client?.close();
-  await server?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  );
+  rec = createNodeOvsReconciler({ client: ovs.client, node: 'node1', checkLinks: false });
 });
 
 describe('node OVS reconciler (real ovsdb-server)', () => {
@@ -189,17 +147,13 @@ describe('node OVS reconciler (real ovsdb-server)', () => {
     const ids = await get('open_vswitch', '.', 'external_ids');
     expect(ids).not.toContain('vpc-agent.io');
     expect(ids).toContain('system-id=node1');
-    const owned = (
-      await run('ovs-vsctl', [
-        `--db=${server.unixRemote}`,
-        '--no-wait',
-        '--bare',
-        '--columns=name',
-        'find',
-        'port',
-        'external_ids:vpc-agent.io/owner=vpc-agent',
-      ])
-    ).stdout.trim();
+    const owned = await ovs.vsctl(
+      '--bare',
+      '--columns=name',
+      'find',
+      'port',
+      'external_ids:vpc-agent.io/owner=vpc-agent',
+    );
     expect(owned).toBe('');
     expect((await rec.reconcile(nothing())).sent).toBe(false);
   });

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildNorthbound, type PortAllocation } from '../../../../../agent/nb/build/index.js';
 import type { ResourceSet, Subnet } from '../../../../../agent/resources/types.js';
-import { parseCidr } from '../../../../../agent/resources/net.js';
+import { parseCidr } from '../../../../../netlink/inet.js';
 import { allKeys, allocatePorts, diffStates, reversed, row, refKeys, seed } from './helpers.js';
 
 function withSubnet(set: ResourceSet, name: string, edit: (s: Subnet) => Subnet | undefined): ResourceSet {

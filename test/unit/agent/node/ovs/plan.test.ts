@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { buildNodeOvs } from '../../../../../agent/node/ovs/desired.js';
-import { planNodeOvs, resolveDatapathType } from '../../../../../agent/node/ovs/plan.js';
+import {
+  integrationDatapathType,
+  planNodeOvs,
+  resolveDatapathType,
+} from '../../../../../agent/node/ovs/plan.js';
 import { DatabaseCache, vswitch, type MutateOp, type Operation } from '../../../../../ovsdb/index.js';
 import { check, providerNetwork, vlan } from '../../resources/helpers.js';
 
@@ -134,5 +138,19 @@ describe('planNodeOvs', () => {
     expect(resolveDatapathType(withBrInt, 'system')).toBe('system');
     expect(resolveDatapathType(await cacheWith({ 'ovn-bridge-datapath-type': 'netdev' }))).toBe('netdev');
     expect(resolveDatapathType(await cacheWith({}))).toBe('');
+  });
+
+  it("br-int's own datapath type: its column, `` when empty or br-int is missing", async () => {
+    const netdev = await cacheWith({}, { [BRINT]: { name: 'br-int', datapath_type: 'netdev' } });
+    expect(integrationDatapathType(netdev)).toBe('netdev');
+    const system = await cacheWith({}, { [BRINT]: { name: 'br-int', datapath_type: 'system' } });
+    expect(integrationDatapathType(system)).toBe('system');
+    // Unlike the provider bridges' type, the chassis default does not count: br-int is what it is.
+    const empty = await cacheWith(
+      { 'ovn-bridge-datapath-type': 'netdev' },
+      { [BRINT]: { name: 'br-int', datapath_type: '' } },
+    );
+    expect(integrationDatapathType(empty)).toBe('');
+    expect(integrationDatapathType(await cacheWith({ 'ovn-bridge-datapath-type': 'netdev' }))).toBe('');
   });
 });

@@ -7,7 +7,7 @@ const map = (r: Record<string, string>) => ['map', Object.entries(r)];
 const u = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
 
 describe('ports rebuilt from NB', () => {
-  it('takes owned workload LSPs with ip-owner; skips router ports, foreign and unowned rows', async () => {
+  it('takes owned workload LSPs with ip-owner and "<mac> <ip>"; skips router ports, foreign rows and other addresses', async () => {
     const cache = new DatabaseCache(nb.schema(), { tables: { Logical_Switch_Port: undefined } });
     const ours = { 'vpc-agent.io/owner': 'vpc-agent', 'vpc-agent.io/resource': 'Port/p1' };
     await cache.applyUpdate({
@@ -26,6 +26,18 @@ describe('ports rebuilt from NB', () => {
           },
         },
         [u(2)]: { new: { name: 's1-vpc', type: 'router', external_ids: map(ours) } },
+        [u(4)]: {
+          new: {
+            name: 'p2',
+            type: '',
+            addresses: '0a:00:00:00:00:03 dynamic',
+            external_ids: map({
+              ...ours,
+              'vpc-agent.io/ip-owner': 'vm/vm2/default/v1',
+              'vpc-agent.io/subnet': 's1',
+            }),
+          },
+        },
         [u(3)]: {
           new: {
             name: 'foreign',

@@ -1,0 +1,91 @@
+/**
+ * plugVeth's TX checksum offload as decided from a real Open_vSwitch database: br-int's
+ * `datapath_type` read through the client's cache, then the pair plugged into namespaces this
+ * file creates and always deletes (test/harness/netns.ts). No ovs-vswitchd runs, so no datapath of either kind is
+ * needed: what is under test is the decision and what it leaves on the veth.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { disableTxChecksumFor } from '../../../../../agent/node/ovs/datapath.js';
+import { NODE_OVS_MONITOR } from '../../../../../agent/node/ovs/index.js';
+import { integrationDatapathType } from '../../../../../agent/node/ovs/plan.js';
+import { plugVeth, unplugVeth, type VethPlug } from '../../../../../agent/node/ports/veth.js';
+import { run } from '../../../../../agent/sandbox/process.js';
+import { createNetns, getTxChecksumOffload } from '../../../../../netlink/index.js';
+import { useTestNamespaces } from '../../../../harness/netns.js';
+import { useOvsDb } from '../../../../harness/ovs-db.js';
+
+const { prefix: PREFIX } = useTestNamespaces('vth');
+const NODE = `${PREFIX}node`;
+const VM_KERNEL = `${PREFIX}k`;
+const VM_NETDEV = `${PREFIX}n`;
+
+const ovs = useOvsDb('veth', NODE_OVS_MONITOR);
+
+/** Sets br-int's datapath_type with ovs-vsctl, seen by the client's cache. */
+const setDatapathType = (type: string) =>
+  ovs.vsctlSeen('set', 'bridge', 'br-int', `datapath_type=${JSON.stringify(type)}`);
+
+/** The pair of one workload namespace, offload decided from br-int's type as the port service does. */
+const plug = (netns: string, host: string, mac: string): VethPlug => ({
+  nodeNetns: NODE,
+  host,
+  netns,
+  ifname: 'eth0',
+  mac,
+  mtu: 1400,
+  address: undefined,
+  defaultVia: undefined,
+  disableTxChecksum: disableTxChecksumFor(integrationDatapathType(ovs.client.cache)),
+});
+
+/** `ethtool -k` of eth0 in `netns`: feature (and sub-feature) → its actual state, on/off. */
+async function features(netns: string): Promise<Record<string, string>> {
+  const out = (await run('ethtool', ['-k', 'eth0'], { netns })).stdout;
+  return Object.fromEntries([...out.matchAll(/^\s*(\S+): (on|off)/gm)].map((m) => [m[1]!, m[2]!]));
+}
+
+beforeAll(async () => {
+  await ovs.vsctlSeen('add-br', 'br-int', '--', 'set', 'bridge', 'br-int', 'datapath_type=system');
+  for (const ns of [NODE, VM_KERNEL, VM_NETDEV]) await createNetns(ns);
+});
+
+describe('veth TX checksum offload from br-int datapath_type', () => {
+  it('kernel datapath (system): offload, and TSO with it, stay on — also when plugged again', async () => {
+    expect(integrationDatapathType(ovs.client.cache)).toBe('system');
+    const p = plug(VM_KERNEL, 'h-kernel', '0a:00:00:00:00:11');
+    expect(p.disableTxChecksum).toBe(false);
+    expect(await plugVeth(p)).toEqual({ created: true });
+    expect(await getTxChecksumOffload({ netns: VM_KERNEL, link: 'eth0' })).toBe(true);
+    expect(await features(VM_KERNEL)).toMatchObject({
+      'tx-checksumming': 'on',
+      'tx-tcp-segmentation': 'on',
+    });
+    expect(await plugVeth(p)).toEqual({ created: false });
+    expect(await getTxChecksumOffload({ netns: VM_KERNEL, link: 'eth0' })).toBe(true);
+  });
+
+  it('the column left empty is the kernel datapath too', async () => {
+    await setDatapathType('');
+    expect(plug(VM_KERNEL, 'h-kernel', '0a:00:00:00:00:11').disableTxChecksum).toBe(false);
+  });
+
+  it('userspace datapath (netdev): offload is turned off on the namespace side, TSO goes with it', async () => {
+    await setDatapathType('netdev');
+    const p = plug(VM_NETDEV, 'h-netdev', '0a:00:00:00:00:12');
+    expect(p.disableTxChecksum).toBe(true);
+    await plugVeth(p);
+    expect(await getTxChecksumOffload({ netns: VM_NETDEV, link: 'eth0' })).toBe(false);
+    expect(await features(VM_NETDEV)).toMatchObject({
+      'tx-checksumming': 'off',
+      'tx-tcp-segmentation': 'off',
+    });
+    // The kernel-datapath pair plugged earlier is not touched by the other port's decision.
+    expect(await getTxChecksumOffload({ netns: VM_KERNEL, link: 'eth0' })).toBe(true);
+  });
+
+  it('unplug removes both pairs; a second unplug is success (false)', async () => {
+    expect(await unplugVeth(NODE, 'h-kernel')).toBe(true);
+    expect(await unplugVeth(NODE, 'h-netdev')).toBe(true);
+    expect(await unplugVeth(NODE, 'h-netdev')).toBe(false);
+  });
+});

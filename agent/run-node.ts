@@ -8,7 +8,13 @@
  * {@link PortService}. Wired by `createAgent` in ./run.ts.
  */
 import { hostname } from 'node:os';
-import { sb as sbModel, vswitch, type ClientMonitorConfig, type OvsdbClient } from '../ovsdb/index.js';
+import {
+  sb as sbModel,
+  vswitch,
+  type ClientMonitorConfig,
+  type OvsdbClient,
+  type RowChange,
+} from '../ovsdb/index.js';
 import type { AgentClients } from './clients.js';
 import type { Ipam } from './ipam/index.js';
 import type { Logger } from './log.js';
@@ -18,6 +24,7 @@ import { nodeOwner, OWNER_KEY } from './ownership.js';
 import type { Snapshot } from './pipeline/snapshot.js';
 import { nodePortsFromNb } from './node/ports/nb-ports.js';
 import { createPortsReconciler } from './node/ports/reconciler.js';
+import { keyedSerial } from './node/ports/serial.js';
 import { createRunner } from './reconcile/runner.js';
 import { createNodeOvsReconciler, NODE_OVS_MONITOR, rootRow, type NodeOvsResult } from './node/ovs/index.js';
 import { createPortService, followChassis, sbPortsMonitor, type PortService } from './node/ports/index.js';
@@ -103,6 +110,7 @@ export async function startNodeWork(deps: NodeWorkDeps, config: NodeWorkConfig):
   const chassis = ids['system-id'] ?? nodeName;
   const nodeOwnerId = nodeOwner(config.owner, nodeName);
   const busy = new Set<string>();
+  const perNetns = keyedSerial();
   const hostCtx = {
     ovs,
     nodeNetns: config.netns,
@@ -111,7 +119,7 @@ export async function startNodeWork(deps: NodeWorkDeps, config: NodeWorkConfig):
     underlayMtu: DEFAULT_BUILD_OPTIONS.underlayMtu,
   };
   const portsReconciler = createPortsReconciler(
-    { nb: deps.nb, host: hostCtx, busy },
+    { nb: deps.nb, host: hostCtx, busy, perNetns },
     { owner: config.owner, nodeOwnerId },
   );
   let sb: OvsdbClient | undefined;
@@ -137,6 +145,7 @@ export async function startNodeWork(deps: NodeWorkDeps, config: NodeWorkConfig):
         resources: deps.resources,
         loaded: deps.loaded,
         busy,
+        perNetns,
         log: log.child({ module: 'ports' }),
       },
       {
@@ -155,6 +164,7 @@ export async function startNodeWork(deps: NodeWorkDeps, config: NodeWorkConfig):
   }
 
   let latest: Snapshot | undefined;
+  const observer = deps.metrics ? { observer: deps.metrics.reconcilers } : {};
   const runner = createRunner(
     async () => {
       if (!latest) return;
@@ -163,11 +173,23 @@ export async function startNodeWork(deps: NodeWorkDeps, config: NodeWorkConfig):
       for (const p of r.problems) log.warn({ problem: p }, `node OVS: ${p.message}`);
     },
     () => latest !== undefined,
-    { name: 'node-ovs', log, resyncMs: config.nodeResyncMs ?? 60_000 },
+    {
+      name: 'node-ovs',
+      log,
+      resyncMs: config.nodeResyncMs ?? 60_000,
+      ...observer,
+      // Anyone's change to the node's bridges, ports or root row (our own writes come back
+      // too: one more pass that finds nothing to do).
+      drift: (trigger) =>
+        ovs.cache.onChange((batch) => {
+          if (batch.changes.some((ch) => NODE_DRIFT_TABLES.has(ch.table))) trigger('drift');
+        }),
+    },
   );
   runner.start();
-  // Workload ports: repaired after a change to this node's LSPs, its OVS ports or the
-  // resources, and periodically (an address or route deleted inside a namespace has no event).
+  // Workload ports: repaired after a change to this node's LSPs, its OVS ports, a switch or
+  // DHCP options row (re)created, the resources, and periodically (an address or route
+  // deleted inside a namespace has no event).
   const portsRunner = createRunner(
     async () => {
       if (!latest) return;
@@ -176,32 +198,26 @@ export async function startNodeWork(deps: NodeWorkDeps, config: NodeWorkConfig):
         log.info({ repaired: r.repaired, pruned: r.pruned }, 'workload ports reconciled');
     },
     () => latest !== undefined && deps.nb.isOnline,
-    { name: 'ports', log, resyncMs: config.portsResyncMs ?? 30_000 },
+    {
+      name: 'ports',
+      log,
+      resyncMs: config.portsResyncMs ?? 30_000,
+      ...observer,
+      drift: (trigger) => {
+        const offOvs = ovs.cache.onChange((batch) => {
+          if (batch.changes.some((ch) => ch.table === 'Interface' || ch.table === 'Port')) trigger('ovs');
+        });
+        const offNb = deps.nb.cache.onChange((batch) => {
+          if (batch.changes.some((ch) => touchesNodePorts(ch, nodeOwnerId))) trigger('nb');
+        });
+        return () => {
+          offOvs();
+          offNb();
+        };
+      },
+    },
   );
   portsRunner.start();
-  // Our own writes come back here too: they cost one more pass that finds nothing to do.
-  const offDrift = ovs.cache.onChange((batch) => {
-    if (!latest) return;
-    if (batch.changes.some((ch) => NODE_DRIFT_TABLES.has(ch.table))) runner.trigger('drift');
-    if (batch.changes.some((ch) => ch.table === 'Interface' || ch.table === 'Port'))
-      portsRunner.trigger('drift');
-  });
-  const offNbDrift = deps.nb.cache.onChange((batch) => {
-    if (!latest) return;
-    for (const ch of batch.changes) {
-      // A switch or DHCP options row (re)created: a port's references may need repair.
-      if (ch.table === 'DHCP_Options' || (ch.table === 'Logical_Switch' && ch.kind !== 'update')) {
-        portsRunner.trigger('nb');
-        return;
-      }
-      if (ch.table !== 'Logical_Switch_Port') continue;
-      const o = (ch.old?.['external_ids'] ?? ch.new?.['external_ids']) as Record<string, string> | undefined;
-      if (o?.[OWNER_KEY] === nodeOwnerId) {
-        portsRunner.trigger('nb');
-        return;
-      }
-    }
-  });
 
   return {
     ovs,
@@ -233,8 +249,6 @@ export async function startNodeWork(deps: NodeWorkDeps, config: NodeWorkConfig):
       };
     },
     async close() {
-      offDrift();
-      offNbDrift();
       await runner.stop();
       await portsRunner.stop();
       offChassis?.();
@@ -242,4 +256,13 @@ export async function startNodeWork(deps: NodeWorkDeps, config: NodeWorkConfig):
       await ovs.close();
     },
   };
+}
+
+/** A Northbound change that can concern this node's ports: one of its LSPs, a switch or DHCP options (re)created. */
+function touchesNodePorts(ch: RowChange, nodeOwnerId: string): boolean {
+  if (ch.table === 'DHCP_Options') return true;
+  if (ch.table === 'Logical_Switch') return ch.kind !== 'update';
+  if (ch.table !== 'Logical_Switch_Port') return false;
+  const ids = (ch.old ?? ch.new)?.['external_ids'] as Record<string, string> | undefined;
+  return ids?.[OWNER_KEY] === nodeOwnerId;
 }

@@ -166,7 +166,7 @@ export function createAgent(
     {
       owner: config.owner,
       lock: config.lockName,
-      runner: { debounceMs: config.debounceMs, resyncMs: config.resyncMs },
+      runner: { debounceMs: config.debounceMs, resyncMs: config.resyncMs, observer: metrics.reconcilers },
     },
   );
   writer.on('change', (w) => {

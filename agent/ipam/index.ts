@@ -17,4 +17,4 @@ export {
   IpamUnknownSubnetError,
   type RejectReason,
 } from './errors.js';
-export { syncIpamWithNb, type IpamSync } from './nb-sync.js';
+export { heldAddressesFromNb, syncIpamWithNb, type IpamSync } from './nb-sync.js';

@@ -17,16 +17,23 @@ export interface IpamSync {
   close(): void;
 }
 
-/** Holds every address `cache` shows now, then follows its changes. */
-export function syncIpamWithNb(ipam: Ipam, cache: DatabaseCache, owner: string): IpamSync {
-  const of = (table: string, row: Row | undefined) => (row ? heldAddress(table, row, owner) : undefined);
+/** Every address the rows of deployment `owner` hold in `cache` now. */
+export function heldAddressesFromNb(cache: DatabaseCache, owner: string): HeldAddress[] {
+  const out: HeldAddress[] = [];
   for (const table of PORT_TABLES) {
     if (!cache.tableNames().includes(table)) continue;
     for (const row of cache.rows(table)) {
-      const h = of(table, row);
-      if (h) ipam.hold(h);
+      const h = heldAddress(table, row, owner);
+      if (h) out.push(h);
     }
   }
+  return out;
+}
+
+/** Holds every address `cache` shows now, then follows its changes. */
+export function syncIpamWithNb(ipam: Ipam, cache: DatabaseCache, owner: string): IpamSync {
+  const of = (table: string, row: Row | undefined) => (row ? heldAddress(table, row, owner) : undefined);
+  for (const h of heldAddressesFromNb(cache, owner)) ipam.hold(h);
   const off = cache.onChange((batch) => {
     // Releases first: one message may move an address from one row to another.
     const added: HeldAddress[] = [];

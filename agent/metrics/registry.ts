@@ -15,6 +15,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { SubnetStats } from '../ipam/index.js';
 import type { ReconcileStats } from '../nb/reconcile/index.js';
+import type { RunnerHealth, RunnerObserver } from '../reconcile/runner.js';
 import type { BlockedDelete } from '../resources/deletes.js';
 
 /** Counts of the last manifest load, by resource kind. */
@@ -64,6 +65,8 @@ export interface AgentMetrics {
   readonly ovsdbLeaderChanges: Counter<'database'>;
   readonly portAddDuration: Histogram<'result'>;
   readonly portAddFailures: Counter<'code'>;
+  /** Given to every reconcile runner (NB, node OVS, ports, …): passes, durations and health per reconciler. */
+  readonly reconcilers: RunnerObserver;
 }
 
 /** Buckets of a reconcile pass: a no-op pass takes ms, 10k ports on a busy NB take seconds. */
@@ -296,6 +299,40 @@ export function createMetrics(sources: MetricSources = {}, options: MetricsOptio
     registers,
   });
 
+  const runnerPasses = new Counter({
+    name: 'vpc_agent_reconcile_passes_total',
+    help: 'Reconcile passes by reconciler (nb, node-ovs, ports, …) and result (ok, error)',
+    labelNames: ['reconciler', 'result'],
+    registers,
+  });
+  const runnerDuration = new Histogram({
+    name: 'vpc_agent_reconcile_pass_seconds',
+    help: 'Duration of a reconcile pass, by reconciler',
+    labelNames: ['reconciler'],
+    buckets: PASS_BUCKETS,
+    registers,
+  });
+  const runnerHealth = new Map<string, () => RunnerHealth>();
+  new Gauge({
+    name: 'vpc_agent_reconcile_healthy',
+    help: 'Whether a reconciler is healthy (1) or has failed its last passes (0)',
+    labelNames: ['reconciler'],
+    registers,
+    collect() {
+      this.reset();
+      for (const [name, h] of runnerHealth) this.set({ reconciler: name }, h().healthy ? 1 : 0);
+    },
+  });
+  const reconcilers: RunnerObserver = {
+    pass(runner, seconds, ok) {
+      runnerPasses.inc({ reconciler: runner, result: ok ? 'ok' : 'error' });
+      runnerDuration.observe({ reconciler: runner }, seconds);
+    },
+    register(runner, health) {
+      runnerHealth.set(runner, health);
+    },
+  };
+
   if (options.processMetrics ?? true) collectDefaultMetrics({ register: registry });
 
   let previousErrors = new Set<string>();
@@ -317,5 +354,6 @@ export function createMetrics(sources: MetricSources = {}, options: MetricsOptio
     ovsdbLeaderChanges,
     portAddDuration,
     portAddFailures,
+    reconcilers,
   };
 }

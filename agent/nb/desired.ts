@@ -18,11 +18,7 @@
  * an IPAM owner) into `columns.external_ids`.
  */
 
-export const OWNER_KEY = 'vpc-agent.io/owner';
-export const ROW_KEY = 'vpc-agent.io/key';
-export const RESOURCE_KEY = 'vpc-agent.io/resource';
-/** Default value of {@link OWNER_KEY}. */
-export const DEFAULT_OWNER = 'vpc-agent';
+export { DEFAULT_OWNER, OWNER_KEY, RESOURCE_KEY, ROW_KEY } from '../ownership.js';
 
 /** A reference from a uuid column to another desired row (resolved by the engine). */
 export interface RowRef {

@@ -28,7 +28,7 @@ import {
 import {
   allResources,
   DEFAULT_VPC,
-  resourceKey,
+  resourceId,
   type Resource,
   type ResourceSet,
 } from '../resources/types.js';
@@ -51,7 +51,7 @@ export interface Snapshot {
   readonly cleanOrigins: ReadonlySet<string>;
 }
 
-const idOf = (r: Resource) => `${r.kind}/${resourceKey(r)}`;
+const idOf = resourceId;
 const isImplicit = (r: Resource) => r.kind === 'Vpc' && r.meta.name === DEFAULT_VPC && r.implicit;
 
 /** What the pipeline needs to know of the data plane. */

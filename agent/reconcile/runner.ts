@@ -11,8 +11,12 @@
  * - A periodic pass every `resyncMs` repairs anything a missed event left behind.
  * - `enabled()` gates passes (e.g. "we are the Northbound writer"); a disabled runner skips
  *   passes without counting them as failures. Call `trigger` when it becomes enabled.
+ * - Drift: `drift(trigger)` subscribes to whatever can undo the reconciler's work (a monitor
+ *   cache, netlink); the runner subscribes on start and unsubscribes on stop.
  * - Health: healthy until `unhealthyAfter` consecutive failures; last error and timestamps
- *   for `/healthz` and `/debug`.
+ *   for `/readyz` and `/debug`.
+ * - Metrics: every pass is reported to `observer` (its reconciler name, seconds, outcome), the
+ *   same for every reconciler (`vpc_agent_reconcile_*{reconciler}`).
  *
  * Contract for `pass`: idempotent (running it twice converges to the same state) and throwing
  * on failure; the runner does the retrying.
@@ -33,6 +37,17 @@ export interface RunnerOptions {
   /** Default 3: a single transient failure does not flip health. */
   unhealthyAfter?: number;
   log?: Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
+  /** Subscribes to drift: call `trigger` when something may have undone the work; returns the unsubscribe. */
+  drift?: (trigger: (reason: string) => void) => () => void;
+  /** Told about every pass (metrics). */
+  observer?: RunnerObserver;
+}
+
+/** Receives every pass of every runner it is given to. */
+export interface RunnerObserver {
+  pass(runner: string, seconds: number, ok: boolean): void;
+  /** The runner exists (health read through `health()` at scrape time). */
+  register?(runner: string, health: () => RunnerHealth): void;
 }
 
 export interface RunnerHealth {
@@ -123,15 +138,18 @@ export function createRunner(
     const why = [...reasons].join(',');
     reasons.clear();
     h.running = true;
+    const t0 = performance.now();
     running = (async () => {
       try {
         await pass();
+        options.observer?.pass(options.name, (performance.now() - t0) / 1000, true);
         h.passes++;
         h.consecutiveFailures = 0;
         h.healthy = true;
         h.lastSuccessAt = new Date().toISOString();
         notBefore = 0;
       } catch (err) {
+        options.observer?.pass(options.name, (performance.now() - t0) / 1000, false);
         h.failures++;
         h.consecutiveFailures++;
         h.lastError = err instanceof Error ? err.message : String(err);
@@ -152,10 +170,12 @@ export function createRunner(
     wakeWaiters();
   }
 
-  return {
+  let offDrift: (() => void) | undefined;
+  const runner: Runner = {
     start() {
       if (started) return;
       started = true;
+      offDrift = options.drift?.((reason) => runner.trigger(reason));
       if (resyncMs > 0) {
         resync = setInterval(() => this.trigger('resync'), resyncMs);
         resync.unref();
@@ -164,6 +184,8 @@ export function createRunner(
     },
     async stop() {
       started = false;
+      offDrift?.();
+      offDrift = undefined;
       if (timer) clearTimeout(timer);
       timer = undefined;
       if (resync) clearInterval(resync);
@@ -186,4 +208,6 @@ export function createRunner(
       return new Promise<void>((resolve) => waiters.push(resolve));
     },
   };
+  options.observer?.register?.(options.name, () => runner.health());
+  return runner;
 }

@@ -13,6 +13,7 @@ import type { LoadError } from './loader.js';
 import {
   allResources,
   DEFAULT_VPC,
+  resourceId,
   resourceKey,
   type Kind,
   type Resource,
@@ -29,13 +30,13 @@ export interface HeldEdit {
   message: string;
 }
 
-const idOf = (r: Resource) => `${r.kind}/${resourceKey(r)}`;
+const idOf = resourceId;
 
 /** `kind/key` of the resource a validation error names (NADs are keyed `namespace/name`). */
 function errorId(e: LoadError): string | undefined {
   if (!(e instanceof ValidationError)) return undefined;
   const meta = { name: e.resourceName, namespace: e.namespace, labels: {}, annotations: {} };
-  return `${e.kind}/${resourceKey({ kind: e.kind as Kind, meta })}`;
+  return resourceId({ kind: e.kind as Kind, meta });
 }
 
 /**

@@ -13,7 +13,6 @@ export {
   type LoadAndValidateResult,
   type LoadError,
 } from './loader.js';
-export { watchManifests, type ManifestWatcher, type WatchOptions } from './watcher.js';
 export { withLastValidKept, type HeldEdit } from './held.js';
 export {
   blockedDeletes,

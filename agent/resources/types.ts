@@ -286,6 +286,11 @@ export function resourceKey(r: { kind: Kind; meta: Meta }): string {
     : r.meta.name;
 }
 
+/** Identity of a resource across kinds: `Kind/key` (`Subnet/vswitch1`, `NetworkAttachmentDefinition/default/vswitch1`). */
+export function resourceId(r: { kind: Kind; meta: Meta }): string {
+  return `${r.kind}/${resourceKey(r)}`;
+}
+
 /** The map of `set` that holds `kind`. */
 export function mapFor(set: ResourceSet, kind: Kind): Map<string, Resource> {
   const table: Record<Kind, Map<string, Resource>> = {

@@ -97,7 +97,12 @@ function decode(listing: Listing, texts: Map<string, string | Error>): SourceSna
   return { items, errors, complete: incomplete.length === 0, incomplete, broken };
 }
 
-export function createDirectorySource(path: string, options: DirectorySourceOptions = {}): ResourceSource {
+/** The directory source, with its counters (for `/debug` and tests). */
+export interface DirectorySource extends ResourceSource {
+  stats(): { checks: number; fileReads: number; snapshots: number };
+}
+
+export function createDirectorySource(path: string, options: DirectorySourceOptions = {}): DirectorySource {
   const debounceMs = options.debounceMs ?? 200;
   const pollMs = options.pollIntervalMs ?? 2000;
   let lastPrint: string | undefined;
@@ -109,15 +114,20 @@ export function createDirectorySource(path: string, options: DirectorySourceOpti
   let fsw: FSWatcher | undefined;
   let poll: NodeJS.Timeout | undefined;
   let deliver: ((s: SourceSnapshot) => void) | undefined;
+  const counters = { checks: 0, fileReads: 0, snapshots: 0 };
 
   const runCheck = async (): Promise<void> => {
+    counters.checks++;
     const listing = await list(path);
     if (listing.print === lastPrint) return;
     const { hash, texts } = await read(listing);
+    counters.fileReads += texts.size;
     lastPrint = listing.print;
     if (hash === lastHash) return;
     lastHash = hash;
-    if (!closed) deliver?.(decode(listing, texts));
+    if (closed) return;
+    counters.snapshots++;
+    deliver?.(decode(listing, texts));
   };
 
   // Serializes checks; a request during a check runs one more check afterwards.
@@ -173,6 +183,7 @@ export function createDirectorySource(path: string, options: DirectorySourceOpti
       await check();
     },
     check,
+    stats: () => ({ ...counters }),
     async close() {
       closed = true;
       if (debounce) clearTimeout(debounce);

@@ -9,10 +9,7 @@
 import { createHash } from 'node:crypto';
 import { deriveMac } from '../../ipam/mac.js';
 
-/** LSP/LRP: the IPAM owner of the port's address (IPAM rebuild reads it). */
-export const IP_OWNER_KEY = 'vpc-agent.io/ip-owner';
-/** LSP/LRP/DHCP_Options/ACL: the Subnet the row belongs to. */
-export const SUBNET_KEY = 'vpc-agent.io/subnet';
+export { IP_OWNER_KEY, SUBNET_KEY } from '../../ownership.js';
 /** Logical_Switch/Logical_Router_Port: the VPC the row belongs to. */
 export const VPC_KEY = 'vpc-agent.io/vpc';
 

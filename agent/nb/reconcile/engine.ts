@@ -132,7 +132,6 @@ export function createNbReconciler(deps: EngineDeps, config: EngineConfig = {}):
   let seq = 0;
   let lastProblems: PlanProblem[] = [];
   let problemSig = '';
-  let offCache: (() => void) | undefined;
   const statusMap = new Map<string, ResourceStatus>();
   const stats: ReconcileStats = {
     passes: 0,
@@ -249,27 +248,26 @@ export function createNbReconciler(deps: EngineDeps, config: EngineConfig = {}):
       await pass();
     },
     () => (desired !== undefined || desiredSource !== undefined) && isWriter(),
-    { name: 'nb', log, ...config.runner },
+    {
+      name: 'nb',
+      log,
+      ...config.runner,
+      // Drift: any change to a row we own (before or after) asks for a pass.
+      drift: (trigger) =>
+        cache.onChange((batch) => {
+          for (const ch of batch.changes) {
+            if ((ch.old && isOwnedBy(ch.old, owner)) || (ch.new && isOwnedBy(ch.new, owner))) {
+              trigger('drift');
+              return;
+            }
+          }
+        }),
+    },
   );
 
   return {
-    start() {
-      offCache ??= cache.onChange((batch) => {
-        // Drift: any change to a row we own (before or after) asks for a pass.
-        for (const ch of batch.changes) {
-          if ((ch.old && isOwnedBy(ch.old, owner)) || (ch.new && isOwnedBy(ch.new, owner))) {
-            runner.trigger('drift');
-            return;
-          }
-        }
-      });
-      runner.start();
-    },
-    async stop() {
-      offCache?.();
-      offCache = undefined;
-      await runner.stop();
-    },
+    start: () => runner.start(),
+    stop: () => runner.stop(),
     setDesired(d, opts = {}) {
       if (typeof d === 'function') {
         desiredSource = d;

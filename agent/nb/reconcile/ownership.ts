@@ -13,7 +13,7 @@
  * - `vpc-agent.owned:<owner>` — one key (`owned`) → every owned row.
  */
 import type { DatabaseCache, Row } from '../../../ovsdb/index.js';
-import { OWNER_KEY, ROW_KEY } from '../desired.js';
+import { externalIds, OWNER_KEY, ROW_KEY } from '../../ownership.js';
 
 /** Name of the ROW_KEY index for `owner`. */
 export function keyIndexName(owner: string): string {
@@ -27,11 +27,7 @@ export function ownedIndexName(owner: string): string {
 
 const OWNED = 'owned';
 
-/** `external_ids` of a cached row (an empty record when the column is absent). */
-export function externalIds(row: Row): Record<string, unknown> {
-  const v = row['external_ids'];
-  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
-}
+export { externalIds };
 
 /** True when `row` carries `owner` in its owner key. */
 export function isOwnedBy(row: Row, owner: string): boolean {

@@ -19,6 +19,7 @@ import type { Snapshot } from '../../pipeline/snapshot.js';
 import { ensureHost, removeHost, type HostContext } from './host.js';
 import { nodePortsFromNb, planPortWrite } from './nb-ports.js';
 import { localPorts } from './ovs.js';
+import type { KeyedSerial } from './serial.js';
 
 export type PortState = 'ready' | 'pending' | 'error';
 export interface PortStatus {
@@ -36,6 +37,8 @@ export interface PortsReconcilerDeps {
   nb: OvsdbClient;
   host: HostContext;
   busy: ReadonlySet<string>;
+  /** The lock port requests take per namespace: a repair never interleaves with a request. */
+  perNetns: KeyedSerial;
 }
 
 export interface PortsReconcilerConfig {
@@ -51,41 +54,51 @@ export function createPortsReconciler(deps: PortsReconcilerDeps, config: PortsRe
       const out: PortsPassResult = { repaired: [], pruned: [], status: new Map() };
       const desired = nodePortsFromNb(deps.nb.cache, config.nodeOwnerId);
       let firstError: unknown;
-      for (const p of desired.values()) {
-        if (deps.busy.has(p.name)) continue;
-        const subnet = snapshot.resources.subnets.get(p.subnet);
-        if (!subnet) {
-          out.status.set(p.name, { state: 'pending', message: `subnet ${p.subnet} is not in effect` });
-          continue;
-        }
-        if (!netnsExists(p.netns)) {
-          out.status.set(p.name, {
-            state: 'pending',
-            message: `network namespace ${p.netns} does not exist`,
-          });
-          continue;
-        }
-        try {
-          const v4 = subnet.spec.cidr.family === 4;
-          const nbRes = await deps.nb.run(
-            (cache) => planPortWrite(cache, { owner: config.owner, nodeOwnerId: config.nodeOwnerId, v4 }, p),
-            { waitForCache: true },
-          );
-          const changed = await ensureHost(deps.host, p, subnet);
-          if (changed || nbRes.ops !== undefined) out.repaired.push(p.name);
-          out.status.set(p.name, { state: 'ready' });
-        } catch (err) {
-          firstError ??= err;
-          out.status.set(p.name, {
-            state: 'error',
-            message: err instanceof Error ? err.message : String(err),
-          });
-        }
+      for (const p0 of desired.values()) {
+        await deps.perNetns(p0.netns, async () => {
+          // Re-read under the lock: a request may have changed or removed the port meanwhile.
+          const p = nodePortsFromNb(deps.nb.cache, config.nodeOwnerId).get(p0.name);
+          if (!p || deps.busy.has(p.name)) return;
+          const subnet = snapshot.resources.subnets.get(p.subnet);
+          if (!subnet) {
+            out.status.set(p.name, { state: 'pending', message: `subnet ${p.subnet} is not in effect` });
+            return;
+          }
+          if (!netnsExists(p.netns)) {
+            out.status.set(p.name, {
+              state: 'pending',
+              message: `network namespace ${p.netns} does not exist`,
+            });
+            return;
+          }
+          try {
+            const v4 = subnet.spec.cidr.family === 4;
+            const nbRes = await deps.nb.run(
+              (cache) =>
+                planPortWrite(cache, { owner: config.owner, nodeOwnerId: config.nodeOwnerId, v4 }, p),
+              { waitForCache: true },
+            );
+            const changed = await ensureHost(deps.host, p, subnet);
+            if (changed || nbRes.ops !== undefined) out.repaired.push(p.name);
+            out.status.set(p.name, { state: 'ready' });
+          } catch (err) {
+            firstError ??= err;
+            out.status.set(p.name, {
+              state: 'error',
+              message: err instanceof Error ? err.message : String(err),
+            });
+          }
+        });
       }
       for (const rec of localPorts(deps.host.ovs.cache, deps.host.owner)) {
-        if (desired.has(rec.lsp) || deps.busy.has(rec.lsp)) continue;
-        await removeHost(deps.host, rec.lsp, rec.netns);
-        out.pruned.push(rec.lsp);
+        if (desired.has(rec.lsp)) continue;
+        await deps.perNetns(rec.netns, async () => {
+          // Only if still not wanted, under the lock (an add may have written it since).
+          if (deps.busy.has(rec.lsp) || nodePortsFromNb(deps.nb.cache, config.nodeOwnerId).has(rec.lsp))
+            return;
+          await removeHost(deps.host, rec.lsp, rec.netns);
+          out.pruned.push(rec.lsp);
+        });
       }
       last = out;
       if (firstError) throw firstError;

@@ -25,6 +25,7 @@ import { subnetByProvider, type ResourceSet, type Subnet } from '../../resources
 import { bindingState } from './binding.js';
 import { badRequest, PortError } from './errors.js';
 import { ensureHost, removeHost, type HostContext } from './host.js';
+import type { KeyedSerial } from './serial.js';
 import { defaultPortName, formatNetwork, hostIfname, nextIfname } from './names.js';
 import {
   ClaimTakenError,
@@ -54,6 +55,8 @@ export interface PortServiceDeps {
   loaded: Promise<void>;
   /** Ports with a request in flight (the repair pass skips them). */
   busy: Set<string>;
+  /** Serializes work on one namespace: requests and the repair pass never interleave there. */
+  perNetns: KeyedSerial;
   log?: Pick<Logger, 'info' | 'warn' | 'debug'>;
 }
 
@@ -112,28 +115,8 @@ export function portIpamOwner(node: string, netns: string, network: string): str
 /** How often an add allocates again after losing an address claim to another node. */
 const MAX_CLAIMS = 8;
 
-/**
- * Runs `fn` once every earlier call with the same key has settled; other keys do not wait.
- * A promise chain per key is all this needs, so no mutex package is pulled in for it.
- */
-function keyedSerial(): <T>(key: string, fn: () => Promise<T>) => Promise<T> {
-  const tails = new Map<string, Promise<unknown>>();
-  return (key, fn) => {
-    const next = (tails.get(key) ?? Promise.resolve()).then(fn, fn);
-    const tail = next.then(
-      () => undefined,
-      () => undefined,
-    );
-    tails.set(key, tail);
-    void tail.then(() => {
-      if (tails.get(key) === tail) tails.delete(key);
-    });
-    return next;
-  };
-}
-
 export function createPortService(deps: PortServiceDeps, config: PortServiceConfig): PortService {
-  const perNetns = keyedSerial();
+  const perNetns = deps.perNetns;
   const host: HostContext = {
     ovs: deps.ovs,
     nodeNetns: config.nodeNetns,

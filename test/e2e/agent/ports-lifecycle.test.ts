@@ -1,0 +1,162 @@
+/**
+ * Workload ports as this node's desired state, with the agent as a real process on a sandbox
+ * node (`--ports-resync 500ms` so a repair does not wait for the default 30 s):
+ *
+ * - drift: the host veth, the OVS port, the VM's address and its default route deleted out of
+ *   band come back, and the VM reaches its gateway again;
+ * - a reboot (the agent stopped, the VM's namespace and OVS port gone, the namespace created
+ *   again empty): the agent restores the port from Northbound on start;
+ * - a namespace given as a path (`/var/run/netns/X`, `/proc/PID/ns/net`) works as a name does;
+ * - a failed add (its interface name taken in the namespace) undoes every step: no LSP, no OVS
+ *   port, no veth, and its address is free again.
+ */
+import { spawn } from 'node:child_process';
+import { cp } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { PortResult } from '../../../agent/node/ports/index.js';
+import { run, waitUntil } from '../../../agent/sandbox/process.js';
+import { createVmNamespace, ping, startAgentProcess, type AgentProcess } from '../../harness/agent.js';
+import { useSandbox, useTmpDir } from '../../harness/index.js';
+
+const ctx = useSandbox({ nodes: 1 });
+const tmp = useTmpDir('plife');
+let agent: AgentProcess;
+const vms: string[] = [];
+
+const node = () => ctx.sandbox.node('node1');
+const nodeLinks = async () => (await run('ip', ['-n', node().netns, '-br', 'link'])).stdout;
+const brIntPorts = async () =>
+  (await ctx.sandbox.vsctl('node1', 'list-ports', 'br-int')).split('\n').filter(Boolean);
+const lspNames = async () =>
+  (await ctx.sandbox.nbctl('--bare', '--columns=name', 'list', 'Logical_Switch_Port'))
+    .split('\n')
+    .filter(Boolean);
+const addr = async (ns: string) =>
+  (await run('ip', ['-n', ns, '-br', '-4', 'addr', 'show', 'eth0'], { reject: false })).stdout;
+const defaultRoute = async (ns: string) => (await run('ip', ['-n', ns, 'route', 'show', 'default'])).stdout;
+
+async function vm(name: string): Promise<string> {
+  const ns = await createVmNamespace(ctx.sandbox, name);
+  vms.push(ns);
+  return ns;
+}
+
+beforeAll(async () => {
+  await cp(path.resolve('examples/vpc-two-subnets'), path.join(tmp.dir, 'manifests'), { recursive: true });
+  agent = await startAgentProcess({ sandbox: ctx.sandbox, dir: tmp.dir, args: ['--ports-resync', '500ms'] });
+});
+
+afterAll(async () => {
+  if (agent?.pid !== undefined)
+    for (const ns of vms) await agent.api.del({ netns: ns }).catch(() => undefined);
+  await agent?.stop();
+  for (const ns of vms) await run('ip', ['netns', 'del', ns], { reject: false });
+});
+
+describe('ports as the node desired state', () => {
+  let p: PortResult;
+  let ns: string;
+
+  it('drift: a deleted veth, OVS port, address or default route comes back', async () => {
+    ns = await vm('drift');
+    p = await agent.api.add({ network: 'default/vswitch1', netns: ns });
+    expect(await ping(ns, p.gateway)).toBe(true);
+
+    await run('ip', ['-n', node().netns, 'link', 'del', p.hostIfname]);
+    await waitUntil(
+      async () => (await nodeLinks()).includes(p.hostIfname) && (await addr(ns)).includes(p.ip),
+      {
+        what: 'the veth back',
+      },
+    );
+    await waitUntil(() => ping(ns, p.gateway, 1), { what: 'the gateway reachable after the veth came back' });
+
+    await ctx.sandbox.vsctl('node1', 'del-port', 'br-int', p.hostIfname);
+    await waitUntil(async () => (await brIntPorts()).includes(p.hostIfname), { what: 'the OVS port back' });
+    await waitUntil(() => ping(ns, p.gateway, 1), {
+      what: 'the gateway reachable after the OVS port came back',
+    });
+
+    await run('ip', ['-n', ns, 'addr', 'flush', 'dev', 'eth0']);
+    await waitUntil(async () => (await addr(ns)).includes(`${p.ip}/24`), { what: 'the address back' });
+    await waitUntil(async () => (await defaultRoute(ns)).includes(`via ${p.gateway}`), {
+      what: 'the default route back',
+    });
+    await run('ip', ['-n', ns, 'route', 'del', 'default']);
+    await waitUntil(async () => (await defaultRoute(ns)).includes(`via ${p.gateway}`), {
+      what: 'the default route back again',
+    });
+    expect(await ping(ns, p.gateway)).toBe(true);
+  });
+
+  it('a reboot: host state gone while the agent was down, restored from Northbound on start', async () => {
+    await agent.stop();
+    await run('ip', ['netns', 'del', ns]);
+    await run('ip', ['netns', 'add', ns]);
+    await run('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
+    await ctx.sandbox.vsctl('node1', '--if-exists', 'del-port', 'br-int', p.hostIfname);
+    expect(await addr(ns)).not.toContain(p.ip);
+    await agent.start();
+    await waitUntil(async () => (await addr(ns)).includes(`${p.ip}/24`), { what: 'the port restored' });
+    await waitUntil(() => ping(ns, p.gateway, 1), { what: 'the restored port reaches its gateway' });
+    const listed = await agent.api.list();
+    expect(listed.find((x) => x.name === p.name)).toMatchObject({ ip: p.ip, mac: p.mac, binding: 'up' });
+  });
+
+  it('a namespace given as a path works as a name does: /var/run/netns/X and /proc/PID/ns/net', async () => {
+    const named = await vm('bypath');
+    const byPath = await agent.api.add({ network: 'default/vswitch1', netns: `/var/run/netns/${named}` });
+    expect(byPath.binding).toBe('up');
+    expect(await ping(named, byPath.gateway)).toBe(true);
+    expect(await agent.api.del({ netns: `/var/run/netns/${named}` })).toHaveLength(1);
+
+    const holder = await vm('byproc');
+    const sleeper = spawn('ip', ['netns', 'exec', holder, 'sleep', '600'], { stdio: 'ignore' });
+    try {
+      const pid = await waitUntil(
+        async () => {
+          const r = await run('ip', ['netns', 'pids', holder], { reject: false });
+          return r.stdout.trim().split('\n').filter(Boolean)[0];
+        },
+        { what: 'a process inside the namespace' },
+      );
+      const procNs = `/proc/${pid}/ns/net`;
+      const viaProc = await agent.api.add({ network: 'default/vswitch2', netns: procNs });
+      expect(viaProc).toMatchObject({ netns: procNs, binding: 'up' });
+      expect(await ping(holder, viaProc.gateway)).toBe(true);
+      expect(await agent.api.del({ netns: procNs })).toHaveLength(1);
+    } finally {
+      sleeper.kill('SIGKILL');
+    }
+  });
+
+  it('a failed add undoes every step: LSP, OVS port, veth and address', async () => {
+    const busyNs = await vm('taken');
+    await run('ip', ['-n', busyNs, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'eth0p']);
+    const used = async () => {
+      const d = (await agent.debug()) as unknown as { ipam: { subnet: string; used: number }[] };
+      return d.ipam.find((x) => x.subnet === 'vswitch1-subnet')?.used;
+    };
+    const before = {
+      lsps: await lspNames(),
+      ovs: await brIntPorts(),
+      links: await nodeLinks(),
+      used: await used(),
+    };
+    const err = await agent.api
+      .add({ network: 'default/vswitch1', netns: busyNs, ifname: 'eth0' })
+      .then(() => undefined)
+      .catch((e: unknown) => e as Error);
+    expect(err?.message).toContain('eth0');
+    expect(await lspNames()).toEqual(before.lsps);
+    expect(await brIntPorts()).toEqual(before.ovs);
+    expect(await nodeLinks()).toEqual(before.links);
+    expect(await used()).toBe(before.used);
+    // Nothing is left in the way: the same add succeeds once the name is free.
+    await run('ip', ['-n', busyNs, 'link', 'del', 'eth0']);
+    const ok = await agent.api.add({ network: 'default/vswitch1', netns: busyNs });
+    expect(ok.binding).toBe('up');
+    expect(await used()).toBe((before.used ?? 0) + 1);
+  });
+});

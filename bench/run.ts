@@ -58,11 +58,13 @@ program
   .command('nb')
   .description('agent start, no-op resync and restart on a fresh NB + ovn-northd (issue 4)')
   .option('--quick', 'smoke run: 100 subnets in 10 VPCs, 1,000 ports')
+  .option('--vpcs <n>', 'VPCs of 10 subnets x 10 ports each (default 100: 10,000 ports; 500: 50,000)', int)
   .option('--out <file>', 'JSON result file (default bench/results/nb-<date>.json)')
   .option('--no-out', 'do not write a JSON result file')
-  .action(async (o: { quick?: boolean; out: string | boolean }) => {
+  .action(async (o: { quick?: boolean; vpcs?: number; out: string | boolean }) => {
     const ok = await runNbBench({
       quick: o.quick === true,
+      ...(o.vpcs !== undefined ? { vpcs: o.vpcs } : {}),
       out: o.out === false ? false : typeof o.out === 'string' ? o.out : undefined,
     });
     process.exitCode = ok ? 0 : 1;
@@ -73,20 +75,29 @@ program
   .description('port add → ready on one node: the agent API vs shell commands, fresh sandboxes (issue 5)')
   .option('--ports <n>', 'ports per phase (sequential, then a burst)', int, 200)
   .option('--quick', 'smoke run: 20 ports (overrides --ports)')
+  .option(
+    '--nodes <n>',
+    'also add ports on this many nodes at once, one agent each (default 3; 1: skip)',
+    int,
+    3,
+  )
   .option('--runtime <how>', 'agent as: build (tsc to dist/, then node), dist (existing), tsx', 'build')
   .option('--out <file>', 'JSON result file (default bench/results/ports-<date>.json)')
   .option('--no-out', 'do not write a JSON result file')
-  .action(async (o: { ports: number; quick?: boolean; runtime: string; out: string | boolean }) => {
-    if (!['build', 'dist', 'tsx'].includes(o.runtime))
-      throw new InvalidArgumentError('--runtime: build, dist or tsx');
-    const ok = await runPortsBench({
-      ports: o.quick ? 20 : o.ports,
-      runtime: o.runtime as 'build' | 'dist' | 'tsx',
-      out: o.out === false ? false : typeof o.out === 'string' ? o.out : undefined,
-      command: `npm run bench -- ${process.argv.slice(2).join(' ')}`,
-    });
-    process.exitCode = ok ? 0 : 1;
-  });
+  .action(
+    async (o: { ports: number; quick?: boolean; nodes: number; runtime: string; out: string | boolean }) => {
+      if (!['build', 'dist', 'tsx'].includes(o.runtime))
+        throw new InvalidArgumentError('--runtime: build, dist or tsx');
+      const ok = await runPortsBench({
+        ports: o.quick ? 20 : o.ports,
+        nodes: o.nodes,
+        runtime: o.runtime as 'build' | 'dist' | 'tsx',
+        out: o.out === false ? false : typeof o.out === 'string' ? o.out : undefined,
+        command: `npm run bench -- ${process.argv.slice(2).join(' ')}`,
+      });
+      process.exitCode = ok ? 0 : 1;
+    },
+  );
 
 program
   .command('inet')

@@ -31,6 +31,8 @@ import {
 
 export interface NbBenchOptions {
   quick?: boolean;
+  /** VPCs (10 subnets of 10 ports each); overrides the full size, not `quick`. */
+  vpcs?: number;
   /** JSON result file (default `bench/results/nb-<date>.json`); `false` = none. */
   out?: string | false;
 }
@@ -96,7 +98,11 @@ const line = (label: string, f: RunFigures) =>
 
 /** Runs the benchmark; resolves to false when an expectation failed (0-txn resync, IPs kept). */
 export async function runNbBench(opts: NbBenchOptions): Promise<boolean> {
-  const size = opts.quick ? QUICK_TOPOLOGY : FULL_TOPOLOGY;
+  const size = opts.quick
+    ? QUICK_TOPOLOGY
+    : opts.vpcs !== undefined
+      ? { ...FULL_TOPOLOGY, vpcs: opts.vpcs }
+      : FULL_TOPOLOGY;
   const loadBefore = await uptime();
   const dir = await mkdtemp(path.join(os.tmpdir(), 'vpc-bench-nb-'));
   const failures: string[] = [];
@@ -178,7 +184,7 @@ export async function runNbBench(opts: NbBenchOptions): Promise<boolean> {
       const result = {
         meta: {
           date: new Date().toISOString(),
-          command: `npm run bench -- nb${opts.quick ? ' --quick' : ''}`,
+          command: `npm run bench -- nb${opts.quick ? ' --quick' : ''}${opts.vpcs !== undefined ? ` --vpcs ${opts.vpcs}` : ''}`,
           workload: { ...size, subnets, ports: portCount, manifestDocuments: docs, rows: expectedRows(size) },
           machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, loadBefore, loadAfter },
           versions: { node: process.version },

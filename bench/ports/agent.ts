@@ -63,9 +63,11 @@ export async function startAgentDriver(opts: {
   manifests: string;
   dir: string;
   runtime: AgentRuntime;
+  /** Sandbox node (default node1). */
+  node?: string;
 }): Promise<{ driver: AgentDriver; addWarmup: (spec: PortSpec) => Promise<PortOutcome> }> {
   const { sandbox, dir } = opts;
-  const node = sandbox.node('node1');
+  const node = sandbox.node(opts.node ?? 'node1');
   const socket = path.join(dir, 'agent.sock');
   const logFile = path.join(dir, 'agent.log');
   const entry =
@@ -87,7 +89,7 @@ export async function startAgentDriver(opts: {
       '--ovs',
       node.ovsRemote,
       '--node',
-      'node1',
+      node.name,
       '--netns',
       node.netns,
       '--api-socket',

@@ -14,13 +14,13 @@
  * created is deleted, the agent stopped by PID, and each sandbox destroyed.
  */
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { run } from '../../agent/sandbox/process.js';
 import { createSandbox, destroySandbox, type Sandbox } from '../../agent/sandbox/sandbox.js';
-import { prepareRuntime, startAgentDriver, type AgentRuntime } from './agent.js';
+import { prepareRuntime, startAgentDriver, type AgentDriver, type AgentRuntime } from './agent.js';
 import {
   addAndPing,
   createNetns,
@@ -50,6 +50,8 @@ export interface PortsBenchOptions {
   out?: string | false;
   /** The command line, for the result file. */
   command: string;
+  /** Also run the multi-node phase on this many nodes (0: skip). */
+  nodes?: number;
 }
 
 const say = (s = '') => process.stdout.write(`${s}\n`);
@@ -90,17 +92,18 @@ async function deleteNamespaces(names: readonly string[]): Promise<void> {
   await Promise.all(Array.from({ length: 8 }, worker));
 }
 
-/** A fresh 1-node sandbox for `fn`, destroyed after it (with the namespaces `fn` recorded). */
+/** A fresh sandbox (1 node unless told) for `fn`, destroyed after it (with the namespaces `fn` recorded). */
 async function onFreshSandbox<T>(
   label: string,
   fn: (sb: Sandbox, dir: string, created: string[]) => Promise<T>,
+  nodes = 1,
 ): Promise<T> {
   const dir = await mkdtemp(path.join(os.tmpdir(), `vpcb-${label}-`));
   const created: string[] = [];
   let sandbox: Sandbox | undefined;
   try {
     const t = performance.now();
-    sandbox = await createSandbox({ stateDir: path.join(dir, 'sbx'), nodes: 1 });
+    sandbox = await createSandbox({ stateDir: path.join(dir, 'sbx'), nodes });
     say(
       `  ${label}: fresh sandbox ${sandbox.state.id} up in ${((performance.now() - t) / 1000).toFixed(1)} s`,
     );
@@ -146,6 +149,80 @@ async function agentSide(runtime: AgentRuntime, ports: number): Promise<SideRepo
   });
 }
 
+/** The multi-node phase: one agent per node, every node adding its ports at the same time. */
+export interface MultiNodeReport {
+  nodes: number;
+  portsPerNode: number;
+  /** Each node adds its ports one at a time, all nodes at once: add → ready across all nodes. */
+  sequential: ReturnType<typeof summarizeSequential>;
+  /** Every node adds all its ports at once, all nodes together. */
+  burst: ReturnType<typeof summarizeBurst>;
+  /** Address claims lost to another node and retried (from the agents' logs). */
+  claimRetries: number;
+}
+
+async function multiNodeSide(runtime: AgentRuntime, ports: number, nodes: number): Promise<MultiNodeReport> {
+  return onFreshSandbox(
+    'multi',
+    async (sandbox, dir, created) => {
+      const drivers: AgentDriver[] = [];
+      const logs: string[] = [];
+      try {
+        const manifests = path.join(dir, 'manifests');
+        await writeManifests(manifests);
+        for (let n = 0; n < nodes; n++) {
+          const node = `node${n + 1}`;
+          const nodeDir = path.join(dir, node);
+          await mkdir(nodeDir, { recursive: true });
+          logs.push(path.join(nodeDir, 'agent.log'));
+          const { driver, addWarmup } = await startAgentDriver({
+            sandbox,
+            manifests,
+            dir: nodeDir,
+            runtime,
+            node,
+          });
+          drivers.push(driver);
+          const [w] = portSpecs(sandbox.state.id, n * 10_000, 1);
+          created.push(w!.netns);
+          await createNetns(w!.netns);
+          await addWarmup(w!);
+        }
+        const specsOf = (n: number, phase: number) =>
+          portSpecs(sandbox.state.id, n * 10_000 + phase * 1_000 + 1, ports);
+        for (let n = 0; n < nodes; n++)
+          created.push(...[1, 2].flatMap((ph) => specsOf(n, ph).map((x) => x.netns)));
+        const t0 = performance.now();
+        const seqRuns = await Promise.all(drivers.map((d, n) => runSequential(d, specsOf(n, 1))));
+        const seq = summarizeSequential({
+          ports: ports * nodes,
+          seconds: (performance.now() - t0) / 1000,
+          timings: seqRuns.flatMap((r) => r.timings),
+        });
+        say(`  multi: ${nodes} nodes x ${ports} sequential ports in ${seq.seconds.toFixed(1)} s`);
+        const t1 = performance.now();
+        const burstRuns = await Promise.all(drivers.map((d, n) => runBurst(d, specsOf(n, 2))));
+        const burst = summarizeBurst({
+          ports: ports * nodes,
+          seconds: (performance.now() - t1) / 1000,
+          boundSeconds: Math.max(...burstRuns.map((r) => r.boundSeconds ?? r.seconds)),
+          timings: burstRuns.flatMap((r) => r.timings),
+        });
+        say(`  multi: burst of ${nodes} x ${ports} bound in ${burst.boundSeconds.toFixed(1)} s`);
+        let claimRetries = 0;
+        for (const f of logs)
+          claimRetries += (
+            (await readFile(f, 'utf8').catch(() => '')).match(/claimed by another node/g) ?? []
+          ).length;
+        return { nodes, portsPerNode: ports, sequential: seq, burst, claimRetries };
+      } finally {
+        for (const d of drivers) await d.stop();
+      }
+    },
+    nodes,
+  );
+}
+
 async function shellSide(ports: number): Promise<SideReport> {
   return onFreshSandbox('shell', async (sandbox, _dir, created) => {
     const driver = await createShellDriver(sandbox);
@@ -171,6 +248,8 @@ export async function runPortsBench(opts: PortsBenchOptions): Promise<boolean> {
     say(`agent runtime: ${rt.runtime} (${rt.note})`);
     const ours = await agentSide(rt.runtime, opts.ports);
     const shell = await shellSide(opts.ports);
+    const multi =
+      (opts.nodes ?? 0) > 1 ? await multiNodeSide(rt.runtime, opts.ports, opts.nodes!) : undefined;
     const loadAfter = await uptime();
     say();
     say(formatComparison(ours, shell));
@@ -182,6 +261,17 @@ export async function runPortsBench(opts: PortsBenchOptions): Promise<boolean> {
         `first port served ${Number(ours.extra['startSecondsToFirstPort']).toFixed(2)} s after spawn; ` +
         `shell: ${Number(shell.extra['processesPerPort']).toFixed(0)} processes per port`,
     );
+    if (multi) {
+      const f = (x: number) => x.toFixed(1);
+      say(
+        `  ${multi.nodes} nodes concurrently (each ${multi.portsPerNode} sequential, then a burst of ${multi.portsPerNode} each):\n` +
+          `    sequential add → ready p50 ${f(multi.sequential.readyMs.p50)} ms, p99 ${f(multi.sequential.readyMs.p99)} ms ` +
+          `(1 node: p50 ${f(ours.sequential.readyMs.p50)}, p99 ${f(ours.sequential.readyMs.p99)})\n` +
+          `    burst ${f(multi.burst.boundPortsPerSecond)} ports/s bound, ${f(multi.burst.readyPortsPerSecond)} ready ` +
+          `(1 node: ${f(ours.burst.boundPortsPerSecond)} bound, ${f(ours.burst.readyPortsPerSecond)} ready); ` +
+          `address claims retried: ${multi.claimRetries}`,
+      );
+    }
     say(`load: ${loadAfter}`);
     if (opts.out !== false) {
       const date = new Date().toISOString().slice(0, 10);
@@ -204,7 +294,15 @@ export async function runPortsBench(opts: PortsBenchOptions): Promise<boolean> {
         },
         ours,
         shell,
+        ...(multi ? { multiNode: multi } : {}),
         ratios: {
+          ...(multi
+            ? {
+                multiSeqReadyP50VsOneNode: multi.sequential.readyMs.p50 / ours.sequential.readyMs.p50,
+                multiSeqReadyP99VsOneNode: multi.sequential.readyMs.p99 / ours.sequential.readyMs.p99,
+                multiBurstBoundVsOneNode: multi.burst.boundPortsPerSecond / ours.burst.boundPortsPerSecond,
+              }
+            : {}),
           seqReadyP50: ours.sequential.readyMs.p50 / shell.sequential.readyMs.p50,
           seqReadyP99: ours.sequential.readyMs.p99 / shell.sequential.readyMs.p99,
           seqPortP50: ours.sequential.portMs.p50 / shell.sequential.portMs.p50,

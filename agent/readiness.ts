@@ -5,7 +5,8 @@
  *   `ovs` and `sb` — has a synced connection;
  * - the start finished: each database synced once and the first manifest load was applied;
  * - as the Northbound writer, at least one reconcile pass succeeded and the last one did.
- *   A standby runs no passes; it is ready when connected and started (it takes over warm).
+ *   A standby runs no passes; it is ready when connected and started (it takes over warm);
+ * - the node's reconcilers (node OVS, workload ports) are healthy (not failing pass after pass).
  * Not ready carries one reason per failed condition.
  */
 import type { AgentConfig } from './run.js';
@@ -25,6 +26,8 @@ export interface ReadinessInput {
   started: boolean;
   writer: boolean;
   reconcile: Pick<RunnerHealth, 'passes' | 'consecutiveFailures' | 'lastError'>;
+  /** The node's reconcilers (node OVS, ports) by name, once the node work started. */
+  nodeReconcilers?: Record<string, Pick<RunnerHealth, 'healthy' | 'consecutiveFailures' | 'lastError'>>;
 }
 
 export interface Readiness {
@@ -52,5 +55,7 @@ export function readiness(input: ReadinessInput): Readiness {
       reasons.push(`reconcile: the last pass failed (${r.consecutiveFailures} in a row): ${r.lastError}`);
     else if (r.passes === 0) reasons.push('reconcile: no pass has completed yet');
   }
+  for (const [name, h] of Object.entries(input.nodeReconcilers ?? {}))
+    if (!h.healthy) reasons.push(`${name}: ${h.consecutiveFailures} failed passes in a row: ${h.lastError}`);
   return { ready: reasons.length === 0, reasons, databases, writer: input.writer };
 }

@@ -25,7 +25,7 @@ import type { Snapshot } from './pipeline/snapshot.js';
 import { nodePortsFromNb } from './node/ports/nb-ports.js';
 import { createPortsReconciler } from './node/ports/reconciler.js';
 import { keyedSerial } from './node/ports/serial.js';
-import { createRunner } from './reconcile/runner.js';
+import { createRunner, type RunnerHealth } from './reconcile/runner.js';
 import { createNodeOvsReconciler, NODE_OVS_MONITOR, rootRow, type NodeOvsResult } from './node/ovs/index.js';
 import { createPortService, followChassis, sbPortsMonitor, type PortService } from './node/ports/index.js';
 import type { ResourceSet } from './resources/types.js';
@@ -82,6 +82,8 @@ export interface NodeWork {
   triggerPorts(): void;
   /** This node's ports in Northbound. */
   portCount(): number;
+  /** Health of the node's reconcilers, by runner name. */
+  health(): Record<string, RunnerHealth>;
   last(): NodeOvsResult | undefined;
   debug(): Record<string, unknown>;
   close(): Promise<void>;
@@ -120,7 +122,7 @@ export async function startNodeWork(deps: NodeWorkDeps, config: NodeWorkConfig):
   };
   const portsReconciler = createPortsReconciler(
     { nb: deps.nb, host: hostCtx, busy, perNetns },
-    { owner: config.owner, nodeOwnerId },
+    { owner: config.owner, nodeOwnerId, node: nodeName, chassis },
   );
   let sb: OvsdbClient | undefined;
   let offChassis: (() => void) | undefined;
@@ -234,6 +236,7 @@ export async function startNodeWork(deps: NodeWorkDeps, config: NodeWorkConfig):
       await portsRunner.settled();
     },
     portsSettled: () => portsRunner.settled(),
+    health: () => ({ 'node-ovs': runner.health(), ports: portsRunner.health() }),
     portCount: () => nodePortsFromNb(deps.nb.cache, nodeOwnerId).size,
     triggerPorts: () => portsRunner.trigger('request', 0),
     last: () => reconciler.last(),

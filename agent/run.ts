@@ -29,6 +29,7 @@ import { createNbReconciler, type NbReconciler } from './nb/reconcile/index.js';
 import { createNbWriter, NB_WRITER_LOCK, type NbWriter } from './nb/writer.js';
 import type { NodeOvsResult } from './node/ovs/index.js';
 import type { PortService } from './node/ports/index.js';
+import { isLegacyPort } from './node/ports/adopt.js';
 import { createPipeline } from './pipeline/pipeline.js';
 import type { Snapshot } from './pipeline/snapshot.js';
 import { readiness } from './readiness.js';
@@ -36,7 +37,7 @@ import type { BlockedDelete } from './resources/index.js';
 import { startNodeWork, type NodeWork } from './run-node.js';
 import { portsBySubnet } from './run-state.js';
 import { createDirectorySource } from './sources/directory.js';
-import type { ResourceSource } from './sources/types.js';
+import type { ResourceSource, SourceSnapshot } from './sources/types.js';
 import { startOrUndo } from './startup.js';
 
 export { createDebugServer, type DebugServer } from './metrics/index.js';
@@ -167,6 +168,8 @@ export function createAgent(
       owner: config.owner,
       lock: config.lockName,
       runner: { debounceMs: config.debounceMs, resyncMs: config.resyncMs, observer: metrics.reconcilers },
+      // Workload ports of an earlier release are left for their node's agent to adopt.
+      keep: (table, row) => isLegacyPort(table, row, config.owner),
     },
   );
   writer.on('change', (w) => {
@@ -254,6 +257,13 @@ export function createAgent(
           { ready: () => agentReadiness(), debug: () => agent.debug(), registry: metrics.registry },
           config.listen,
         );
+      // The source is read while Northbound syncs (the server builds its dump meanwhile); its
+      // snapshots wait until NB and IPAM are synced, so nothing is allocated against an empty view.
+      let early: SourceSnapshot[] | undefined = [];
+      const deliver = (input: SourceSnapshot) =>
+        early ? early.push(input) : onSnapshot(pipeline.apply(input));
+      const sourceRead = source.start(deliver);
+      sourceRead.catch(() => undefined); // awaited below; a start failure is reported there
       await clients.ready(client);
       ipamSync = syncIpamWithNb(ipam, client.cache, config.owner);
       // A Subnet kept for its ports is let go once its last port is deleted.
@@ -274,7 +284,10 @@ export function createAgent(
       if (config.apiSocket && !nodeWork?.ports) throw new Error('the local API (ports) needs --ovs and --sb');
       engine.start();
       writer.start();
-      await source.start((input) => onSnapshot(pipeline.apply(input)));
+      await sourceRead;
+      const buffered = early;
+      early = undefined;
+      for (const input of buffered) onSnapshot(pipeline.apply(input));
       if (config.apiSocket && nodeWork?.ports)
         api = await createApiServer(
           { ports: nodeWork.ports, log: log.child({ module: 'api' }) },
@@ -345,6 +358,7 @@ export function createAgent(
       started,
       writer: writer.isWriter(),
       reconcile: engine.health(),
+      ...(nodeWork ? { nodeReconcilers: nodeWork.health() } : {}),
     });
   return agent;
 }

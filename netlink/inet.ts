@@ -15,12 +15,14 @@
  *   `Validator`, which also accepts IPv6 zone ids (`fe80::1%eth0`) that no address here may carry;
  * - arithmetic (network, last address, size, the IPAM cursor) is plain `bigint`: ip-num's
  *   `nextIPNumber()` costs ~100× `v + 1n` and `IPv4CidrRange` ~10× {@link cidrOf}.
- * What ip-num costs is in the text: IPv4 parse or format ~2-3 µs, IPv6 parse ~20 µs and RFC 5952
- * format ~5 µs; at 10,000 ports that is ~25 ms (IPv4) or ~200 ms (IPv6) per IPAM rebuild or NB
- * build pass, where a hand-written IPv6 codec would save most of the 200 ms.
+ * - IPv4 text ↔ value is four octets and shifts (after `isIPv4` checked the syntax): through
+ *   ip-num it cost ~6 µs per address under load (a binary-string round trip), ~0.6 s of a
+ *   50,000-port restart (`bench/nb/phases.ts`); by hand it is ~0.1 µs.
+ * What ip-num still costs is IPv6 text: parse ~20 µs and RFC 5952 format ~5 µs; at 10,000 ports
+ * ~200 ms per IPAM rebuild or NB build pass, where a hand-written IPv6 codec would save most.
  */
 import { isIPv4, isIPv6 } from 'node:net';
-import { collapseIPv6Number, IPv4, IPv6 } from 'ip-num';
+import { collapseIPv6Number, IPv6 } from 'ip-num';
 import { NetlinkInputError } from './errors.js';
 
 /** AF_INET / AF_INET6 from <sys/socket.h>. */
@@ -81,7 +83,7 @@ export function ipFamily(text: string): IpFamily | undefined {
 export function parseIp(text: string): Ip {
   const t = text.trim();
   const family = ipFamily(t);
-  if (family === 4) return { family, value: IPv4.fromString(t).getValue(), text: t };
+  if (family === 4) return { family, value: ipv4Value(t), text: t };
   if (family === 6) {
     const value = IPv6.fromString(t).getValue();
     return { family, value, text: formatIp(6, value) };
@@ -100,7 +102,15 @@ export function tryParseIp(text: string): Ip | undefined {
 
 /** Canonical text of an address value: dotted quad, or IPv6 per RFC 5952 §4. */
 export function formatIp(family: IpFamily, value: bigint): string {
-  return family === 4 ? new IPv4(value).toString() : collapseIPv6Number(IPv6.fromBigInt(value).toString());
+  if (family === 6) return collapseIPv6Number(IPv6.fromBigInt(value).toString());
+  const n = Number(value);
+  return `${(n >>> 24) & 255}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
+}
+
+/** The value of a dotted quad that `isIPv4` accepted. */
+function ipv4Value(text: string): bigint {
+  const [a, b, c, d] = text.split('.').map(Number) as [number, number, number, number];
+  return BigInt(((a << 24) >>> 0) + (b << 16) + (c << 8) + d);
 }
 
 /** Network-byte-order bytes of an address (4 or 16), as rtnetlink carries them. */

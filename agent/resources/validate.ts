@@ -94,6 +94,7 @@ class Checker {
   private vlanIds = new Map<string, string>();
 
   resetPass(): void {
+    this.aliveIndex = undefined;
     this.subnetsByVpc = new Map();
     this.providers = new Map();
     this.eipIps = new Map();
@@ -111,9 +112,29 @@ class Checker {
     return `${kind} ${key} does not exist`;
   }
 
+  /**
+   * Valid Subnets by VPC and by provider, built once per pass (not once per resource: NADs and
+   * VPCs would each scan every Subnet). A Subnet dropped later in the pass may still be listed;
+   * dropping it starts another pass, which sees the new set.
+   */
+  private aliveIndex: { byVpc: Map<string, Subnet[]>; byProvider: Map<string, Subnet> } | undefined;
+
+  private index(): NonNullable<Checker['aliveIndex']> {
+    if (this.aliveIndex) return this.aliveIndex;
+    const byVpc = new Map<string, Subnet[]>();
+    const byProvider = new Map<string, Subnet>();
+    for (const s of this.alive.subnets.values()) {
+      const list = byVpc.get(s.spec.vpc);
+      if (list) list.push(s);
+      else byVpc.set(s.spec.vpc, [s]);
+      if (!byProvider.has(s.spec.provider)) byProvider.set(s.spec.provider, s);
+    }
+    return (this.aliveIndex = { byVpc, byProvider });
+  }
+
   /** Subnets of `vpc` that are valid (all of them, not just the ones seen this pass). */
   private vpcSubnets(vpc: string): Subnet[] {
-    return [...this.alive.subnets.values()].filter((s) => s.spec.vpc === vpc);
+    return this.index().byVpc.get(vpc) ?? [];
   }
 
   check(r: Resource, report: Report): void {
@@ -124,7 +145,7 @@ class Checker {
         return this.checkSubnet(r, report);
       case 'NetworkAttachmentDefinition': {
         if (!r.spec.kubeOvn || !r.spec.provider) return;
-        const owner = [...this.alive.subnets.values()].find((s) => s.spec.provider === r.spec.provider);
+        const owner = this.index().byProvider.get(r.spec.provider);
         if (owner) return;
         const skipped = [...this.skipped.values()].find(
           (e) => e.kind === 'Subnet' && this.skippedProvider(e) === r.spec.provider,

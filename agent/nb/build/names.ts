@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import { deriveMac } from '../../ipam/mac.js';
 
-export { IP_OWNER_KEY, SUBNET_KEY } from '../../ownership.js';
+export { IP_KEY, IP_OWNER_KEY, SUBNET_KEY } from '../../ownership.js';
 /** Logical_Switch/Logical_Router_Port: the VPC the row belongs to. */
 export const VPC_KEY = 'vpc-agent.io/vpc';
 

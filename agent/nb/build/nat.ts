@@ -17,6 +17,7 @@ import { addStaticRoute } from './router.js';
 import {
   gatewayChassisName,
   IP_OWNER_KEY,
+  IP_KEY,
   keys,
   routerPortMac,
   routerPortName,
@@ -131,6 +132,8 @@ function buildGateway(
         [VPC_KEY]: DEFAULT_VPC,
         [SUBNET_KEY]: ext.subnet.meta.name,
         [IP_OWNER_KEY]: natGatewayOwner(DEFAULT_VPC),
+        // Node ports claim addresses against this key too (agent/node/ports/nb-ports.ts).
+        [IP_KEY]: ip.text,
       },
     },
     refs: { gateway_chassis: [] },

@@ -19,6 +19,7 @@ import {
   comment,
   type DatabaseCache,
   type Operation,
+  type Row,
   type RunOptions,
   type RunResult,
   type TxnBuilder,
@@ -50,6 +51,8 @@ export interface EngineConfig {
   runner?: Omit<RunnerOptions, 'name' | 'log'>;
   /** Options of `client.run` (retries across failover). */
   run?: RunOptions;
+  /** Owned rows never pruned (see `PlanOptions.keep`). */
+  keep?: (table: string, row: Row) => boolean;
 }
 
 /** One pass, as reported in stats and logs. */
@@ -198,7 +201,11 @@ export function createNbReconciler(deps: EngineDeps, config: EngineConfig = {}):
     let plan: ReconcilePlan | undefined;
     const build = (c: DatabaseCache): Operation[] => {
       const p0 = performance.now();
-      plan = planReconcile(state, c, { owner, prune: complete });
+      plan = planReconcile(state, c, {
+        owner,
+        prune: complete,
+        ...(config.keep ? { keep: config.keep } : {}),
+      });
       report.planMs = performance.now() - p0;
       if (plan.ops.length === 0) return [];
       const { insert, update, delete: d, mutate } = plan.counts;

@@ -66,6 +66,11 @@ export interface PlanOptions {
    * is fully loaded, or a half-read manifest directory would delete the other half.
    */
   prune?: boolean;
+  /**
+   * Owned rows that are never pruned although not desired (rows being handed over to another
+   * owner, e.g. workload ports of an earlier release, adopted by their node's agent).
+   */
+  keep?: (table: string, row: Row) => boolean;
 }
 
 export type OpKind = 'insert' | 'update' | 'delete' | 'mutate' | 'wait';
@@ -318,8 +323,9 @@ export function planReconcile(
         for (const e of current) {
           if (want ? want.has(e) : uuids.includes(e)) continue;
           const target = refTable ? cache.get(refTable, e) : undefined;
-          // Keep foreign members always, and everything while not pruning.
-          if (!prune || !target || !isOwnedBy(target, owner)) uuids.push(e);
+          // Keep foreign members always, kept rows, and everything while not pruning.
+          if (!prune || !target || !isOwnedBy(target, owner) || options.keep?.(refTable!, target))
+            uuids.push(e);
         }
         if (sameSet(current, uuids)) continue;
         out[col] = uuids;
@@ -351,6 +357,7 @@ export function planReconcile(
         const ids = externalIds(r);
         const key = ids[ROW_KEY];
         if (items && typeof key === 'string' && items.get(key)?.actual?._uuid === r._uuid) continue;
+        if (options.keep?.(t, r)) continue;
         let s = orphans.get(t);
         if (!s) orphans.set(t, (s = new Set()));
         s.add(r._uuid);

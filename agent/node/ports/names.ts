@@ -39,7 +39,15 @@ export function parseNetwork(text: string): NetworkRef | undefined {
 
 export const formatNetwork = (n: NetworkRef): string => `${n.namespace}/${n.name}`;
 
-/** IPAM owner of the port of `netns` on `network`. */
+/**
+ * IPAM owner of the port of `netns` on `network` on `node`: `vm/<node>/<netns>/<ns>/<nad>`
+ * (one address per node, namespace and network; a namespace path is URI-encoded whole).
+ */
+export function portIpamOwner(node: string, netns: string, network: string): string {
+  return `${PORT_OWNER_PREFIX}${node}/${encodeURIComponent(netns)}/${network}`;
+}
+
+/** IPAM owner of a port in the earlier release's form `vm/<netns>/<ns>/<nad>` (no node). */
 export function portOwner(netns: string, network: NetworkRef): string {
   return `${PORT_OWNER_PREFIX}${netns}/${network.namespace}/${network.name}`;
 }

@@ -16,6 +16,7 @@
 import { netnsExists } from '../../../netlink/index.js';
 import type { OvsdbClient } from '../../../ovsdb/index.js';
 import type { Snapshot } from '../../pipeline/snapshot.js';
+import { planAdoption } from './adopt.js';
 import { ensureHost, removeHost, type HostContext } from './host.js';
 import { nodePortsFromNb, planPortWrite } from './nb-ports.js';
 import { localPorts } from './ovs.js';
@@ -44,6 +45,8 @@ export interface PortsReconcilerDeps {
 export interface PortsReconcilerConfig {
   owner: string;
   nodeOwnerId: string;
+  node: string;
+  chassis: string;
 }
 
 export function createPortsReconciler(deps: PortsReconcilerDeps, config: PortsReconcilerConfig) {
@@ -52,6 +55,8 @@ export function createPortsReconciler(deps: PortsReconcilerDeps, config: PortsRe
     /** One pass against `snapshot` (the resources in effect). */
     async reconcile(snapshot: Snapshot): Promise<PortsPassResult> {
       const out: PortsPassResult = { repaired: [], pruned: [], status: new Map() };
+      // Ports of an earlier release on this chassis become this node's first.
+      await deps.nb.run((cache) => planAdoption(cache, deps.host.ovs.cache, config), { waitForCache: true });
       const desired = nodePortsFromNb(deps.nb.cache, config.nodeOwnerId);
       let firstError: unknown;
       for (const p0 of desired.values()) {

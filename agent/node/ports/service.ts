@@ -26,7 +26,7 @@ import { bindingState } from './binding.js';
 import { badRequest, PortError } from './errors.js';
 import { ensureHost, removeHost, type HostContext } from './host.js';
 import type { KeyedSerial } from './serial.js';
-import { defaultPortName, formatNetwork, hostIfname, nextIfname } from './names.js';
+import { defaultPortName, formatNetwork, hostIfname, nextIfname, portIpamOwner } from './names.js';
 import {
   ClaimTakenError,
   nodePortsFromNb,
@@ -105,11 +105,6 @@ export interface PortService {
   add(req: ValidAddRequest): Promise<PortResult>;
   del(req: ValidDelRequest): Promise<{ deleted: PortResult[] }>;
   list(): Promise<PortResult[]>;
-}
-
-/** IPAM owner of the port of `netns` on `network` on `node` (a namespace path is kept whole). */
-export function portIpamOwner(node: string, netns: string, network: string): string {
-  return `vm/${node}/${encodeURIComponent(netns)}/${network}`;
 }
 
 /** How often an add allocates again after losing an address claim to another node. */

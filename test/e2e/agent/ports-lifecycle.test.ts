@@ -159,4 +159,38 @@ describe('ports as the node desired state', () => {
     expect(ok.binding).toBe('up');
     expect(await used()).toBe((before.used ?? 0) + 1);
   });
+
+  it('an upgrade: a port written by the earlier release (owned by the writer) is kept and adopted by its node', async () => {
+    const ns2 = await vm('legacy');
+    const port = await agent.api.add({ network: 'default/vswitch1', netns: ns2 });
+    await agent.stop();
+    // Make it look like the earlier release wrote it: the deployment owner, the old IPAM owner,
+    // none of the node-owned keys.
+    const uuid = (
+      await ctx.sandbox.nbctl('--bare', '--columns=_uuid', 'find', 'Logical_Switch_Port', `name=${port.name}`)
+    ).trim();
+    for (const k of ['ip', 'mac', 'node', 'netns', 'network', 'ifname', 'dhcp', 'default-route'])
+      await ctx.sandbox.nbctl('remove', 'Logical_Switch_Port', uuid, 'external_ids', `vpc-agent.io/${k}`);
+    await ctx.sandbox.nbctl('set', 'Logical_Switch_Port', uuid, 'external_ids:vpc-agent.io/owner=vpc-agent');
+    await ctx.sandbox.nbctl(
+      'set',
+      'Logical_Switch_Port',
+      uuid,
+      `external_ids:"vpc-agent.io/ip-owner"="vm/${ns2}/default/vswitch1"`,
+    );
+    await agent.start();
+    const ids = async () =>
+      (await ctx.sandbox.nbctl('get', 'Logical_Switch_Port', uuid, 'external_ids')).trim();
+    await waitUntil(async () => (await ids()).includes('"vpc-agent.io/owner"="vpc-agent/node/node1"'), {
+      what: 'the legacy port adopted by node1',
+    });
+    // The same row (never deleted), its address, and it still works.
+    expect(await ids()).toContain(`"vpc-agent.io/netns"=${ns2}`);
+    const listed = await agent.api.list();
+    expect(listed.find((x) => x.name === port.name)).toMatchObject({ ip: port.ip, mac: port.mac });
+    expect(await ping(ns2, port.gateway)).toBe(true);
+    // A retried ADD finds it as this node's port.
+    const again = await agent.api.add({ network: 'default/vswitch1', netns: ns2 });
+    expect({ name: again.name, ip: again.ip }).toEqual({ name: port.name, ip: port.ip });
+  });
 });

@@ -40,16 +40,15 @@ export function isDeploymentOwner(value: unknown, owner: string): boolean {
   return value === owner || (typeof value === 'string' && value.startsWith(`${owner}/node/`));
 }
 
-/** `external_ids` of a cached row (an empty record when the column is absent). */
-export function externalIds(row: Row): Record<string, unknown> {
-  const v = row['external_ids'];
-  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
-}
-
 /** A string-to-string map column of a cached row (empty when absent). */
 export function mapColumn(row: Row, column: string): Record<string, string> {
   const v = row[column];
   return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, string>) : {};
+}
+
+/** `external_ids` of a cached row (an empty record when the column is absent). */
+export function externalIds(row: Row): Record<string, unknown> {
+  return mapColumn(row, 'external_ids');
 }
 
 /**

@@ -119,6 +119,7 @@ export async function startNodeWork(deps: NodeWorkDeps, config: NodeWorkConfig):
     owner: config.owner,
     overlayMtu: DEFAULT_BUILD_OPTIONS.overlayMtu,
     underlayMtu: DEFAULT_BUILD_OPTIONS.underlayMtu,
+    reopened: new Map<string, number>(),
   };
   const portsReconciler = createPortsReconciler(
     { nb: deps.nb, host: hostCtx, busy, perNetns },

@@ -292,3 +292,11 @@ export async function writeManifest(dir: string, file: string, docs: Manifest[])
 export async function clearManifests(dir: string): Promise<void> {
   for (const f of await readdir(dir)) await rm(path.join(dir, f), { force: true, recursive: true });
 }
+
+/** After a test file: deletes the ports of `vms` through `agent` (if running), stops it, deletes the namespaces. */
+export async function cleanUpAgent(agent: AgentProcess | undefined, vms: readonly string[]): Promise<void> {
+  if (agent?.pid !== undefined)
+    for (const ns of vms) await agent.api.del({ netns: ns }).catch(() => undefined);
+  await agent?.stop();
+  for (const ns of vms) await run('ip', ['netns', 'del', ns], { reject: false });
+}

@@ -74,3 +74,15 @@ export function clientTls(dir: string, who: string, ca: string) {
     caCert: path.join(dir, `${ca}.pem`),
   };
 }
+
+/**
+ * The PKI every `ssl:` test uses: CA `ca` signing `server` and `client`; CA `otherca` signing
+ * `stranger` (a certificate the server must refuse).
+ */
+export async function makeTestPki(dir: string, client: string): Promise<void> {
+  await makeCert(dir, 'ca');
+  await makeCert(dir, 'otherca');
+  await makeCert(dir, 'server', 'ca');
+  await makeCert(dir, client, 'ca');
+  await makeCert(dir, 'stranger', 'otherca');
+}

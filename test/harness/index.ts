@@ -29,6 +29,12 @@ export type { Sandbox } from '../../agent/sandbox/sandbox.js';
 
 const keep = () => process.env['VPC_AGENT_KEEP'] === '1';
 
+/** `v`, or an error saying that `what` is used before its `beforeAll` made it. */
+export function made<T>(v: T | undefined, what: string): T {
+  if (v === undefined) throw new Error(`${what}: not started yet (used outside a test, or beforeAll failed)`);
+  return v;
+}
+
 /** Creates a temporary directory `/tmp/vpca-<prefix>-XXXXXX`. */
 export function makeTmpDir(prefix: string): Promise<string> {
   return mkdtemp(path.join(tmpdir(), `vpca-${prefix}-`));
@@ -82,12 +88,10 @@ export function useSandbox(opts: TestSandboxOptions = {}): {
   });
   return {
     get sandbox() {
-      if (!sandbox) throw new Error('useSandbox: sandbox not started (did beforeAll fail?)');
-      return sandbox;
+      return made(sandbox, 'useSandbox');
     },
     get stateDir() {
-      if (!stateDir) throw new Error('useSandbox: not started yet');
-      return stateDir;
+      return made(stateDir, 'useSandbox');
     },
   };
 }

@@ -9,7 +9,7 @@ import { SCHEMAS } from '../../agent/sandbox/central.js';
 import { startOvsdbServer, type OvsdbServerHandle } from '../../agent/sandbox/ovsdb-server.js';
 import { run, waitUntil } from '../../agent/sandbox/process.js';
 import { OvsdbClient, vswitch, type ClientMonitorConfig } from '../../ovsdb/index.js';
-import { makeTmpDir } from './index.js';
+import { made, makeTmpDir } from './index.js';
 
 export interface OvsDb {
   readonly server: OvsdbServerHandle;
@@ -52,12 +52,10 @@ export function useOvsDb(prefix: string, monitor: ClientMonitorConfig): OvsDb {
   });
   const db: OvsDb = {
     get server() {
-      if (!server) throw new Error('useOvsDb: not started yet');
-      return server;
+      return made(server, 'useOvsDb');
     },
     get client() {
-      if (!client) throw new Error('useOvsDb: not started yet');
-      return client;
+      return made(client, 'useOvsDb');
     },
     vsctl,
     async vsctlSeen(...args) {

@@ -11,15 +11,15 @@
 import { update, type DatabaseCache, type Operation, type Row } from '../../../ovsdb/index.js';
 import {
   externalIds,
-  IP_KEY,
   IP_OWNER_KEY,
-  MAC_KEY,
   mapColumn,
   OWNER_KEY,
   parseLspAddress,
+  ROW_KEY,
+  SUBNET_KEY,
 } from '../../ownership.js';
 import { PORT_OWNER_PREFIX, portIpamOwner } from './names.js';
-import { PORT_KEYS } from './nb-ports.js';
+import { nodePortIds, type NodePort } from './nb-ports.js';
 import { localPorts } from './ovs.js';
 
 /** An LSP of deployment `owner` that is a workload port of the earlier release. */
@@ -45,23 +45,23 @@ export function planAdoption(
     const a = parseLspAddress((row['addresses'] as string[] | undefined)?.[0]);
     if (!rec || !a) continue; // not attached here: nothing to learn the namespace from
     const ids = externalIds(row) as Record<string, string>;
-    ops.push(
-      update('Logical_Switch_Port', [['_uuid', '==', row._uuid]], {
-        external_ids: {
-          ...ids,
-          [OWNER_KEY]: opts.nodeOwnerId,
-          [IP_OWNER_KEY]: portIpamOwner(opts.node, rec.netns, rec.network),
-          [IP_KEY]: a.ip,
-          [MAC_KEY]: a.mac,
-          [PORT_KEYS.node]: opts.node,
-          [PORT_KEYS.netns]: rec.netns,
-          [PORT_KEYS.network]: rec.network,
-          [PORT_KEYS.ifname]: rec.ifname,
-          [PORT_KEYS.dhcp]: String(rec.dhcp),
-          [PORT_KEYS.defaultRoute]: String(!rec.dhcp && rec.ifname === 'eth0'),
-        },
-      }),
-    );
+    const port: NodePort = {
+      name: String(row['name']),
+      subnet: ids[SUBNET_KEY] ?? '',
+      ip: a.ip,
+      mac: a.mac,
+      owner: portIpamOwner(opts.node, rec.netns, rec.network),
+      chassis: opts.chassis,
+      node: opts.node,
+      netns: rec.netns,
+      network: rec.network,
+      ifname: rec.ifname,
+      dhcp: rec.dhcp,
+      defaultRoute: !rec.dhcp && rec.ifname === 'eth0',
+    };
+    // The builder's other keys (e.g. the resource) stay; ours replace theirs.
+    const external_ids = { ...ids, ...nodePortIds(port, opts.nodeOwnerId), [ROW_KEY]: ids[ROW_KEY] ?? '' };
+    ops.push(update('Logical_Switch_Port', [['_uuid', '==', row._uuid]], { external_ids }));
   }
   return ops;
 }

@@ -24,7 +24,12 @@ export interface HostContext {
   owner: string;
   overlayMtu: number;
   underlayMtu: number;
+  /** When each OVS port was last re-added because vswitchd could not open it (rate limit). */
+  reopened?: Map<string, number>;
 }
+
+/** A broken OVS port is re-added at most this often (its own re-add is a change that triggers a pass). */
+const REOPEN_EVERY_MS = 5_000;
 
 /** Makes the host state of `p` complete; true when anything had to be created. */
 export async function ensureHost(ctx: HostContext, p: NodePort, subnet: Subnet): Promise<boolean> {
@@ -50,10 +55,22 @@ export async function ensureHost(ctx: HostContext, p: NodePort, subnet: Subnet):
     dhcp: p.dhcp,
     owner: ctx.owner,
   };
-  // vswitchd does not reopen a re-created device under an existing port name: remove it first.
-  if (created) await ctx.ovs.run((cache) => planDetach(cache, host), { waitForCache: true });
+  // vswitchd does not reopen a re-created device under an existing port name, nor one it failed
+  // to open (`Interface.error`, `ofport` -1): remove it first, then add it again.
+  const rec = localPorts(ctx.ovs.cache, ctx.owner).find((l) => l.host === host);
+  const broken = rec !== undefined && (rec.error !== undefined || rec.ofport === -1);
+  const last = ctx.reopened?.get(host) ?? 0;
+  if (created || (broken && Date.now() - last >= REOPEN_EVERY_MS)) {
+    ctx.reopened?.set(host, Date.now());
+    await ctx.ovs.run((cache) => planDetach(cache, host), { waitForCache: true });
+  }
   const res = await ctx.ovs.run((cache) => planAttach(cache, spec), { waitForCache: true });
   return created || res.ops !== undefined;
+}
+
+/** Forgets the rate-limit entry of a removed port. */
+function forgetReopen(ctx: HostContext, host: string): void {
+  ctx.reopened?.delete(host);
 }
 
 /** Removes the OVS port and the veth pair of LSP `name` (gone already is success). */
@@ -62,6 +79,7 @@ export async function removeHost(ctx: HostContext, name: string, netns?: string)
   const host = rec?.host ?? hostIfname(name);
   await ctx.ovs.run((cache) => planDetach(cache, host), { waitForCache: true });
   await unplugVeth(ctx.nodeNetns, host);
+  forgetReopen(ctx, host);
   const ns = netns ?? rec?.netns;
   // The cached netlink socket of a workload namespace goes with its last port.
   if (ns !== undefined && !localPorts(ctx.ovs.cache, ctx.owner).some((l) => l.netns === ns && l.lsp !== name))

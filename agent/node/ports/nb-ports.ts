@@ -97,6 +97,25 @@ export function subnetDhcp(cache: DatabaseCache, owner: string, subnet: string):
   return ownedByKey(cache, 'DHCP_Options', keys.dhcp(subnet), owner)[0];
 }
 
+/** The `external_ids` of `p`'s LSP: ownership, its address claims and the node-local facts. */
+export function nodePortIds(p: NodePort, nodeOwnerId: string): Record<string, string> {
+  return {
+    [OWNER_KEY]: nodeOwnerId,
+    [ROW_KEY]: keys.lsp(p.name),
+    [RESOURCE_KEY]: `Port/${p.name}`,
+    [IP_OWNER_KEY]: p.owner,
+    [SUBNET_KEY]: p.subnet,
+    [IP_KEY]: p.ip,
+    [MAC_KEY]: p.mac,
+    [PORT_KEYS.node]: p.node,
+    [PORT_KEYS.netns]: p.netns,
+    [PORT_KEYS.network]: p.network,
+    [PORT_KEYS.ifname]: p.ifname,
+    [PORT_KEYS.dhcp]: String(p.dhcp),
+    [PORT_KEYS.defaultRoute]: String(p.defaultRoute),
+  };
+}
+
 /** The LSP columns of `p` (external_ids included, ownership keys too). */
 export function portColumns(
   p: NodePort,
@@ -113,21 +132,7 @@ export function portColumns(
     options: { 'requested-chassis': p.chassis },
     dhcpv4_options: v4 && dhcpUuid ? dhcpUuid : [],
     dhcpv6_options: !v4 && dhcpUuid ? dhcpUuid : [],
-    external_ids: {
-      [OWNER_KEY]: nodeOwnerId,
-      [ROW_KEY]: keys.lsp(p.name),
-      [RESOURCE_KEY]: `Port/${p.name}`,
-      [IP_OWNER_KEY]: p.owner,
-      [SUBNET_KEY]: p.subnet,
-      [IP_KEY]: p.ip,
-      [MAC_KEY]: p.mac,
-      [PORT_KEYS.node]: p.node,
-      [PORT_KEYS.netns]: p.netns,
-      [PORT_KEYS.network]: p.network,
-      [PORT_KEYS.ifname]: p.ifname,
-      [PORT_KEYS.dhcp]: String(p.dhcp),
-      [PORT_KEYS.defaultRoute]: String(p.defaultRoute),
-    },
+    external_ids: nodePortIds(p, nodeOwnerId),
   };
 }
 

@@ -11,18 +11,15 @@
  *   port, no veth, and its address is free again.
  */
 import { spawn } from 'node:child_process';
-import { cp } from 'node:fs/promises';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { PortResult } from '../../../agent/node/ports/index.js';
 import { run, waitUntil } from '../../../agent/sandbox/process.js';
-import { createVmNamespace, ping, startAgentProcess, type AgentProcess } from '../../harness/agent.js';
-import { useSandbox, useTmpDir } from '../../harness/index.js';
+import { useAgentOnSandbox } from '../../harness/agent-on-sandbox.js';
+import { ping } from '../../harness/agent.js';
 
-const ctx = useSandbox({ nodes: 1 });
-const tmp = useTmpDir('plife');
-let agent: AgentProcess;
-const vms: string[] = [];
+const env = useAgentOnSandbox({ prefix: 'plife', args: ['--ports-resync', '500ms'] });
+const ctx = env;
+const vm = (name: string) => env.vm(name);
 
 const node = () => ctx.sandbox.node('node1');
 const nodeLinks = async () => (await run('ip', ['-n', node().netns, '-br', 'link'])).stdout;
@@ -36,31 +33,13 @@ const addr = async (ns: string) =>
   (await run('ip', ['-n', ns, '-br', '-4', 'addr', 'show', 'eth0'], { reject: false })).stdout;
 const defaultRoute = async (ns: string) => (await run('ip', ['-n', ns, 'route', 'show', 'default'])).stdout;
 
-async function vm(name: string): Promise<string> {
-  const ns = await createVmNamespace(ctx.sandbox, name);
-  vms.push(ns);
-  return ns;
-}
-
-beforeAll(async () => {
-  await cp(path.resolve('examples/vpc-two-subnets'), path.join(tmp.dir, 'manifests'), { recursive: true });
-  agent = await startAgentProcess({ sandbox: ctx.sandbox, dir: tmp.dir, args: ['--ports-resync', '500ms'] });
-});
-
-afterAll(async () => {
-  if (agent?.pid !== undefined)
-    for (const ns of vms) await agent.api.del({ netns: ns }).catch(() => undefined);
-  await agent?.stop();
-  for (const ns of vms) await run('ip', ['netns', 'del', ns], { reject: false });
-});
-
 describe('ports as the node desired state', () => {
   let p: PortResult;
   let ns: string;
 
   it('drift: a deleted veth, OVS port, address or default route comes back', async () => {
     ns = await vm('drift');
-    p = await agent.api.add({ network: 'default/vswitch1', netns: ns });
+    p = await env.agent.api.add({ network: 'default/vswitch1', netns: ns });
     expect(await ping(ns, p.gateway)).toBe(true);
 
     await run('ip', ['-n', node().netns, 'link', 'del', p.hostIfname]);
@@ -91,25 +70,25 @@ describe('ports as the node desired state', () => {
   });
 
   it('a reboot: host state gone while the agent was down, restored from Northbound on start', async () => {
-    await agent.stop();
+    await env.agent.stop();
     await run('ip', ['netns', 'del', ns]);
     await run('ip', ['netns', 'add', ns]);
     await run('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
     await ctx.sandbox.vsctl('node1', '--if-exists', 'del-port', 'br-int', p.hostIfname);
     expect(await addr(ns)).not.toContain(p.ip);
-    await agent.start();
+    await env.agent.start();
     await waitUntil(async () => (await addr(ns)).includes(`${p.ip}/24`), { what: 'the port restored' });
     await waitUntil(() => ping(ns, p.gateway, 1), { what: 'the restored port reaches its gateway' });
-    const listed = await agent.api.list();
+    const listed = await env.agent.api.list();
     expect(listed.find((x) => x.name === p.name)).toMatchObject({ ip: p.ip, mac: p.mac, binding: 'up' });
   });
 
   it('a namespace given as a path works as a name does: /var/run/netns/X and /proc/PID/ns/net', async () => {
     const named = await vm('bypath');
-    const byPath = await agent.api.add({ network: 'default/vswitch1', netns: `/var/run/netns/${named}` });
+    const byPath = await env.agent.api.add({ network: 'default/vswitch1', netns: `/var/run/netns/${named}` });
     expect(byPath.binding).toBe('up');
     expect(await ping(named, byPath.gateway)).toBe(true);
-    expect(await agent.api.del({ netns: `/var/run/netns/${named}` })).toHaveLength(1);
+    expect(await env.agent.api.del({ netns: `/var/run/netns/${named}` })).toHaveLength(1);
 
     const holder = await vm('byproc');
     const sleeper = spawn('ip', ['netns', 'exec', holder, 'sleep', '600'], { stdio: 'ignore' });
@@ -122,10 +101,10 @@ describe('ports as the node desired state', () => {
         { what: 'a process inside the namespace' },
       );
       const procNs = `/proc/${pid}/ns/net`;
-      const viaProc = await agent.api.add({ network: 'default/vswitch2', netns: procNs });
+      const viaProc = await env.agent.api.add({ network: 'default/vswitch2', netns: procNs });
       expect(viaProc).toMatchObject({ netns: procNs, binding: 'up' });
       expect(await ping(holder, viaProc.gateway)).toBe(true);
-      expect(await agent.api.del({ netns: procNs })).toHaveLength(1);
+      expect(await env.agent.api.del({ netns: procNs })).toHaveLength(1);
     } finally {
       sleeper.kill('SIGKILL');
     }
@@ -135,7 +114,7 @@ describe('ports as the node desired state', () => {
     const busyNs = await vm('taken');
     await run('ip', ['-n', busyNs, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'eth0p']);
     const used = async () => {
-      const d = (await agent.debug()) as unknown as { ipam: { subnet: string; used: number }[] };
+      const d = (await env.agent.debug()) as unknown as { ipam: { subnet: string; used: number }[] };
       return d.ipam.find((x) => x.subnet === 'vswitch1-subnet')?.used;
     };
     const before = {
@@ -144,7 +123,7 @@ describe('ports as the node desired state', () => {
       links: await nodeLinks(),
       used: await used(),
     };
-    const err = await agent.api
+    const err = await env.agent.api
       .add({ network: 'default/vswitch1', netns: busyNs, ifname: 'eth0' })
       .then(() => undefined)
       .catch((e: unknown) => e as Error);
@@ -155,15 +134,15 @@ describe('ports as the node desired state', () => {
     expect(await used()).toBe(before.used);
     // Nothing is left in the way: the same add succeeds once the name is free.
     await run('ip', ['-n', busyNs, 'link', 'del', 'eth0']);
-    const ok = await agent.api.add({ network: 'default/vswitch1', netns: busyNs });
+    const ok = await env.agent.api.add({ network: 'default/vswitch1', netns: busyNs });
     expect(ok.binding).toBe('up');
     expect(await used()).toBe((before.used ?? 0) + 1);
   });
 
   it('an upgrade: a port written by the earlier release (owned by the writer) is kept and adopted by its node', async () => {
     const ns2 = await vm('legacy');
-    const port = await agent.api.add({ network: 'default/vswitch1', netns: ns2 });
-    await agent.stop();
+    const port = await env.agent.api.add({ network: 'default/vswitch1', netns: ns2 });
+    await env.agent.stop();
     // Make it look like the earlier release wrote it: the deployment owner, the old IPAM owner,
     // none of the node-owned keys.
     const uuid = (
@@ -178,7 +157,7 @@ describe('ports as the node desired state', () => {
       uuid,
       `external_ids:"vpc-agent.io/ip-owner"="vm/${ns2}/default/vswitch1"`,
     );
-    await agent.start();
+    await env.agent.start();
     const ids = async () =>
       (await ctx.sandbox.nbctl('get', 'Logical_Switch_Port', uuid, 'external_ids')).trim();
     await waitUntil(async () => (await ids()).includes('"vpc-agent.io/owner"="vpc-agent/node/node1"'), {
@@ -186,11 +165,11 @@ describe('ports as the node desired state', () => {
     });
     // The same row (never deleted), its address, and it still works.
     expect(await ids()).toContain(`"vpc-agent.io/netns"=${ns2}`);
-    const listed = await agent.api.list();
+    const listed = await env.agent.api.list();
     expect(listed.find((x) => x.name === port.name)).toMatchObject({ ip: port.ip, mac: port.mac });
     expect(await ping(ns2, port.gateway)).toBe(true);
     // A retried ADD finds it as this node's port.
-    const again = await agent.api.add({ network: 'default/vswitch1', netns: ns2 });
+    const again = await env.agent.api.add({ network: 'default/vswitch1', netns: ns2 });
     expect({ name: again.name, ip: again.ip }).toEqual({ name: port.name, ip: port.ip });
   });
 });

@@ -16,7 +16,13 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PortResult } from '../../../agent/node/ports/index.js';
 import { run, waitUntil } from '../../../agent/sandbox/process.js';
-import { createVmNamespace, ping, startAgentProcess, type AgentProcess } from '../../harness/agent.js';
+import {
+  cleanUpAgent,
+  createVmNamespace,
+  ping,
+  startAgentProcess,
+  type AgentProcess,
+} from '../../harness/agent.js';
 import { snapshotHost, useSandbox, useTmpDir, type HostSnapshot } from '../../harness/index.js';
 
 const ctx = useSandbox({ nodes: 1 });
@@ -83,11 +89,7 @@ beforeAll(async () => {
   agent = await startAgentProcess({ sandbox: ctx.sandbox, dir: tmp.dir });
 });
 
-afterAll(async () => {
-  if (agent?.pid !== undefined) for (const ns of vms) await cli(['del', '--netns', ns]);
-  await agent?.stop();
-  for (const ns of vms) await run('ip', ['netns', 'del', ns], { reject: false });
-});
+afterAll(() => cleanUpAgent(agent, vms));
 
 describe('vpc-agent port add/del against the running agent', () => {
   let vm1: Port;

@@ -7,11 +7,10 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { OWNER_KEY } from '../../../agent/nb/desired.js';
 import type { BlockedDelete } from '../../../agent/resources/index.js';
 import { createAgent } from '../../../agent/run.js';
 import { makeTmpDir } from '../../harness/index.js';
-import { nbctl, ownedDump, until, useCentral } from './nb/helpers.js';
+import { ownedDump, ownedNames as ownedNamesOf, until, useCentral } from './nb/helpers.js';
 
 const env = useCentral();
 
@@ -31,15 +30,7 @@ spec:
   provider: ${name}.default.ovn
 `;
 
-/** Names of owned rows of `table` (ovn-nbctl's view). */
-async function ownedNames(table: string): Promise<string[]> {
-  const out = await nbctl(env.central, '--format=json', '--columns=name,external_ids', 'list', table);
-  const json = JSON.parse(out) as { data: [string, [string, [string, string][]]][] };
-  return json.data
-    .filter(([, ids]) => ids[1].some(([k]) => k === OWNER_KEY))
-    .map(([n]) => n)
-    .sort();
-}
+const ownedNames = (table: string) => ownedNamesOf(env.central, table);
 
 describe('blocked deletes', () => {
   it('keeps a removed Vpc while its Subnets remain, then deletes it with them', async () => {

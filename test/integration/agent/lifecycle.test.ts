@@ -7,10 +7,9 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { OWNER_KEY } from '../../../agent/ownership.js';
 import { createAgent } from '../../../agent/run.js';
 import { makeTmpDir } from '../../harness/index.js';
-import { nbctl, until, useCentral } from './nb/helpers.js';
+import { FAST, ownedNames, until, useCentral } from './nb/helpers.js';
 
 const env = useCentral();
 
@@ -19,20 +18,7 @@ const subnet = (name: string, third: number) =>
   `apiVersion: kubeovn.io/v1\nkind: Subnet\nmetadata:\n  name: ${name}\nspec:\n  vpc: vpc-1\n` +
   `  cidrBlock: 172.20.${third}.0/24\n  provider: ${name}.default.ovn\n`;
 
-async function ownedSwitches(): Promise<string[]> {
-  const out = await nbctl(
-    env.central,
-    '--format=json',
-    '--columns=name,external_ids',
-    'list',
-    'Logical_Switch',
-  );
-  const json = JSON.parse(out) as { data: [string, [string, [string, string][]]][] };
-  return json.data
-    .filter(([, ids]) => ids[1].some(([k]) => k === OWNER_KEY))
-    .map(([name]) => name)
-    .sort();
-}
+const ownedSwitches = () => ownedNames(env.central, 'Logical_Switch');
 
 describe('lifecycle', () => {
   it('a vanished manifests directory prunes nothing; once back, a real removal deletes', async () => {
@@ -44,7 +30,7 @@ describe('lifecycle', () => {
     await writeFile(path.join(dir, 'b.yaml'), subnet('sub-b', 20));
     const agent = createAgent(
       {},
-      { manifests: dir, nb: env.central.nb.unix, pollMs: 100, debounceMs: 20, lockName: 'test_vanish' },
+      { manifests: dir, nb: env.central.nb.unix, ...FAST, lockName: 'test_vanish' },
     );
     try {
       await agent.start();
@@ -73,8 +59,7 @@ describe('lifecycle', () => {
     const cfg = {
       manifests: dir,
       nb: env.central.nb.unix,
-      pollMs: 100,
-      debounceMs: 20,
+      ...FAST,
       lockName: 'test_takeover',
     };
     const first = createAgent({}, cfg);

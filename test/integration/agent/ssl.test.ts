@@ -12,8 +12,8 @@ import { SCHEMAS } from '../../../agent/sandbox/central.js';
 import { startOvsdbServer, type OvsdbServerHandle } from '../../../agent/sandbox/ovsdb-server.js';
 import { run } from '../../../agent/sandbox/process.js';
 import { createAgent } from '../../../agent/run.js';
-import { clientTls, makeCert, serverTlsArgs } from '../../harness/certs.js';
-import { until } from './nb/helpers.js';
+import { clientTls, makeTestPki, serverTlsArgs } from '../../harness/certs.js';
+import { FAST, until } from './nb/helpers.js';
 import { connectError, count, lockGrantedAtOnce, recordingLogger } from './startup-helpers.js';
 
 let dir: string;
@@ -22,11 +22,7 @@ let sslRemote: string;
 
 beforeAll(async () => {
   dir = await makeTmpDir('agent-ssl');
-  await makeCert(dir, 'ca');
-  await makeCert(dir, 'otherca');
-  await makeCert(dir, 'server', 'ca');
-  await makeCert(dir, 'agent', 'ca');
-  await makeCert(dir, 'stranger', 'otherca');
+  await makeTestPki(dir, 'agent');
   server = await startOvsdbServer({
     dir,
     name: 'nb',
@@ -72,8 +68,7 @@ describe('the agent over ssl:', () => {
         nb: sslRemote,
         tls: clientTls(dir, 'agent', 'ca'),
         listen: '127.0.0.1:0',
-        pollMs: 100,
-        debounceMs: 20,
+        ...FAST,
         lockName: 'test_ssl',
       },
     );

@@ -84,6 +84,19 @@ export async function ownedInNb(central: CentralHandle, table: string): Promise<
   return json.data.filter(([, ids]) => ids[1].some(([k]) => k === OWNER_KEY)).map(([u]) => u[1]);
 }
 
+/** Sorted names of the rows of `table` that carry our owner key (ovn-nbctl's view). */
+export async function ownedNames(central: CentralHandle, table: string): Promise<string[]> {
+  const out = await nbctl(central, '--format=json', '--columns=name,external_ids', 'list', table);
+  const json = JSON.parse(out) as { data: [string, [string, [string, string][]]][] };
+  return json.data
+    .filter(([, ids]) => ids[1].some(([k]) => k === OWNER_KEY))
+    .map(([n]) => n)
+    .sort();
+}
+
+/** Agent timings for tests: manifest polls and reconcile debounce short, so changes show fast. */
+export const FAST = { pollMs: 100, debounceMs: 20 } as const;
+
 /** Every NB table that has owned rows, with their counts (ovn-nbctl's view). */
 export async function ownedDump(central: CentralHandle): Promise<Record<string, number>> {
   const out: Record<string, number> = {};

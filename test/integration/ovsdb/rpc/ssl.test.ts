@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startOvsdbServer, type OvsdbServerHandle } from '../../../../agent/sandbox/ovsdb-server.js';
 import { RpcConnection } from '../../../../ovsdb/rpc/connection.js';
-import { clientTls, makeCert, serverTlsArgs } from '../../../harness/certs.js';
+import { clientTls, makeTestPki, serverTlsArgs } from '../../../harness/certs.js';
 
 const NB_SCHEMA = '/usr/share/ovn/ovn-nb.ovsschema';
 
@@ -14,11 +14,7 @@ let sslRemote: string;
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'rpc-ssl-'));
-  await makeCert(dir, 'ca');
-  await makeCert(dir, 'otherca');
-  await makeCert(dir, 'server', 'ca');
-  await makeCert(dir, 'client', 'ca');
-  await makeCert(dir, 'stranger', 'otherca');
+  await makeTestPki(dir, 'client');
   server = await startOvsdbServer({
     dir,
     name: 'nb',

@@ -171,7 +171,7 @@ export async function startNodeWork(deps: NodeWorkDeps, config: NodeWorkConfig):
   const runner = createRunner(
     async () => {
       if (!latest) return;
-      const r = await reconciler.reconcile(latest.resources);
+      const r = await reconciler.reconcile(latest.resources, { prune: latest.complete });
       if (r.sent) log.info({ ops: r.ops, changes: r.changes }, 'node OVS reconciled');
       for (const p of r.problems) log.warn({ problem: p }, `node OVS: ${p.message}`);
     },

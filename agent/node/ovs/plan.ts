@@ -21,7 +21,12 @@ import {
   type NodeOvsDesired,
   type NodeOvsProblem,
 } from './desired.js';
-import { BRIDGE_MAPPINGS_KEY, mergeBridgeMappings, OWNED_MAPPINGS_KEY } from './mappings.js';
+import {
+  BRIDGE_MAPPINGS_KEY,
+  mergeBridgeMappings,
+  OWNED_MAPPINGS_KEY,
+  parseBridgeMappings,
+} from './mappings.js';
 import { NodeOvsError } from './errors.js';
 
 const o = typedOps<vswitch.Tables>();
@@ -34,6 +39,11 @@ export interface PlanOptions {
    * an existing br-int is never changed. Undefined: br-int is not looked at.
    */
   integrationBridge?: { datapathType: string };
+  /**
+   * Remove what the agent owns but no longer wants (default true). False while the resources
+   * may be incomplete: bridges, uplink ports and mappings that are not desired are left alone.
+   */
+  prune?: boolean;
 }
 
 export interface NodeOvsPlan {
@@ -93,7 +103,10 @@ class Builder {
   readonly ops: Operation[] = [];
   readonly changes: string[] = [];
   private n = 0;
-  constructor(readonly owner: string) {}
+  constructor(
+    readonly owner: string,
+    readonly prune = true,
+  ) {}
 
   name(): string {
     return `row${++this.n}`;
@@ -148,7 +161,7 @@ class Builder {
 
 /** Computes the operations that bring the cache's state to `desired` (empty when converged). */
 export function planNodeOvs(cache: DatabaseCache, desired: NodeOvsDesired, opts: PlanOptions): NodeOvsPlan {
-  const b = new Builder(opts.owner);
+  const b = new Builder(opts.owner, opts.prune ?? true);
   const problems: NodeOvsProblem[] = [...desired.problems];
   const root = rootRow(cache);
   const mappings = new Map(desired.mappings);
@@ -193,11 +206,17 @@ export function planNodeOvs(cache: DatabaseCache, desired: NodeOvsDesired, opts:
   }
 
   for (const row of cache.rows('Bridge')) {
+    if (!b.prune) break;
     if (!isOwned(row, opts.owner) || keep.has(row._uuid) || row['name'] === INTEGRATION_BRIDGE) continue;
     b.ops.push(o.mutate('Open_vSwitch', [['_uuid', '==', root._uuid]], [['bridges', 'delete', [row._uuid]]]));
     b.changes.push(`delete Bridge ${String(row['name'])}`);
   }
 
+  if (!b.prune) {
+    // Keep every mapping we recorded that is not desired now.
+    for (const m of parseBridgeMappings(externalIdsOf(root)[OWNED_MAPPINGS_KEY]))
+      if (!mappings.has(m.network)) mappings.set(m.network, m.bridge);
+  }
   planMappings(b, root, mappings, problems);
   return { ops: b.ops, problems, changes: b.changes };
 }
@@ -302,7 +321,7 @@ function updateBridge(
   }
   for (const p of ports) {
     const name = p['name'];
-    if (isOwned(p, b.owner) && name !== d.bridge && name !== d.uplink.name) {
+    if (b.prune && isOwned(p, b.owner) && name !== d.bridge && name !== d.uplink.name) {
       remove.push(p._uuid);
       b.changes.push(`remove Port ${String(name)} from ${d.bridge}`);
     }

@@ -5,7 +5,8 @@
  * IDL pattern, see ovsdb/client/run.ts). A converged pass sends nothing.
  *
  * Contract: `reconcile` is idempotent; it touches only rows marked with its owner (and its own
- * pairs of `ovn-bridge-mappings`); problems (missing NIC, a name taken by a foreign row, a
+ * pairs of `ovn-bridge-mappings`); it removes what it owns but no longer wants only when told it
+ * may prune (the snapshot is complete); problems (missing NIC, a name taken by a foreign row, a
  * mapping conflict) are returned per resource and field and the provider network concerned is
  * left out on this node — the rest is still applied.
  */
@@ -68,7 +69,8 @@ export interface NodeOvsResult {
 }
 
 export interface NodeOvsReconciler {
-  reconcile(resources: ResourceSet): Promise<NodeOvsResult>;
+  /** One pass; `prune: false` (an incomplete snapshot) removes nothing the agent owns. */
+  reconcile(resources: ResourceSet, opts?: { prune?: boolean }): Promise<NodeOvsResult>;
   /** Owned interfaces that ovs-vswitchd could not open (`Interface.error`), by name. */
   interfaceErrors(): Record<string, string>;
   /** The last result, for `/debug`. */
@@ -98,7 +100,11 @@ export function createNodeOvsReconciler(opts: NodeOvsReconcilerOptions): NodeOvs
   const owner = opts.owner ?? DEFAULT_OWNER;
   let lastResult: NodeOvsResult | undefined;
 
-  async function reconcile(resources: ResourceSet): Promise<NodeOvsResult> {
+  async function reconcile(
+    resources: ResourceSet,
+    passOpts: { prune?: boolean } = {},
+  ): Promise<NodeOvsResult> {
+    const prune = passOpts.prune ?? true;
     await opts.client.ready();
     const checkLinks = opts.checkLinks !== false;
     const move = checkLinks && opts.moveUplinkL3 !== false;
@@ -125,7 +131,8 @@ export function createNodeOvsReconciler(opts: NodeOvsReconcilerOptions): NodeOvs
     };
     if (move) {
       // Before the bridge goes (and its internal port with it), give the addresses back.
-      for (const gone of bridgesGoingAway(opts.client.cache, build(opts.client.cache), owner)) {
+      const going = prune ? bridgesGoingAway(opts.client.cache, build(opts.client.cache), owner) : [];
+      for (const gone of going) {
         // A NIC that vanished has nothing to take its addresses back.
         for (const nic of gone.uplinks.filter((n) => links?.has(n)))
           await tryMove(`Bridge/${gone.bridge}`, 'uplink', gone.bridge, nic);
@@ -138,6 +145,7 @@ export function createNodeOvsReconciler(opts: NodeOvsReconcilerOptions): NodeOvs
       desired = build(cache);
       plan = planNodeOvs(cache, desired, {
         owner,
+        prune,
         ...(opts.ensureIntegrationBridge ? { integrationBridge: { datapathType } } : {}),
       });
       return plan.ops;

@@ -115,6 +115,34 @@ describe('planNodeOvs', () => {
     ]);
   });
 
+  it('without pruning (an incomplete snapshot), keeps an owned bridge and mapping that are not desired', async () => {
+    const OWNED = '00000000-0000-4000-8000-000000000004';
+    const cache = await cacheWith(
+      { 'ovn-bridge-mappings': 'physnet:br-eth0,old:br-old', 'vpc-agent.io/bridge-mappings': 'old:br-old' },
+      { [OWNED]: { name: 'br-old', external_ids: map({ 'vpc-agent.io/owner': 'vpc-agent' }) } },
+    );
+    const plan = planNodeOvs(cache, buildNodeOvs(check([]).valid, { node: 'n1', datapathType: 'netdev' }), {
+      owner: 'vpc-agent',
+      prune: false,
+    });
+    expect(plan.ops).toEqual([]);
+    // With a new network desired meanwhile, it is added and the old one still kept.
+    const more = planNodeOvs(cache, buildNodeOvs(resources, { node: 'n1', datapathType: 'netdev' }), {
+      owner: 'vpc-agent',
+      prune: false,
+    });
+    const mutations = byOp(more.ops, 'mutate', 'Open_vSwitch').flatMap((o) => (o as MutateOp).mutations);
+    expect(JSON.stringify(mutations)).not.toContain('"delete",["' + OWNED);
+    expect(mutations).toContainEqual([
+      'external_ids',
+      'insert',
+      {
+        'ovn-bridge-mappings': 'physnet:br-eth0,old:br-old,tor:br-tor',
+        'vpc-agent.io/bridge-mappings': 'old:br-old,tor:br-tor',
+      },
+    ]);
+  });
+
   it('optionally creates br-int (secure) when missing, and never when present', async () => {
     const empty = buildNodeOvs(check([]).valid, { node: 'n1', datapathType: 'netdev' });
     const missing = planNodeOvs(await cacheWith({}), empty, {

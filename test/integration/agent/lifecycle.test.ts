@@ -4,12 +4,12 @@
  * every switch stays — and once it is back a real removal deletes again; a writer that takes
  * over after another agent was killed starts from the current NB and deletes nothing still wanted.
  */
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createAgent } from '../../../agent/run.js';
 import { makeTmpDir } from '../../harness/index.js';
-import { FAST, ownedNames, until, useCentral } from './nb/helpers.js';
+import { FAST, nbctl, ownedNames, until, useCentral } from './nb/helpers.js';
 
 const env = useCentral();
 
@@ -80,6 +80,93 @@ describe('lifecycle', () => {
     } finally {
       await first.stop().catch(() => undefined);
       await second.stop();
+    }
+  });
+
+  it('an NB killed and back on the same database: the writer resyncs and deletes nothing', async () => {
+    const dir = await makeTmpDir('nbkill');
+    await writeFile(path.join(dir, 'vpc.yaml'), vpc);
+    await writeFile(path.join(dir, 'a.yaml'), subnet('sub-k', 60));
+    const agent = createAgent(
+      {},
+      { manifests: dir, nb: env.central.nb.unix, ...FAST, lockName: 'test_nbkill' },
+    );
+    try {
+      await agent.start();
+      await until(async () => (await ownedSwitches()).includes('sub-k'), 'written');
+      await agent.engine.settled();
+      const before = await ownedSwitches();
+      const deletes = agent.engine.stats.ops.delete;
+      const nbServer = env.central.servers.find((x) => x.name === 'nb')!;
+      await nbServer.kill('SIGKILL');
+      await until(() => !agent.client.isOnline, 'the agent saw NB go');
+      await nbServer.restart();
+      await until(() => agent.client.isOnline && agent.writer.isWriter(), 'back online and writer again');
+      agent.engine.trigger('test', 0);
+      await agent.engine.settled();
+      expect(await ownedSwitches()).toEqual(before);
+      expect(agent.engine.stats.ops.delete).toBe(deletes);
+    } finally {
+      await agent.stop();
+    }
+  });
+
+  it("a Subnet's pool re-created (CIDR edited and back) never re-issues an address a node's LSP holds; removing it waits for its ports", async () => {
+    const dir = await makeTmpDir('repool');
+    await writeFile(path.join(dir, 'vpc.yaml'), vpc);
+    const file = path.join(dir, 'e.yaml');
+    await writeFile(file, subnet('sub-e', 50));
+    const agent = createAgent(
+      {},
+      { manifests: dir, nb: env.central.nb.unix, ...FAST, lockName: 'test_repool' },
+    );
+    const owner = 'vm/other-node/vm9/default/sub-e';
+    try {
+      await agent.start();
+      await until(async () => (await ownedSwitches()).includes('sub-e'), 'switch written');
+      // Another node's port holds the first address of the subnet.
+      await nbctl(
+        env.central,
+        'lsp-add',
+        'sub-e',
+        'held-port',
+        '--',
+        'lsp-set-addresses',
+        'held-port',
+        '0a:00:00:00:00:02 172.20.50.2',
+        '--',
+        'set',
+        'Logical_Switch_Port',
+        'held-port',
+        'external_ids:"vpc-agent.io/owner"="vpc-agent/node/other-node"',
+        `external_ids:"vpc-agent.io/ip-owner"="${owner}"`,
+        'external_ids:"vpc-agent.io/subnet"=sub-e',
+        'external_ids:"vpc-agent.io/ip"="172.20.50.2"',
+      );
+      await until(() => agent.ipam.ownerOf('sub-e', '172.20.50.2') === owner, 'IPAM holds it');
+      await writeFile(file, subnet('sub-e', 51));
+      await until(
+        () => agent.snapshot()?.resources.subnets.get('sub-e')?.spec.cidr.text === '172.20.51.0/24',
+        'CIDR edited',
+      );
+      await writeFile(file, subnet('sub-e', 50));
+      await until(
+        () => agent.snapshot()?.resources.subnets.get('sub-e')?.spec.cidr.text === '172.20.50.0/24',
+        'CIDR back',
+      );
+      expect(agent.ipam.ownerOf('sub-e', '172.20.50.2')).toBe(owner);
+      expect(agent.ipam.allocate('sub-e', 'probe').ip).not.toBe('172.20.50.2');
+      agent.ipam.release('probe', 'sub-e');
+      // Removed from the manifests while the port is on its switch: kept, and reported.
+      await rm(file);
+      await until(() => agent.snapshot()?.blocked.some((b) => b.name === 'sub-e'), 'the delete blocked');
+      await agent.engine.settled();
+      expect(await ownedSwitches()).toContain('sub-e');
+      // The port goes: so does the Subnet.
+      await nbctl(env.central, 'lsp-del', 'held-port');
+      await until(async () => !(await ownedSwitches()).includes('sub-e'), 'the switch deleted once unused');
+    } finally {
+      await agent.stop();
     }
   });
 });

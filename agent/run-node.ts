@@ -34,6 +34,8 @@ import type { ResourceSet } from './resources/types.js';
 export const AGENT_OVS_MONITOR: ClientMonitorConfig = {
   tables: {
     ...(NODE_OVS_MONITOR as { tables: Record<string, { columns: string[] }> }).tables,
+    // next_cfg/cur_cfg: a port re-added waits until vswitchd applied its removal (see host.ts).
+    Open_vSwitch: { columns: ['bridges', 'external_ids', 'next_cfg', 'cur_cfg'] },
     Interface: { columns: ['name', 'type', 'external_ids', 'error', 'ofport'] },
   },
 };

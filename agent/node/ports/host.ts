@@ -6,15 +6,18 @@
  * the ports reconciler's repair pass alike.
  */
 import { closeRtnl } from '../../../netlink/index.js';
-import type { OvsdbClient } from '../../../ovsdb/index.js';
+import { ops as typedOps, type OvsdbClient, type vswitch } from '../../../ovsdb/index.js';
 import type { Subnet } from '../../resources/types.js';
 import { disableTxChecksumFor } from '../ovs/datapath.js';
-import { integrationDatapathType } from '../ovs/plan.js';
+import { integrationDatapathType, rootRow } from '../ovs/plan.js';
 import { hostIfname } from './names.js';
 import type { NodePort } from './nb-ports.js';
 import { subnetMtu } from './nb.js';
 import { localPorts, planAttach, planDetach } from './ovs.js';
 import { plugVeth, unplugVeth } from './veth.js';
+import { waitForCache } from './wait.js';
+
+const o = typedOps<vswitch.Tables>();
 
 export interface HostContext {
   ovs: OvsdbClient;
@@ -62,10 +65,41 @@ export async function ensureHost(ctx: HostContext, p: NodePort, subnet: Subnet):
   const last = ctx.reopened?.get(host) ?? 0;
   if (created || (broken && Date.now() - last >= REOPEN_EVERY_MS)) {
     ctx.reopened?.set(host, Date.now());
-    await ctx.ovs.run((cache) => planDetach(cache, host), { waitForCache: true });
+    await detachApplied(ctx.ovs, host);
   }
   const res = await ctx.ovs.run((cache) => planAttach(cache, spec), { waitForCache: true });
   return created || res.ops !== undefined;
+}
+
+/** How long a re-add waits for vswitchd to apply the removal before adding the port back. */
+const APPLIED_TIMEOUT_MS = 5_000;
+
+/**
+ * Removes OVS port `host` and waits until ovs-vswitchd has applied that (`cur_cfg` reaching the
+ * `next_cfg` the removal bumped, as `ovs-vsctl` waits): a removal and a re-add that reach
+ * vswitchd in one batch look like no change to it, and it would keep the old, gone device.
+ * Without vswitchd (or `cur_cfg` unmonitored) it waits at most {@link APPLIED_TIMEOUT_MS}.
+ */
+async function detachApplied(ovs: OvsdbClient, host: string): Promise<void> {
+  const res = await ovs.run(
+    (cache) => {
+      const ops = planDetach(cache, host);
+      if (ops.length === 0) return [];
+      const root = rootRow(cache);
+      return [...ops, o.mutate('Open_vSwitch', [['_uuid', '==', root._uuid]], [['next_cfg', '+=', 1]])];
+    },
+    { waitForCache: true },
+  );
+  if (res.ops === undefined) return;
+  const root = () => rootRow(ovs.cache);
+  const target = Number(root()['next_cfg']);
+  if (!Number.isFinite(target) || root()['cur_cfg'] === undefined) return;
+  await waitForCache(
+    ovs.cache,
+    () => (Number(root()['cur_cfg']) >= target ? true : undefined),
+    APPLIED_TIMEOUT_MS,
+    () => new Error('vswitchd did not apply the removal in time'),
+  ).catch(() => undefined);
 }
 
 /** Forgets the rate-limit entry of a removed port. */

@@ -8,15 +8,16 @@
  * needs no other agent to be up, and a writer failover cannot lose a port in flight. The price
  * is that addresses are claimed by several writers; the claims are made safe inside each
  * transaction:
- * - `wait` (RFC 7047 §5.2.6, timeout 0) that no LSP or router port of anyone already carries
- *   `vpc-agent.io/subnet` + `vpc-agent.io/ip` = this address, nor `vpc-agent.io/mac` = this MAC.
- *   ovsdb-server (and the RAFT leader) applies transactions one at a time, so of two nodes
- *   claiming one address at the same instant exactly one commits; the other's `wait` fails, its
- *   `run()` rebuilds from the newer cache, sees the address taken and gives up with
- *   {@link ClaimTakenError} so the caller allocates another one.
- * - `wait` that the subnet's switch still exists, then `insert` of the LSP and a `mutate …
- *   insert` of it into the switch's `ports` (the switch is the writer's row; a mutation does not
- *   conflict with the writer's own updates of the column, which keep foreign members).
+ * - the plan checks the cache (indexed) that no LSP or router port of anyone carries
+ *   `vpc-agent.io/subnet` + `vpc-agent.io/ip` = this address, nor `vpc-agent.io/mac` = this MAC;
+ * - the transaction starts with a verify (`wait`, RFC 7047 §5.2.6, timeout 0) that the subnet's
+ *   switch exists and its `ports` are exactly what the plan saw. ovsdb-server (and the RAFT
+ *   leader) applies transactions one at a time, so of two nodes adding ports to one subnet at
+ *   the same instant exactly one commits; the other's verify fails, its `run()` rebuilds from
+ *   the newer cache, and the check either passes (another address) or gives up with
+ *   {@link ClaimTakenError} so the caller allocates another one;
+ * - then `insert` of the LSP and a `mutate … insert` of it into the switch's `ports` (the switch
+ *   is the writer's row; the writer's own updates of the column keep foreign members).
  * - Deleting is `mutate … delete` from the switch (the LSP is then collected, RFC 7047 §3.2);
  *   deleting a port that is gone is success (no operations).
  */
@@ -24,6 +25,7 @@ import {
   insert,
   mutate,
   update,
+  verify,
   wait,
   type DatabaseCache,
   type Operation,
@@ -172,42 +174,71 @@ export function nodePortOf(row: Row): NodePort | undefined {
   };
 }
 
-/** Another row of anyone holding `p`'s address or MAC, if the cache shows one. */
+const IP_INDEX = 'vpc-agent.claim-ip';
+const MAC_INDEX = 'vpc-agent.claim-mac';
+const CLAIM_TABLES = ['Logical_Switch_Port', 'Logical_Router_Port'] as const;
+
+/** Cache indexes of the claim keys (`<subnet> <ip>`, `<mac>`), added once per cache. */
+function claimIndexes(cache: DatabaseCache): void {
+  for (const table of CLAIM_TABLES) {
+    const t = cache.table(table);
+    if (t.index(IP_INDEX)) continue;
+    t.addIndex(IP_INDEX, (row) => {
+      const ids = externalIds(row);
+      const subnet = ids[SUBNET_KEY];
+      const ip = ids[IP_KEY];
+      return typeof subnet === 'string' && typeof ip === 'string' ? `${subnet} ${ip}` : undefined;
+    });
+    t.addIndex(MAC_INDEX, (row) => {
+      const mac = externalIds(row)[MAC_KEY];
+      return typeof mac === 'string' ? mac : undefined;
+    });
+  }
+}
+
+/** Another row of anyone holding `p`'s address or MAC, if the cache shows one (indexed: O(1)). */
 function claimHolder(
   cache: DatabaseCache,
   p: NodePort,
   self: string | undefined,
 ): ClaimTakenError | undefined {
-  for (const table of ['Logical_Switch_Port', 'Logical_Router_Port']) {
-    for (const row of cache.rows(table)) {
-      if (row._uuid === self) continue;
-      const ids = externalIds(row);
-      if (ids[SUBNET_KEY] === p.subnet && ids[IP_KEY] === p.ip)
-        return new ClaimTakenError('ip', `ip: ${p.ip} in ${p.subnet} is held by ${String(row['name'])}`);
-      if (ids[MAC_KEY] === p.mac)
-        return new ClaimTakenError('mac', `mac: ${p.mac} is held by ${String(row['name'])}`);
-    }
+  claimIndexes(cache);
+  for (const table of CLAIM_TABLES) {
+    const byIp = cache.lookup(table, IP_INDEX, `${p.subnet} ${p.ip}`).find((r) => r._uuid !== self);
+    if (byIp)
+      return new ClaimTakenError('ip', `ip: ${p.ip} in ${p.subnet} is held by ${String(byIp['name'])}`);
+    const byMac = cache.lookup(table, MAC_INDEX, p.mac).find((r) => r._uuid !== self);
+    if (byMac) return new ClaimTakenError('mac', `mac: ${p.mac} is held by ${String(byMac['name'])}`);
   }
   return undefined;
 }
 
-/** The claims of `p` as `wait` operations: no other row holds its address or MAC. */
-function claimWaits(p: NodePort, name: string): Operation[] {
-  const out: Operation[] = [];
-  for (const table of ['Logical_Switch_Port', 'Logical_Router_Port']) {
-    const others = table === 'Logical_Switch_Port' ? [['name', '!=', name] as const] : [];
-    out.push(
-      wait(
-        table,
-        [['external_ids', 'includes', { [SUBNET_KEY]: p.subnet, [IP_KEY]: p.ip }], ...others],
-        ['name'],
-        '==',
-        [],
-        0,
-      ),
-      wait(table, [['external_ids', 'includes', { [MAC_KEY]: p.mac }], ...others], ['name'], '==', [], 0),
-    );
-  }
+/**
+ * The server-side half of a claim. Every address of a subnet is held by a port on the subnet's
+ * switch (a workload LSP, or the router-type LSP inserted with its router port), so a `wait` that
+ * the switch's `ports` are still exactly what this plan saw makes the insert atomic with the
+ * check above: if another agent added a port to the switch meanwhile, the transaction fails,
+ * `run()` rebuilds from the newer cache and the check sees that port. It costs the server one
+ * row lookup and a comparison of this switch's ports, not a scan of every LSP. A requested
+ * (static) MAC can clash across subnets, so it also gets a `wait` over every row carrying it.
+ */
+function claimWaits(ls: Row, p: NodePort, staticMac: boolean): Operation[] {
+  const out: Operation[] = [verify('Logical_Switch', byUuid(ls._uuid), { ports: ls['ports'] })];
+  if (staticMac)
+    for (const table of CLAIM_TABLES)
+      out.push(
+        wait(
+          table,
+          [
+            ['external_ids', 'includes', { [MAC_KEY]: p.mac }],
+            ...(table === 'Logical_Switch_Port' ? [['name', '!=', p.name] as const] : []),
+          ],
+          ['name'],
+          '==',
+          [],
+          0,
+        ),
+      );
   return out;
 }
 
@@ -219,7 +250,7 @@ function claimWaits(p: NodePort, name: string): Operation[] {
  */
 export function planPortWrite(
   cache: DatabaseCache,
-  opts: { owner: string; nodeOwnerId: string; v4: boolean },
+  opts: { owner: string; nodeOwnerId: string; v4: boolean; staticMac?: boolean },
   p: NodePort,
 ): Operation[] {
   const ls = subnetSwitch(cache, opts.owner, p.subnet);
@@ -254,8 +285,7 @@ export function planPortWrite(
   if (taken) throw taken;
   if (!actual) {
     return [
-      wait('Logical_Switch', byUuid(ls._uuid), ['name'], '==', [{ name: ls['name'] }], 0),
-      ...claimWaits(p, p.name),
+      ...claimWaits(ls, p, opts.staticMac ?? false),
       insert('Logical_Switch_Port', want, { uuidName: 'port' }),
       mutate('Logical_Switch', byUuid(ls._uuid), [['ports', 'insert', ['port']]]),
     ];
@@ -263,7 +293,7 @@ export function planPortWrite(
   const changed = changedColumns(actual, want);
   if (Object.keys(changed).length === 0) return [];
   const ops: Operation[] = [];
-  if (changed['addresses'] || changed['external_ids']) ops.push(...claimWaits(p, p.name));
+  if (changed['addresses']) ops.push(...claimWaits(ls, p, opts.staticMac ?? false));
   ops.push(update('Logical_Switch_Port', byUuid(actual._uuid), changed));
   return ops;
 }

@@ -235,7 +235,12 @@ export function createPortService(deps: PortServiceDeps, config: PortServiceConf
     for (let attempt = 1; ; attempt++) {
       try {
         await deps.nb.run(
-          (cache) => planPortWrite(cache, { owner: config.owner, nodeOwnerId: config.nodeOwnerId, v4 }, port),
+          (cache) =>
+            planPortWrite(
+              cache,
+              { owner: config.owner, nodeOwnerId: config.nodeOwnerId, v4, staticMac: req.mac !== undefined },
+              port,
+            ),
           {
             waitForCache: true,
             timeoutMs: config.nbTimeoutMs,

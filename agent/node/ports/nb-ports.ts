@@ -252,6 +252,8 @@ export function planPortWrite(
   cache: DatabaseCache,
   opts: { owner: string; nodeOwnerId: string; v4: boolean; staticMac?: boolean },
   p: NodePort,
+  /** Several ports in one transaction: each insert's uuid-name, and the switches verified already. */
+  batch?: { name: string; verified: Set<string> },
 ): Operation[] {
   const ls = subnetSwitch(cache, opts.owner, p.subnet);
   if (!ls)
@@ -284,10 +286,15 @@ export function planPortWrite(
   const taken = claimHolder(cache, p, actual?._uuid);
   if (taken) throw taken;
   if (!actual) {
+    const name = batch?.name ?? 'port';
+    const claims = claimWaits(ls, p, opts.staticMac ?? false);
+    // One verify per switch and transaction: a second one would see the first insert's mutate.
+    if (batch?.verified.has(ls._uuid)) claims.shift();
+    batch?.verified.add(ls._uuid);
     return [
-      ...claimWaits(ls, p, opts.staticMac ?? false),
-      insert('Logical_Switch_Port', want, { uuidName: 'port' }),
-      mutate('Logical_Switch', byUuid(ls._uuid), [['ports', 'insert', ['port']]]),
+      ...claims,
+      insert('Logical_Switch_Port', want, { uuidName: name }),
+      mutate('Logical_Switch', byUuid(ls._uuid), [['ports', 'insert', [name]]]),
     ];
   }
   const changed = changedColumns(actual, want);

@@ -25,13 +25,13 @@ import { subnetByProvider, type ResourceSet, type Subnet } from '../../resources
 import { bindingState } from './binding.js';
 import { badRequest, PortError } from './errors.js';
 import { ensureHost, removeHost, type HostContext } from './host.js';
+import { createPortWriter } from './port-writer.js';
 import type { KeyedSerial } from './serial.js';
 import { defaultPortName, formatNetwork, hostIfname, nextIfname, portIpamOwner } from './names.js';
 import {
   ClaimTakenError,
   nodePortsFromNb,
   planPortRemove,
-  planPortWrite,
   subnetDhcp,
   subnetSwitch,
   type NodePort,
@@ -120,6 +120,11 @@ export function createPortService(deps: PortServiceDeps, config: PortServiceConf
     underlayMtu: config.underlayMtu,
   };
   const mine = () => nodePortsFromNb(deps.nb.cache, config.nodeOwnerId);
+  const writer = createPortWriter(deps.nb, {
+    owner: config.owner,
+    nodeOwnerId: config.nodeOwnerId,
+    timeoutMs: config.nbTimeoutMs,
+  });
 
   function resolveNetwork(req: { network: ValidAddRequest['network'] }): Subnet {
     const resources = deps.resources();
@@ -234,18 +239,7 @@ export function createPortService(deps: PortServiceDeps, config: PortServiceConf
     await switchReady(subnet);
     for (let attempt = 1; ; attempt++) {
       try {
-        await deps.nb.run(
-          (cache) =>
-            planPortWrite(
-              cache,
-              { owner: config.owner, nodeOwnerId: config.nodeOwnerId, v4, staticMac: req.mac !== undefined },
-              port,
-            ),
-          {
-            waitForCache: true,
-            timeoutMs: config.nbTimeoutMs,
-          },
-        );
+        await writer.write(port, { v4, staticMac: req.mac !== undefined });
         return port;
       } catch (err) {
         if (!(err instanceof ClaimTakenError)) throw err;

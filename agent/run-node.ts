@@ -195,10 +195,27 @@ export async function startNodeWork(deps: NodeWorkDeps, config: NodeWorkConfig):
   // Workload ports: repaired after a change to this node's LSPs, its OVS ports, a switch or
   // DHCP options row (re)created, the resources, and periodically (an address or route
   // deleted inside a namespace has no event).
+  /** Ports an event named since the last pass; undefined = look at every port. */
+  let dirty: Set<string> | undefined;
+  const markDirty = (name: string | undefined) => {
+    if (name === undefined) dirty = undefined;
+    else if (dirty) dirty.add(name);
+  };
   const portsRunner = createRunner(
-    async () => {
+    async (reasons) => {
       if (!latest) return;
-      const r = await portsReconciler.reconcile(latest);
+      // The periodic resync and the first pass look at every port (an address deleted inside a
+      // namespace has no event); event passes at the ports the events named.
+      if (reasons.has('resync') || reasons.has('start')) dirty = undefined;
+      const only = dirty;
+      dirty = new Set();
+      let r;
+      try {
+        r = await portsReconciler.reconcile(latest, only);
+      } catch (err) {
+        dirty = undefined; // the retry looks at everything
+        throw err;
+      }
       if (r.repaired.length > 0 || r.pruned.length > 0)
         log.info({ repaired: r.repaired, pruned: r.pruned }, 'workload ports reconciled');
     },
@@ -210,10 +227,24 @@ export async function startNodeWork(deps: NodeWorkDeps, config: NodeWorkConfig):
       ...observer,
       drift: (trigger) => {
         const offOvs = ovs.cache.onChange((batch) => {
-          if (batch.changes.some((ch) => ch.table === 'Interface' || ch.table === 'Port')) trigger('ovs');
+          let any = false;
+          for (const ch of batch.changes) {
+            if (ch.table !== 'Interface' && ch.table !== 'Port') continue;
+            any = true;
+            const ids = (ch.new ?? ch.old)?.['external_ids'] as Record<string, string> | undefined;
+            // A Port row names no LSP: look at every port then.
+            markDirty(ch.table === 'Interface' ? ids?.['iface-id'] : undefined);
+          }
+          if (any) trigger('ovs');
         });
         const offNb = deps.nb.cache.onChange((batch) => {
-          if (batch.changes.some((ch) => touchesNodePorts(ch, nodeOwnerId))) trigger('nb');
+          let any = false;
+          for (const ch of batch.changes) {
+            if (!touchesNodePorts(ch, nodeOwnerId)) continue;
+            any = true;
+            markDirty(ch.table === 'Logical_Switch_Port' ? String((ch.new ?? ch.old)?.['name']) : undefined);
+          }
+          if (any) trigger('nb');
         });
         return () => {
           offOvs();
@@ -232,6 +263,7 @@ export async function startNodeWork(deps: NodeWorkDeps, config: NodeWorkConfig):
     schedule(snapshot) {
       latest = snapshot;
       runner.trigger('resources', 0);
+      dirty = undefined;
       portsRunner.trigger('resources');
     },
     settled: async () => {

@@ -73,7 +73,8 @@ export interface Runner {
 }
 
 export function createRunner(
-  pass: () => Promise<void>,
+  /** One pass; `reasons` are the triggers it answers (`start`, `resync`, `drift`, …). */
+  pass: (reasons: ReadonlySet<string>) => Promise<void>,
   enabled: () => boolean,
   options: RunnerOptions,
 ): Runner {
@@ -135,13 +136,14 @@ export function createRunner(
       wakeWaiters();
       return;
     }
-    const why = [...reasons].join(',');
+    const whySet = new Set(reasons);
+    const why = [...whySet].join(',');
     reasons.clear();
     h.running = true;
     const t0 = performance.now();
     running = (async () => {
       try {
-        await pass();
+        await pass(whySet);
         options.observer?.pass(options.name, (performance.now() - t0) / 1000, true);
         h.passes++;
         h.consecutiveFailures = 0;

@@ -32,7 +32,7 @@ import {
   type Row,
 } from '../../../ovsdb/index.js';
 import { keys, switchName } from '../../nb/build/names.js';
-import { ownedByKey } from '../../nb/reconcile/ownership.js';
+import { ownedByKey, ownedRows } from '../../nb/reconcile/ownership.js';
 import {
   externalIds,
   formatLspAddress,
@@ -141,9 +141,8 @@ export function portColumns(
 /** The ports of this node that Northbound holds (its owner id), by LSP name. */
 export function nodePortsFromNb(cache: DatabaseCache, nodeOwnerId: string): Map<string, NodePort> {
   const out = new Map<string, NodePort>();
-  for (const row of cache.rows('Logical_Switch_Port')) {
-    const ids = externalIds(row) as Record<string, string>;
-    if (ids[OWNER_KEY] !== nodeOwnerId) continue;
+  // The ownership index: this node's rows only, not a scan of every LSP.
+  for (const row of ownedRows(cache, 'Logical_Switch_Port', nodeOwnerId)) {
     const p = nodePortOf(row);
     if (p) out.set(p.name, p);
   }

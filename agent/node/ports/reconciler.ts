@@ -53,13 +53,22 @@ export function createPortsReconciler(deps: PortsReconcilerDeps, config: PortsRe
   let last: PortsPassResult | undefined;
   return {
     /** One pass against `snapshot` (the resources in effect). */
-    async reconcile(snapshot: Snapshot): Promise<PortsPassResult> {
-      const out: PortsPassResult = { repaired: [], pruned: [], status: new Map() };
+    /**
+     * One pass against `snapshot` (the resources in effect). `only`: just these ports (an event
+     * named them); a full pass (the periodic resync, new resources) looks at every port and prunes.
+     */
+    async reconcile(snapshot: Snapshot, only?: ReadonlySet<string>): Promise<PortsPassResult> {
+      const out: PortsPassResult = { repaired: [], pruned: [], status: new Map(last?.status ?? []) };
       // Ports of an earlier release on this chassis become this node's first.
-      await deps.nb.run((cache) => planAdoption(cache, deps.host.ovs.cache, config), { waitForCache: true });
+      if (!only)
+        await deps.nb.run((cache) => planAdoption(cache, deps.host.ovs.cache, config), {
+          waitForCache: true,
+        });
       const desired = nodePortsFromNb(deps.nb.cache, config.nodeOwnerId);
+      if (!only) for (const k of out.status.keys()) if (!desired.has(k)) out.status.delete(k);
       let firstError: unknown;
       for (const p0 of desired.values()) {
+        if (only && !only.has(p0.name)) continue;
         await deps.perNetns(p0.netns, async () => {
           // Re-read under the lock: a request may have changed or removed the port meanwhile.
           const p = nodePortsFromNb(deps.nb.cache, config.nodeOwnerId).get(p0.name);
@@ -96,7 +105,7 @@ export function createPortsReconciler(deps: PortsReconcilerDeps, config: PortsRe
         });
       }
       for (const rec of localPorts(deps.host.ovs.cache, deps.host.owner)) {
-        if (desired.has(rec.lsp)) continue;
+        if (desired.has(rec.lsp) || (only && !only.has(rec.lsp))) continue;
         await deps.perNetns(rec.netns, async () => {
           // Only if still not wanted, under the lock (an add may have written it since).
           if (deps.busy.has(rec.lsp) || nodePortsFromNb(deps.nb.cache, config.nodeOwnerId).has(rec.lsp))

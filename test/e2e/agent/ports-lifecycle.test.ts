@@ -79,7 +79,14 @@ describe('ports as the node desired state', () => {
     await env.agent.start();
     await waitUntil(async () => (await addr(ns)).includes(`${p.ip}/24`), { what: 'the port restored' });
     await waitUntil(() => ping(ns, p.gateway, 1), { what: 'the restored port reaches its gateway' });
-    const listed = await env.agent.api.list();
+    // The Southbound `up` flag may follow the first packets by a moment.
+    const listed = await waitUntil(
+      async () => {
+        const l = await env.agent.api.list();
+        return l.find((x) => x.name === p.name)?.binding === 'up' ? l : undefined;
+      },
+      { what: 'the restored binding up' },
+    );
     expect(listed.find((x) => x.name === p.name)).toMatchObject({ ip: p.ip, mac: p.mac, binding: 'up' });
   });
 

@@ -26,7 +26,7 @@ const program = new Command('bench').description('vpc-agent benchmarks').showHel
 
 program
   .command('ovsdb')
-  .description('OVSDB clients side by side on fresh OVN_Northbound servers (issue 3)')
+  .description('OVSDB clients side by side on fresh OVN_Northbound servers')
   .option('--switches <n>', 'logical switches, one transaction each', int, 1000)
   .option('--ports <n>', 'ports per switch', int, 10)
   .option('--quick', 'smoke run: 100 switches (overrides --switches)')
@@ -56,7 +56,7 @@ program
 
 program
   .command('nb')
-  .description('agent start, no-op resync and restart on a fresh NB + ovn-northd (issue 4)')
+  .description('agent start, no-op resync and restart on a fresh NB + ovn-northd')
   .option('--quick', 'smoke run: 100 subnets in 10 VPCs, 1,000 ports')
   .option('--vpcs <n>', 'VPCs of 10 subnets x 10 ports each (default 100: 10,000 ports; 500: 50,000)', int)
   .option('--out <file>', 'JSON result file (default bench/results/nb-<date>.json)')
@@ -72,7 +72,7 @@ program
 
 program
   .command('ports')
-  .description('port add → ready on one node: the agent API vs shell commands, fresh sandboxes (issue 5)')
+  .description('port add → ready on one node: the agent API vs shell commands, fresh sandboxes')
   .option('--ports <n>', 'ports per phase (sequential, then a burst)', int, 200)
   .option('--quick', 'smoke run: 20 ports (overrides --ports)')
   .option(

@@ -1,5 +1,5 @@
 /**
- * Northbound writer election (design.md principle 3): one agent writes cluster-wide NB state at
+ * Northbound writer election: one agent writes cluster-wide NB state at
  * a time, elected with an OVSDB lock on the NB database, as ovn-northd elects its active
  * instance (ovn-northd(8) "Active-Standby for High Availability").
  *

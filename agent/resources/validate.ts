@@ -1,5 +1,5 @@
 /**
- * Cross-resource validation (design principle 5): a resource that breaks a rule is skipped
+ * Cross-resource validation: a resource that breaks a rule is skipped
  * whole and reported; everything valid beside it stays; resources that depend on a skipped one
  * are skipped too, with an error naming the dependency and why it was skipped.
  *

@@ -2,7 +2,7 @@
  * A sandbox "node" (OVN chassis): its own network namespace with a private Open_vSwitch
  * ovsdb-server, `ovs-vswitchd` on the userspace datapath and `ovn-controller`.
  *
- * Recipe (see ../shared/reference/ovn-sandbox-proof.sh, facts established on Debian 12 with
+ * Recipe (facts established on Debian 12 with
  * OVS 3.1 / OVN 23.03):
  * - no openvswitch kernel module: `ovs-vswitchd --disable-system`, every bridge
  *   `datapath_type=netdev`, vswitchd runs inside the namespace so its taps live there;

@@ -1,5 +1,5 @@
 /**
- * The Northbound benchmark of issue 4 ("Benchmark"): 1,000 subnets in 100 VPCs with 10,000 VM
+ * The Northbound benchmark: 1,000 subnets in 100 VPCs with 10,000 VM
  * ports (`--quick`: a tenth), against a fresh standalone NB ovsdb-server + SB + ovn-northd
  * (`startCentral`), with the agent as its own process (`agent.ts`):
  *

@@ -17,7 +17,7 @@ export interface NbTopologySize {
   portsPerSubnet: number;
 }
 
-/** 1,000 subnets in 100 VPCs with 10,000 ports (issue 4 "Benchmark"). */
+/** 1,000 subnets in 100 VPCs with 10,000 ports. */
 export const FULL_TOPOLOGY: NbTopologySize = { vpcs: 100, subnetsPerVpc: 10, portsPerSubnet: 10 };
 /** `--quick`: a tenth of it. */
 export const QUICK_TOPOLOGY: NbTopologySize = { vpcs: 10, subnetsPerVpc: 10, portsPerSubnet: 10 };

@@ -1,5 +1,5 @@
 /**
- * The OVSDB client benchmark of issue 3: every peer, in one run, on fresh standalone
+ * The OVSDB client benchmark: every peer, in one run, on fresh standalone
  * OVN_Northbound servers (one per write phase), S switches × P ports, one transaction per
  * switch, sent sequentially and pipelined; then a fresh client of the same peer fully syncs the
  * S·(P+1)+1 rows the pipelined (else sequential) phase left. Each phase is a separate process,
@@ -243,7 +243,7 @@ export async function runOvsdbBench(opts: OvsdbBenchOptions): Promise<boolean> {
   }
   const targets = formatTargets(reports, paired);
   if (targets) say(`\nvpc-agent targets:\n${targets}`);
-  say(`\nreference figures (issue 3; ratios above are what matters):\n${formatReference(reports)}`);
+  say(`\nreference figures (ratios above are what matters):\n${formatReference(reports)}`);
   say(`\nload: before ${loadBefore}\n      after  ${loadAfter}`);
 
   if (opts.out !== false) {

@@ -1,6 +1,6 @@
 /**
  * Result shapes of the OVSDB benchmark, the printed tables (absolute figures, then ratios
- * against the raw client and against the Python IDL) and the reference figures of issue 3.
+ * against the raw client and against the Python IDL) and the reference figures.
  */
 import type { Phase } from './protocol.js';
 
@@ -46,7 +46,7 @@ export interface PeerReport {
   errors: string[];
 }
 
-/** Figures measured on this machine when the issue was written (issue 3, "Benchmark"). */
+/** Figures measured on this machine when the targets were set. */
 export const REFERENCE = {
   raw: { seq: 3700, pipe: 5500, sync: 0.35 },
   'python-idl': { seq: 760, sync: 0.78 },
@@ -54,7 +54,7 @@ export const REFERENCE = {
   'ovn-nbctl': { seq: 27 },
 } as const;
 
-/** Targets for our client (issue 3): seq ≥ 90 % of raw, pipe ≥ 85 % of raw, sync ≤ 1.5 × raw. */
+/** Targets for our client: seq ≥ 90 % of raw, pipe ≥ 85 % of raw, sync ≤ 1.5 × raw. */
 export const TARGETS = { seqOfRaw: 0.9, pipeOfRaw: 0.85, syncOverRaw: 1.5 } as const;
 
 export const kibToMiB = (kib: number) => kib / MiB;

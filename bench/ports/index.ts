@@ -1,5 +1,5 @@
 /**
- * The port benchmark of issue 5 ("Benchmark"): port add → ready on one node, our agent against
+ * The port benchmark: port add → ready on one node, our agent against
  * a shell-driven agent, each on its own fresh sandbox (1 node: NB, SB, northd, ovsdb-server,
  * ovs-vswitchd, ovn-controller), in the same run:
  *

@@ -12,7 +12,7 @@
  *
  * Why yield at all: the event loop must keep running while a large message is
  * processed, or the connection cannot answer ovsdb-server's `echo` probes and the
- * server drops the session (issue 3: "answer the server's echo at once, even while a
+ * server drops the session ("answer the server's echo at once, even while a
  * large update is being processed"). Why the commit stays one synchronous step: a
  * reader must never see half a message. The costly per-row work — decoding, and the
  * index key functions, which a client may make arbitrarily expensive — is all done

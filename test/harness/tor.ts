@@ -1,8 +1,7 @@
 /**
  * A "top-of-rack" switch for VLAN tests: its own network namespace with a private Open_vSwitch
  * (ovsdb-server + ovs-vswitchd on the userspace datapath) and one bridge `br-tor`. This kernel
- * has no 802.1Q module, so VLANs live in the switch (../shared/reference/ovn-sandbox-proof.sh,
- * step 4): trunk ports towards nodes, access ports (`tag`) towards "external hosts", which are
+ * has no 802.1Q module, so VLANs live in the switch: trunk ports towards nodes, access ports (`tag`) towards "external hosts", which are
  * plain namespaces with an untagged `eth0` (ovs-vswitchd.conf.db(5) "Port tag/trunks").
  *
  * Put `dir` under a sandbox's state directory and give `netns` the sandbox id prefix: then

@@ -1,6 +1,6 @@
 /**
  * Northbound desired state: a pure function of the validated resources and the ports IPAM has
- * allocated (design principle 1). The reconcile engine (`agent/nb/reconcile/`) diffs the result
+ * allocated. The reconcile engine (`agent/nb/reconcile/`) diffs the result
  * with the rows the agent owns; docs/northbound.md describes every row built here.
  *
  * Order of work: routers (static/policy routes, peering) → switches (router port pairs,

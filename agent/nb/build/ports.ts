@@ -2,9 +2,9 @@
  * Workload (VM) ports: one Logical_Switch_Port per {@link PortAllocation} (ovn-nb(5)
  * Logical_Switch_Port `addresses`, `port_security`, `dhcpv4_options`, `options:requested-chassis`).
  *
- * `external_ids` carry the IPAM owner and subnet, so on start IPAM is rebuilt from NB (design
- * principle 4): `{ subnet: ids[SUBNET_KEY], owner: ids[IP_OWNER_KEY], ip, mac }` with ip and mac
- * from `addresses[0]` (`"<mac> <ip>"`, agent/ownership.ts).
+ * `external_ids` carry the IPAM owner and subnet, so IPAM holds the address from NB (identity
+ * is stable across restarts): `{ subnet: ids[SUBNET_KEY], owner: ids[IP_OWNER_KEY], ip, mac }`
+ * with ip and mac from `addresses[0]` (`"<mac> <ip>"`, agent/ownership.ts).
  */
 import { cidrContains, tryParseIp } from '../../../netlink/inet.js';
 import { formatLspAddress } from '../../ownership.js';

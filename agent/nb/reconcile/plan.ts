@@ -4,7 +4,7 @@
  * indexes), so it is unit-tested against a hand-filled cache and re-run by `OvsdbClient.run`
  * after a failover (the rebuilt plan sees whether the earlier attempt committed).
  *
- * Rules (design.md principle 2, issue 4 "Reconcile contract"):
+ * Rules:
  * - A desired row without an owned counterpart (same ROW_KEY) is inserted; references between
  *   new rows use uuid-names (RFC 7047 §5.2.1), references to existing rows their uuid.
  * - An owned row that is desired gets one `update` with only the columns whose value differs

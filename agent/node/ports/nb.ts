@@ -1,6 +1,6 @@
 /**
  * The workload ports as Northbound holds them, so the agent's `ports` list is rebuilt on start
- * (design principle 4) — without it the NB reconciler would prune every port after a restart.
+ * — without it the NB reconciler would prune every port after a restart.
  * An owned LSP with `vpc-agent.io/ip-owner` (agent/nb/build/ports.ts) becomes one
  * {@link PortAllocation}: subnet and owner from `external_ids`, mac and ip from `addresses[0]`,
  * the chassis from `options:requested-chassis`, the resource from `vpc-agent.io/resource`.

@@ -1,5 +1,5 @@
 /**
- * Blocked deletes in `vpc-agent run` (issue 4): removing a Vpc whose Subnets are still declared
+ * Blocked deletes in `vpc-agent run`: removing a Vpc whose Subnets are still declared
  * keeps the Vpc (its Logical_Router stays in NB) and reports it — a warning, `/debug`
  * `blockedDeletes` naming the Subnets, the `vpc_agent_resources_blocked_deletes` gauge. Once the
  * Subnets go too, the router and the switches are deleted on that pass and nothing owned remains.

@@ -16,19 +16,22 @@
 import { normalizeMac, tryParseIp } from '../netlink/inet.js';
 import type { Row } from '../ovsdb/index.js';
 
-export const OWNER_KEY = 'vpc-agent.io/owner';
-export const ROW_KEY = 'vpc-agent.io/key';
-export const RESOURCE_KEY = 'vpc-agent.io/resource';
+/** Every key the agent writes in `external_ids` is in this one namespace. */
+const key = (name: string) => `vpc-agent.io/${name}`;
+
+export const OWNER_KEY = key('owner');
+export const ROW_KEY = key('key');
+export const RESOURCE_KEY = key('resource');
 /** Default value of {@link OWNER_KEY} (the deployment's owner id). */
 export const DEFAULT_OWNER = 'vpc-agent';
 /** LSP/LRP: the IPAM owner of the port's address. */
-export const IP_OWNER_KEY = 'vpc-agent.io/ip-owner';
+export const IP_OWNER_KEY = key('ip-owner');
 /** LSP/LRP/DHCP_Options/ACL: the Subnet the row belongs to. */
-export const SUBNET_KEY = 'vpc-agent.io/subnet';
-/** Node ports: the address, for the uniqueness claim (`wait` on `external_ids`). */
-export const IP_KEY = 'vpc-agent.io/ip';
+export const SUBNET_KEY = key('subnet');
+/** Node ports: the address, for the uniqueness claim. */
+export const IP_KEY = key('ip');
 /** Node ports: the MAC, for the uniqueness claim. */
-export const MAC_KEY = 'vpc-agent.io/mac';
+export const MAC_KEY = key('mac');
 
 /** Owner id of the rows the agent of `node` writes itself (its ports). */
 export function nodeOwner(owner: string, node: string): string {

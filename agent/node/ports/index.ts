@@ -1,7 +1,8 @@
 /**
- * `agent/node/ports` — workload (VM) ports on this node: names, request validation, the OVS
- * port on br-int, the veth pair, the SB binding wait and the {@link PortService} tying them to
- * IPAM and the NB desired state (the contract is in ./service.ts).
+ * `agent/node/ports` — workload (VM) ports on this node: names, request validation, this node's
+ * LSPs and their address claims (./nb-ports.ts), the host state (./host.ts: veth pair, OVS port on
+ * br-int), the SB binding wait, the {@link PortService} for requests (./service.ts) and the
+ * reconciler that repairs them from Northbound (./reconciler.ts).
  */
 export * from './binding.js';
 export * from './errors.js';

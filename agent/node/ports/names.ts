@@ -47,20 +47,6 @@ export function portIpamOwner(node: string, netns: string, network: string): str
   return `${PORT_OWNER_PREFIX}${node}/${encodeURIComponent(netns)}/${network}`;
 }
 
-/** IPAM owner of a port in the earlier release's form `vm/<netns>/<ns>/<nad>` (no node). */
-export function portOwner(netns: string, network: NetworkRef): string {
-  return `${PORT_OWNER_PREFIX}${netns}/${network.namespace}/${network.name}`;
-}
-
-/** Inverse of {@link portOwner}; undefined for owners that are not workload ports. */
-export function parsePortOwner(owner: string): { netns: string; network: NetworkRef } | undefined {
-  if (!owner.startsWith(PORT_OWNER_PREFIX)) return undefined;
-  const parts = owner.slice(PORT_OWNER_PREFIX.length).split('/');
-  if (parts.length !== 3 || parts.some((p) => p === '')) return undefined;
-  const [netns, namespace, name] = parts as [string, string, string];
-  return { netns, network: { namespace, name } };
-}
-
 /** Default LSP name (Kube-OVN style): `<netns>.<nad-namespace>.<provider>`. */
 export function defaultPortName(netns: string, network: NetworkRef, provider: string): string {
   return `${netns}.${network.namespace}.${provider}`;

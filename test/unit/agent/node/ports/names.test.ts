@@ -6,8 +6,7 @@ import {
   IFNAME_MAX,
   nextIfname,
   parseNetwork,
-  parsePortOwner,
-  portOwner,
+  portIpamOwner,
 } from '../../../../../agent/node/ports/names.js';
 
 describe('port names', () => {
@@ -17,14 +16,20 @@ describe('port names', () => {
       expect(parseNetwork(bad), bad).toBeUndefined();
   });
 
-  it('owner keys are per namespace and network, and round-trip', () => {
-    const net = { namespace: 'default', name: 'vswitch1' };
-    expect(portOwner('vm1', net)).toBe('vm/vm1/default/vswitch1');
-    expect(portOwner('vm1', net)).not.toBe(portOwner('vm2', net));
-    expect(portOwner('vm1', net)).not.toBe(portOwner('vm1', { namespace: 'default', name: 'vswitch2' }));
-    expect(parsePortOwner(portOwner('vm1', net))).toEqual({ netns: 'vm1', network: net });
-    expect(parsePortOwner('router/ovn-cluster')).toBeUndefined();
-    expect(parsePortOwner('vm/only/two')).toBeUndefined();
+  it('IPAM owners are per node, namespace and network; a namespace path stays one component', () => {
+    expect(portIpamOwner('node1', 'vm1', 'default/vswitch1')).toBe('vm/node1/vm1/default/vswitch1');
+    expect(portIpamOwner('node1', 'vm1', 'default/vswitch1')).not.toBe(
+      portIpamOwner('node2', 'vm1', 'default/vswitch1'),
+    );
+    expect(portIpamOwner('node1', 'vm1', 'default/vswitch1')).not.toBe(
+      portIpamOwner('node1', 'vm2', 'default/vswitch1'),
+    );
+    expect(portIpamOwner('node1', 'vm1', 'default/vswitch1')).not.toBe(
+      portIpamOwner('node1', 'vm1', 'default/vswitch2'),
+    );
+    expect(portIpamOwner('node1', '/proc/42/ns/net', 'default/v')).toBe(
+      'vm/node1/%2Fproc%2F42%2Fns%2Fnet/default/v',
+    );
   });
 
   it('default LSP name is Kube-OVN style <pod>.<namespace>.<provider>', () => {

@@ -1,15 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { portsFromNb, subnetMtu } from '../../../../../agent/node/ports/nb.js';
+import { subnetMtu } from '../../../../../agent/node/ports/nb.js';
+import { nodePortsFromNb } from '../../../../../agent/node/ports/nb-ports.js';
 import { DatabaseCache, nb } from '../../../../../ovsdb/index.js';
 import { check, ovnNad, subnet } from '../../resources/helpers.js';
 
 const map = (r: Record<string, string>) => ['map', Object.entries(r)];
 const u = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
 
-describe('ports rebuilt from NB', () => {
-  it('takes owned workload LSPs with ip-owner and "<mac> <ip>"; skips router ports, foreign rows and other addresses', async () => {
+describe("this node's ports read from NB", () => {
+  it('takes this node\'s LSPs with ip-owner, namespace and "<mac> <ip>"; skips router ports, other owners and other addresses', async () => {
     const cache = new DatabaseCache(nb.schema(), { tables: { Logical_Switch_Port: undefined } });
-    const ours = { 'vpc-agent.io/owner': 'vpc-agent', 'vpc-agent.io/resource': 'Port/p1' };
+    const ours = { 'vpc-agent.io/owner': 'vpc-agent/node/node1', 'vpc-agent.io/resource': 'Port/p1' };
     await cache.applyUpdate({
       Logical_Switch_Port: {
         [u(1)]: {
@@ -20,8 +21,14 @@ describe('ports rebuilt from NB', () => {
             options: map({ 'requested-chassis': 'node1' }),
             external_ids: map({
               ...ours,
-              'vpc-agent.io/ip-owner': 'vm/vm1/default/v1',
+              'vpc-agent.io/ip-owner': 'vm/node1/vm1/default/v1',
               'vpc-agent.io/subnet': 's1',
+              'vpc-agent.io/node': 'node1',
+              'vpc-agent.io/netns': 'vm1',
+              'vpc-agent.io/network': 'default/v1',
+              'vpc-agent.io/ifname': 'eth0',
+              'vpc-agent.io/dhcp': 'false',
+              'vpc-agent.io/default-route': 'true',
             }),
           },
         },
@@ -33,8 +40,9 @@ describe('ports rebuilt from NB', () => {
             addresses: '0a:00:00:00:00:03 dynamic',
             external_ids: map({
               ...ours,
-              'vpc-agent.io/ip-owner': 'vm/vm2/default/v1',
+              'vpc-agent.io/ip-owner': 'vm/node1/vm2/default/v1',
               'vpc-agent.io/subnet': 's1',
+              'vpc-agent.io/netns': 'vm2',
             }),
           },
         },
@@ -44,7 +52,8 @@ describe('ports rebuilt from NB', () => {
             type: '',
             addresses: '0a:00:00:00:00:02 172.20.10.11',
             external_ids: map({
-              'vpc-agent.io/owner': 'other',
+              'vpc-agent.io/owner': 'vpc-agent/node/node2',
+              'vpc-agent.io/netns': 'vm3',
               'vpc-agent.io/ip-owner': 'x',
               'vpc-agent.io/subnet': 's1',
             }),
@@ -52,15 +61,20 @@ describe('ports rebuilt from NB', () => {
         },
       },
     });
-    expect(portsFromNb(cache, 'vpc-agent')).toEqual([
+    expect([...nodePortsFromNb(cache, 'vpc-agent/node/node1').values()]).toEqual([
       {
-        subnet: 's1',
         name: 'p1',
+        subnet: 's1',
         ip: '172.20.10.10',
         mac: '0a:00:00:00:00:01',
-        owner: 'vm/vm1/default/v1',
-        resource: 'Port/p1',
+        owner: 'vm/node1/vm1/default/v1',
         chassis: 'node1',
+        node: 'node1',
+        netns: 'vm1',
+        network: 'default/v1',
+        ifname: 'eth0',
+        dhcp: false,
+        defaultRoute: true,
       },
     ]);
   });

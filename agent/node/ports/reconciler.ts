@@ -18,7 +18,8 @@ import type { OvsdbClient } from '../../../ovsdb/index.js';
 import type { Snapshot } from '../../pipeline/snapshot.js';
 import { planAdoption } from './adopt.js';
 import { ensureHost, removeHost, type HostContext } from './host.js';
-import { nodePortsFromNb, planPortWrite } from './nb-ports.js';
+import { externalIds, OWNER_KEY } from '../../ownership.js';
+import { nodePortOf, nodePortsFromNb, planPortWrite } from './nb-ports.js';
 import { localPorts } from './ovs.js';
 import type { KeyedSerial } from './serial.js';
 
@@ -51,6 +52,11 @@ export interface PortsReconcilerConfig {
 
 export function createPortsReconciler(deps: PortsReconcilerDeps, config: PortsReconcilerConfig) {
   let last: PortsPassResult | undefined;
+  /** This node's port `name` as NB holds it now (one index lookup). */
+  const nodePort = (name: string) => {
+    const row = deps.nb.cache.lookup('Logical_Switch_Port', 'name', name)[0];
+    return row && externalIds(row)[OWNER_KEY] === config.nodeOwnerId ? nodePortOf(row) : undefined;
+  };
   return {
     /** One pass against `snapshot` (the resources in effect). */
     /**
@@ -71,7 +77,7 @@ export function createPortsReconciler(deps: PortsReconcilerDeps, config: PortsRe
         if (only && !only.has(p0.name)) continue;
         await deps.perNetns(p0.netns, async () => {
           // Re-read under the lock: a request may have changed or removed the port meanwhile.
-          const p = nodePortsFromNb(deps.nb.cache, config.nodeOwnerId).get(p0.name);
+          const p = nodePort(p0.name);
           if (!p || deps.busy.has(p.name)) return;
           const subnet = snapshot.resources.subnets.get(p.subnet);
           if (!subnet) {
@@ -108,8 +114,7 @@ export function createPortsReconciler(deps: PortsReconcilerDeps, config: PortsRe
         if (desired.has(rec.lsp) || (only && !only.has(rec.lsp))) continue;
         await deps.perNetns(rec.netns, async () => {
           // Only if still not wanted, under the lock (an add may have written it since).
-          if (deps.busy.has(rec.lsp) || nodePortsFromNb(deps.nb.cache, config.nodeOwnerId).has(rec.lsp))
-            return;
+          if (deps.busy.has(rec.lsp) || nodePort(rec.lsp)) return;
           await removeHost(deps.host, rec.lsp, rec.netns);
           out.pruned.push(rec.lsp);
         });

@@ -28,7 +28,13 @@ import type { Logger } from '../../log.js';
 import { DEFAULT_OWNER, RESOURCE_KEY, type DesiredState } from '../desired.js';
 import { externalIds, isOwnedBy, ownedCounts } from './ownership.js';
 import { emptyCounts, planReconcile, type OpCounts, type PlanProblem, type ReconcilePlan } from './plan.js';
-import { createRunner, type RunnerHealth, type RunnerOptions } from '../../reconcile/runner.js';
+import {
+  createReconcileLoop,
+  type ObjectStatus,
+  type PassContext,
+  type Reconciler,
+} from '../../reconcile/reconciler.js';
+import type { RunnerHealth, RunnerOptions } from '../../reconcile/runner.js';
 
 /** What the engine needs from `OvsdbClient` (a fake in unit tests). */
 export interface EngineClient {
@@ -84,12 +90,8 @@ export interface ReconcileStats {
   lastErrors: { at: string; message: string }[];
 }
 
-export type ResourceState = 'converged' | 'pending' | 'error' | 'degraded';
-export interface ResourceStatus {
-  state: ResourceState;
-  at: string;
-  message?: string;
-}
+/** A resource's outcome in Northbound (`ready`, `degraded`, `error`, `pending`). */
+export type ResourceStatus = ObjectStatus;
 
 export interface NbReconciler {
   start(): void;
@@ -100,7 +102,7 @@ export interface NbReconciler {
    * it was set meanwhile): callers that change often (port requests) then share one build.
    * A function that returns undefined leaves the current desired state as it is.
    */
-  setDesired(desired: DesiredState | (() => DesiredState | undefined), opts?: { complete?: boolean }): void;
+  setDesired(desired: DesiredInput, opts?: { complete?: boolean }): void;
   /**
    * Asks for a pass (e.g. the writer lock was just acquired); `delayMs` brings it forward
    * (default: the runner's debounce).
@@ -112,7 +114,7 @@ export interface NbReconciler {
   settled(): Promise<void>;
   readonly stats: ReconcileStats;
   health(): RunnerHealth;
-  status(): Map<string, ResourceStatus>;
+  status(): Map<string, ObjectStatus>;
   problems(): PlanProblem[];
   /** Desired vs owned row counts per table. */
   counts(): { desired: Record<string, number>; owned: Record<string, number> };
@@ -121,21 +123,42 @@ export interface NbReconciler {
 const MAX_ERRORS = 10;
 const MAX_RECENT = 5;
 
+/** What `setDesired` takes: a state, or a function building it when the next pass starts. */
+export type DesiredInput = DesiredState | (() => DesiredState | undefined);
+
+/** The plan of one pass: the diff of the first attempt, and the cache it was made from. */
+interface NbPlan {
+  state: DesiredState;
+  first: ReconcilePlan;
+  cache: DatabaseCache;
+  seqno: number;
+  planMs: number;
+}
+
+/**
+ * The Northbound reconciler in the one shape (agent/reconcile/reconciler.ts):
+ * - desired: the {@link DesiredInput} (built by the caller from a snapshot, allocation first);
+ * - plan: {@link planReconcile} of that state against the monitor cache;
+ * - apply: one transaction through `client.run`, whose builder reuses the plan while the cache
+ *   is the one it was made from and re-plans after a reconnect or failed verify;
+ * - status: per resource (`ready`, `degraded` with the problem, `error`, `pending`).
+ *
+ * Contract: idempotent (a converged pass sends nothing); a row already deleted by someone else
+ * is simply not deleted again; it prunes only rows marked with its owner, only while
+ * `ctx.prune`, and never rows `keep` names.
+ */
 export function createNbReconciler(deps: EngineDeps, config: EngineConfig = {}): NbReconciler {
   const owner = config.owner ?? DEFAULT_OWNER;
   const isWriter = deps.isWriter ?? (() => true);
   const log = deps.log;
   const cache = deps.client.cache;
-  let desired: DesiredState | undefined;
-  /** Builds the next desired state when the next pass starts (see `setDesired`). */
-  let desiredSource: (() => DesiredState | undefined) | undefined;
-  /** Resources of `desired`, computed once per desired state (not per pass). */
-  let desiredResources: Set<string> | undefined;
+  /** Resources of the current desired state, computed once per desired state (not per pass). */
+  let desiredResources: { state: DesiredState; set: Set<string> } | undefined;
   let complete = false;
   let seq = 0;
   let lastProblems: PlanProblem[] = [];
   let problemSig = '';
-  const statusMap = new Map<string, ResourceStatus>();
+  const statusMap = new Map<string, ObjectStatus>();
   const stats: ReconcileStats = {
     passes: 0,
     transactions: 0,
@@ -154,10 +177,18 @@ export function createNbReconciler(deps: EngineDeps, config: EngineConfig = {}):
     for (const p of problems) log?.warn({ problem: p }, 'desired row left out');
   }
 
-  function updateStatus(plan: ReconcilePlan | undefined, error: string | undefined): void {
-    if (!desired) return;
+  function resourcesIn(state: DesiredState): Set<string> {
+    if (desiredResources?.state !== state) desiredResources = { state, set: resourcesOf(state) };
+    return desiredResources.set;
+  }
+
+  function updateStatus(
+    state: DesiredState,
+    plan: ReconcilePlan | undefined,
+    error: string | undefined,
+  ): void {
     const at = new Date().toISOString();
-    const present = (desiredResources ??= resourcesOf(desired));
+    const present = resourcesIn(state);
     for (const k of statusMap.keys()) if (!present.has(k)) statusMap.delete(k);
     const degraded = new Map<string, string>();
     for (const p of plan?.problems ?? []) if (p.resource) degraded.set(p.resource, p.message);
@@ -167,46 +198,40 @@ export function createNbReconciler(deps: EngineDeps, config: EngineConfig = {}):
       } else if (degraded.has(r)) {
         statusMap.set(r, { state: 'degraded', at, message: degraded.get(r)! });
       } else if (error === undefined) {
-        statusMap.set(r, { state: 'converged', at });
+        statusMap.set(r, { state: 'ready', at });
       } else if (!statusMap.has(r)) {
         statusMap.set(r, { state: 'pending', at });
       }
     }
   }
 
-  async function pass(): Promise<PassReport> {
+  function planOn(state: DesiredState, c: DatabaseCache, prune: boolean): NbPlan {
+    const p0 = performance.now();
+    const first = planReconcile(state, c, { owner, prune, ...(config.keep ? { keep: config.keep } : {}) });
+    return { state, first, cache: c, seqno: c.seqno, planMs: performance.now() - p0 };
+  }
+
+  async function apply(p: NbPlan, ctx: PassContext): Promise<PassReport> {
     const t0 = performance.now();
     const report: PassReport = {
       seq: ++seq,
       at: new Date().toISOString(),
       durationMs: 0,
-      planMs: 0,
+      planMs: p.planMs,
       attempts: 0,
       sent: false,
       counts: emptyCounts(),
       desiredRows: 0,
       problems: 0,
     };
-    if (desiredSource) {
-      const build = desiredSource;
-      desiredSource = undefined;
-      const next = build();
-      if (next) {
-        desired = next;
-        desiredResources = undefined;
-      }
-    }
-    const state = desired;
-    if (!state) return report;
-    let plan: ReconcilePlan | undefined;
+    let plan: ReconcilePlan = p.first;
     const build = (c: DatabaseCache): Operation[] => {
-      const p0 = performance.now();
-      plan = planReconcile(state, c, {
-        owner,
-        prune: complete,
-        ...(config.keep ? { keep: config.keep } : {}),
-      });
-      report.planMs = performance.now() - p0;
+      // The plan made a moment ago holds while the cache is unchanged; a rebuild re-plans.
+      if (c !== p.cache || c.seqno !== p.seqno) {
+        const again = planOn(p.state, c, ctx.prune);
+        plan = again.first;
+        report.planMs = again.planMs;
+      }
       if (plan.ops.length === 0) return [];
       const { insert, update, delete: d, mutate } = plan.counts;
       const head: Operation[] = config.lock ? [assertLock(config.lock)] : [];
@@ -223,17 +248,14 @@ export function createNbReconciler(deps: EngineDeps, config: EngineConfig = {}):
       stats.failures++;
       stats.lastErrors.push({ at: report.at, message });
       if (stats.lastErrors.length > MAX_ERRORS) stats.lastErrors.shift();
-      updateStatus(plan, message);
+      updateStatus(p.state, plan, message);
       throw err;
     } finally {
-      const p = plan as ReconcilePlan | undefined;
-      if (p) {
-        report.desiredRows = p.desiredRows;
-        report.problems = p.problems.length;
-        if (report.sent) report.counts = { ...p.counts };
-        recordProblems(p.problems);
-      }
-      report.durationMs = performance.now() - t0;
+      report.desiredRows = plan.desiredRows;
+      report.problems = plan.problems.length;
+      if (report.sent) report.counts = { ...plan.counts };
+      recordProblems(plan.problems);
+      report.durationMs = performance.now() - t0 + p.planMs;
       stats.passes++;
       stats.last = report;
       stats.recent.push(report);
@@ -246,57 +268,60 @@ export function createNbReconciler(deps: EngineDeps, config: EngineConfig = {}):
     } else {
       log?.debug({ pass: report }, 'northbound already converged');
     }
-    updateStatus(plan, undefined);
+    updateStatus(p.state, plan, undefined);
     return report;
   }
 
-  const runner = createRunner(
-    async () => {
-      await pass();
-    },
-    () => (desired !== undefined || desiredSource !== undefined) && isWriter(),
-    {
-      name: 'nb',
-      log,
-      ...config.runner,
-      // Drift: any change to a row we own (before or after) asks for a pass.
-      drift: (trigger) =>
-        cache.onChange((batch) => {
-          for (const ch of batch.changes) {
-            if ((ch.old && isOwnedBy(ch.old, owner)) || (ch.new && isOwnedBy(ch.new, owner))) {
-              trigger('drift');
-              return;
-            }
+  const reconciler: Reconciler<DesiredInput, DesiredState, NbPlan, PassReport> = {
+    name: 'nb',
+    desired: (input) => (typeof input === 'function' ? input() : input),
+    plan: (state, ctx) => planOn(state, cache, ctx.prune),
+    apply,
+    status: () => statusMap,
+    // Drift: any change to a row we own (before or after) asks for a pass.
+    drift: (trigger) =>
+      cache.onChange((batch) => {
+        for (const ch of batch.changes) {
+          if ((ch.old && isOwnedBy(ch.old, owner)) || (ch.new && isOwnedBy(ch.new, owner))) {
+            trigger('drift');
+            return;
           }
-        }),
-    },
-  );
+        }
+      }),
+  };
+  const loop = createReconcileLoop(reconciler, {
+    enabled: isWriter,
+    runner: { ...(log ? { log } : {}), ...config.runner },
+  });
+  const emptyReport = (): PassReport => ({
+    seq: ++seq,
+    at: new Date().toISOString(),
+    durationMs: 0,
+    planMs: 0,
+    attempts: 0,
+    sent: false,
+    counts: emptyCounts(),
+    desiredRows: 0,
+    problems: 0,
+  });
 
   return {
-    start: () => runner.start(),
-    stop: () => runner.stop(),
+    start: () => loop.start(),
+    stop: () => loop.stop(),
     setDesired(d, opts = {}) {
-      if (typeof d === 'function') {
-        desiredSource = d;
-      } else {
-        desired = d;
-        desiredSource = undefined;
-        desiredResources = undefined;
-      }
-      // Pruning follows the latest load: an incomplete one (a vanished directory) prunes nothing.
       if (opts.complete !== undefined) complete = opts.complete;
-      runner.trigger('desired');
+      loop.set(d, { complete });
     },
-    trigger: (reason, delayMs) => runner.trigger(reason, delayMs),
-    reconcileNow: () => pass(),
-    settled: () => runner.settled(),
+    trigger: (reason, delayMs) => loop.trigger(reason, delayMs),
+    reconcileNow: async () => (await loop.runOnce()) ?? emptyReport(),
+    settled: () => loop.settled(),
     stats,
-    health: () => runner.health(),
+    health: () => loop.health(),
     status: () => new Map(statusMap),
     problems: () => [...lastProblems],
     counts() {
       const d: Record<string, number> = {};
-      for (const [t, rows] of desired ?? []) if (rows.size > 0) d[t] = rows.size;
+      for (const [t, rows] of loop.desired() ?? []) if (rows.size > 0) d[t] = rows.size;
       return { desired: d, owned: ownedCounts(cache, owner) };
     },
   };

@@ -29,6 +29,5 @@ export {
   type NbReconciler,
   type PassReport,
   type ReconcileStats,
-  type ResourceState,
   type ResourceStatus,
 } from './engine.js';

@@ -1,8 +1,12 @@
 /**
- * The node's Open_vSwitch reconciler: resources → desired state (./desired.ts, pure) → diff
- * against the monitor cache (./plan.ts, pure) → one transaction through `OvsdbClient.run`, which
- * rebuilds the plan from a fresh cache when the outcome was unknown or a verify failed (the OVS
- * IDL pattern, see ovsdb/client/run.ts). A converged pass sends nothing.
+ * The node's Open_vSwitch reconciler, in the one shape (agent/reconcile/reconciler.ts):
+ * - desired: the snapshot's resources;
+ * - plan: the node's links read over netlink, the rows those resources want on this node
+ *   (./desired.ts, pure) and their diff against the monitor cache (./plan.ts, pure);
+ * - apply: uplink addresses moved, then one transaction through `OvsdbClient.run`, which
+ *   re-plans from a fresh cache when the outcome was unknown or a verify failed (the OVS IDL
+ *   pattern, see ovsdb/client/run.ts). A converged pass sends nothing;
+ * - status: per ProviderNetwork/Vlan, `degraded` with its problem.
  *
  * Contract: `reconcile` is idempotent; it touches only rows marked with its owner (and its own
  * pairs of `ovn-bridge-mappings`); it removes what it owns but no longer wants only when told it
@@ -13,6 +17,13 @@
 import { listLinks, rtnl } from '../../../netlink/index.js';
 import type { ClientMonitorConfig, DatabaseCache, OvsdbClient } from '../../../ovsdb/index.js';
 import { DEFAULT_OWNER } from '../../nb/desired.js';
+import type { Snapshot } from '../../pipeline/snapshot.js';
+import {
+  statusOf,
+  type ObjectStatus,
+  type PassContext,
+  type Reconciler,
+} from '../../reconcile/reconciler.js';
 import type { ResourceSet } from '../../resources/index.js';
 import { buildNodeOvs, INTEGRATION_BRIDGE, type NodeOvsDesired, type NodeOvsProblem } from './desired.js';
 import { moveL3, type MoveL3Report } from './uplink.js';
@@ -68,15 +79,6 @@ export interface NodeOvsResult {
   moves: MoveL3Report[];
 }
 
-export interface NodeOvsReconciler {
-  /** One pass; `prune: false` (an incomplete snapshot) removes nothing the agent owns. */
-  reconcile(resources: ResourceSet, opts?: { prune?: boolean }): Promise<NodeOvsResult>;
-  /** Owned interfaces that ovs-vswitchd could not open (`Interface.error`), by name. */
-  interfaceErrors(): Record<string, string>;
-  /** The last result, for `/debug`. */
-  last(): NodeOvsResult | undefined;
-}
-
 /** Owned provider bridges that `desired` no longer has, with their owned uplink port names. */
 export function bridgesGoingAway(
   cache: DatabaseCache,
@@ -96,28 +98,81 @@ export function bridgesGoingAway(
   return out;
 }
 
+/** One pass's plan: what to move, the first diff and the cache it was made from. */
+export interface NodeOvsPassPlan {
+  resources: ResourceSet;
+  prune: boolean;
+  links: Set<string> | undefined;
+  macs: Map<string, string> | undefined;
+  /** Owned bridges going away, whose uplink addresses go back to the NIC first. */
+  going: { bridge: string; uplinks: string[] }[];
+  desired: NodeOvsDesired;
+  first: NodeOvsPlan;
+  cache: DatabaseCache;
+  seqno: number;
+}
+
+export interface NodeOvsReconciler extends Reconciler<
+  Snapshot | ResourceSet,
+  ResourceSet,
+  NodeOvsPassPlan,
+  NodeOvsResult
+> {
+  /** One pass (plan + apply); `prune: false` (an incomplete snapshot) removes nothing the agent owns. */
+  reconcile(resources: ResourceSet, opts?: { prune?: boolean }): Promise<NodeOvsResult>;
+  /** Owned interfaces that ovs-vswitchd could not open (`Interface.error`), by name. */
+  interfaceErrors(): Record<string, string>;
+  /** The last result, for `/debug`. */
+  last(): NodeOvsResult | undefined;
+}
+
+/** Tables whose changes can undo what the node reconciler made (bridges, trunks, mappings). */
+const DRIFT_TABLES = new Set(['Open_vSwitch', 'Bridge', 'Port', 'Interface']);
+
 export function createNodeOvsReconciler(opts: NodeOvsReconcilerOptions): NodeOvsReconciler {
   const owner = opts.owner ?? DEFAULT_OWNER;
+  const checkLinks = opts.checkLinks !== false;
+  const move = checkLinks && opts.moveUplinkL3 !== false;
   let lastResult: NodeOvsResult | undefined;
+  let status = new Map<string, ObjectStatus>();
 
-  async function reconcile(
-    resources: ResourceSet,
-    passOpts: { prune?: boolean } = {},
-  ): Promise<NodeOvsResult> {
-    const prune = passOpts.prune ?? true;
+  const build = (p: Pick<NodeOvsPassPlan, 'resources' | 'links' | 'macs'>, cache: DatabaseCache) =>
+    buildNodeOvs(p.resources, {
+      node: opts.node,
+      datapathType: resolveDatapathType(cache, opts.datapathType),
+      ...(p.links ? { links: p.links } : {}),
+      ...(p.macs ? { macs: p.macs } : {}),
+    });
+  const diff = (cache: DatabaseCache, desired: NodeOvsDesired, prune: boolean) =>
+    planNodeOvs(cache, desired, {
+      owner,
+      prune,
+      ...(opts.ensureIntegrationBridge
+        ? { integrationBridge: { datapathType: resolveDatapathType(cache, opts.datapathType) } }
+        : {}),
+    });
+
+  async function plan(resources: ResourceSet, ctx: Pick<PassContext, 'prune'>): Promise<NodeOvsPassPlan> {
     await opts.client.ready();
-    const checkLinks = opts.checkLinks !== false;
-    const move = checkLinks && opts.moveUplinkL3 !== false;
     const list = checkLinks ? await listLinks(rtnl(opts.netns)) : [];
     const links = checkLinks ? new Set(list.map((l) => l.name)) : undefined;
     const macs = move ? new Map(list.flatMap((l) => (l.mac ? [[l.name, l.mac] as const] : []))) : undefined;
-    const build = (cache: DatabaseCache) =>
-      buildNodeOvs(resources, {
-        node: opts.node,
-        datapathType: resolveDatapathType(cache, opts.datapathType),
-        ...(links ? { links } : {}),
-        ...(macs ? { macs } : {}),
-      });
+    const cache = opts.client.cache;
+    const desired = build({ resources, links, macs }, cache);
+    return {
+      resources,
+      prune: ctx.prune,
+      links,
+      macs,
+      going: move && ctx.prune ? bridgesGoingAway(cache, desired, owner) : [],
+      desired,
+      first: diff(cache, desired, ctx.prune),
+      cache,
+      seqno: cache.seqno,
+    };
+  }
+
+  async function apply(p: NodeOvsPassPlan): Promise<NodeOvsResult> {
     const moves: MoveL3Report[] = [];
     const moveProblems: NodeOvsProblem[] = [];
     const tryMove = async (resource: string, field: string, from: string, to: string) => {
@@ -129,30 +184,23 @@ export function createNodeOvsReconciler(opts: NodeOvsReconcilerOptions): NodeOvs
         moveProblems.push({ code: 'UPLINK_MOVE_FAILED', resource, field, message });
       }
     };
-    if (move) {
-      // Before the bridge goes (and its internal port with it), give the addresses back.
-      const going = prune ? bridgesGoingAway(opts.client.cache, build(opts.client.cache), owner) : [];
-      for (const gone of going) {
-        // A NIC that vanished has nothing to take its addresses back.
-        for (const nic of gone.uplinks.filter((n) => links?.has(n)))
-          await tryMove(`Bridge/${gone.bridge}`, 'uplink', gone.bridge, nic);
-      }
-    }
-    let plan: NodeOvsPlan | undefined;
-    let desired: NodeOvsDesired | undefined;
+    // Before the bridge goes (and its internal port with it), give the addresses back; a NIC
+    // that vanished has nothing to take them.
+    for (const gone of p.going)
+      for (const nic of gone.uplinks.filter((n) => p.links?.has(n)))
+        await tryMove(`Bridge/${gone.bridge}`, 'uplink', gone.bridge, nic);
+    let desired = p.desired;
+    let plan = p.first;
     const res = await opts.client.run((cache: DatabaseCache) => {
-      const datapathType = resolveDatapathType(cache, opts.datapathType);
-      desired = build(cache);
-      plan = planNodeOvs(cache, desired, {
-        owner,
-        prune,
-        ...(opts.ensureIntegrationBridge ? { integrationBridge: { datapathType } } : {}),
-      });
+      // The plan made a moment ago holds while the cache is unchanged; a rebuild re-plans.
+      if (cache !== p.cache || cache.seqno !== p.seqno) {
+        desired = build(p, cache);
+        plan = diff(cache, desired, p.prune);
+      }
       return plan.ops;
     });
-    if (!plan || !desired) throw new Error('unreachable: the builder always runs at least once');
     if (move) {
-      const skipped = new Set(plan.problems.map((p) => p.resource));
+      const skipped = new Set(plan.problems.map((x) => x.resource));
       for (const d of desired.bridges.values()) {
         if (!skipped.has(d.resource)) await tryMove(d.resource, d.uplink.field, d.uplink.name, d.bridge);
       }
@@ -166,6 +214,9 @@ export function createNodeOvsReconciler(opts: NodeOvsReconcilerOptions): NodeOvs
       attempts: res.attempts,
       moves,
     };
+    const objects = new Set([...desired.bridges.values()].map((b) => b.resource));
+    for (const x of lastResult.problems) if (x.resource) objects.add(x.resource);
+    status = statusOf(objects, lastResult.problems);
     return lastResult;
   }
 
@@ -178,5 +229,23 @@ export function createNodeOvsReconciler(opts: NodeOvsReconcilerOptions): NodeOvs
     return out;
   }
 
-  return { reconcile, interfaceErrors, last: () => lastResult };
+  return {
+    name: 'node-ovs',
+    desired: (input) => ('resources' in input && 'seq' in input ? input.resources : (input as ResourceSet)),
+    plan,
+    apply,
+    status: () => status,
+    // Anyone's change to the node's bridges, ports or root row (our own writes come back too:
+    // one more pass that finds nothing to do).
+    drift: (trigger) =>
+      opts.client.cache.onChange((batch) => {
+        if (batch.changes.some((ch) => DRIFT_TABLES.has(ch.table))) trigger('drift');
+      }),
+    async reconcile(resources, passOpts = {}) {
+      const prune = passOpts.prune ?? true;
+      return apply(await plan(resources, { prune }));
+    },
+    interfaceErrors,
+    last: () => lastResult,
+  };
 }

@@ -37,7 +37,7 @@ describe('createNbReconciler', () => {
     expect(second.sent).toBe(false);
     expect(sent).toHaveLength(1);
     expect(engine.stats).toMatchObject({ passes: 2, transactions: 1, ops: { insert: 2 } });
-    expect(engine.status().get('Subnet/a')?.state).toBe('converged');
+    expect(engine.status().get('Subnet/a')?.state).toBe('ready');
     expect(engine.counts()).toEqual({
       desired: { Logical_Switch: 1, Logical_Switch_Port: 1 },
       owned: { Logical_Switch: 1, Logical_Switch_Port: 1 },
@@ -113,7 +113,7 @@ describe('createNbReconciler', () => {
     expect(engine.stats.failures).toBe(2);
     expect(engine.stats.lastErrors.map((e) => e.message)).toEqual(['not owner', 'not owner']);
     expect(engine.health()).toMatchObject({ healthy: true, failures: 2, consecutiveFailures: 0 });
-    expect(engine.status().get('Subnet/a')?.state).toBe('converged');
+    expect(engine.status().get('Subnet/a')?.state).toBe('ready');
     await engine.stop();
   });
 });

@@ -1,31 +1,25 @@
 /**
  * The node half of `vpc-agent run` (docs/node.md): a client of this node's Open_vSwitch
- * database with the node OVS reconciler, run by the same runner as the Northbound engine
- * (one pass at a time, the newest resources winning): after every resource change, after a
- * change to the node's bridges, ports, interfaces or root row by anyone (drift: a mapping
- * or trunk edited by hand comes back), every minute, and again with backoff after a failed
- * pass. With the Southbound too, the chassis-conditional SB monitor and the workload
- * {@link PortService}. Wired by `createAgent` in ./run.ts.
+ * database, and the node's two reconcilers in the one shape, each in its own reconcile loop
+ * (one pass at a time, the newest snapshot winning): the node OVS reconciler (bridges, trunks,
+ * mappings) and the ports reconciler (this node's LSPs in NB → host state). With the
+ * Southbound too, the chassis-conditional SB monitor and the workload {@link PortService}.
+ * Wired by `createAgent` in ./run.ts.
  */
 import { hostname } from 'node:os';
-import {
-  sb as sbModel,
-  vswitch,
-  type ClientMonitorConfig,
-  type OvsdbClient,
-  type RowChange,
-} from '../ovsdb/index.js';
+import { sb as sbModel, vswitch, type ClientMonitorConfig, type OvsdbClient } from '../ovsdb/index.js';
 import type { AgentClients } from './clients.js';
 import type { Ipam } from './ipam/index.js';
 import type { Logger } from './log.js';
 import { instrumentPortService, watchOvsdbClient, type AgentMetrics } from './metrics/index.js';
 import { DEFAULT_BUILD_OPTIONS } from './nb/build/index.js';
-import { nodeOwner, OWNER_KEY } from './ownership.js';
+import { nodeOwner } from './ownership.js';
 import type { Snapshot } from './pipeline/snapshot.js';
 import { nodePortsFromNb } from './node/ports/nb-ports.js';
 import { createPortsReconciler } from './node/ports/reconciler.js';
 import { keyedSerial } from './node/ports/serial.js';
-import { createRunner, type RunnerHealth } from './reconcile/runner.js';
+import { createReconcileLoop } from './reconcile/reconciler.js';
+import type { RunnerHealth } from './reconcile/runner.js';
 import { createNodeOvsReconciler, NODE_OVS_MONITOR, rootRow, type NodeOvsResult } from './node/ovs/index.js';
 import { createPortService, followChassis, sbPortsMonitor, type PortService } from './node/ports/index.js';
 import type { ResourceSet } from './resources/types.js';
@@ -53,9 +47,6 @@ export interface NodeWorkConfig {
   /** Periodic ports repair pass (default 30 s; 0 disables). */
   portsResyncMs?: number;
 }
-
-/** Tables whose changes can undo what the node reconciler made (bridges, trunks, mappings). */
-const NODE_DRIFT_TABLES = new Set(['Open_vSwitch', 'Bridge', 'Port', 'Interface']);
 
 export interface NodeWorkDeps {
   log: Logger;
@@ -168,92 +159,35 @@ export async function startNodeWork(deps: NodeWorkDeps, config: NodeWorkConfig):
     if (deps.metrics) ports = instrumentPortService(ports, deps.metrics);
   }
 
-  let latest: Snapshot | undefined;
-  const observer = deps.metrics ? { observer: deps.metrics.reconcilers } : {};
-  const runner = createRunner(
-    async () => {
-      if (!latest) return;
-      const r = await reconciler.reconcile(latest.resources, { prune: latest.complete });
+  const runnerOpts = (resyncMs: number) => ({
+    log,
+    resyncMs,
+    ...(deps.metrics ? { observer: deps.metrics.reconcilers } : {}),
+  });
+  // Node OVS: after every resource change, after anyone's change to the node's bridges, ports,
+  // interfaces or root row (a mapping or trunk edited by hand comes back), periodically, and
+  // again with backoff after a failed pass.
+  const nodeLoop = createReconcileLoop(reconciler, {
+    runner: runnerOpts(config.nodeResyncMs ?? 60_000),
+    setDelayMs: 0,
+    onResult: (r) => {
       if (r.sent) log.info({ ops: r.ops, changes: r.changes }, 'node OVS reconciled');
       for (const p of r.problems) log.warn({ problem: p }, `node OVS: ${p.message}`);
     },
-    () => latest !== undefined,
-    {
-      name: 'node-ovs',
-      log,
-      resyncMs: config.nodeResyncMs ?? 60_000,
-      ...observer,
-      // Anyone's change to the node's bridges, ports or root row (our own writes come back
-      // too: one more pass that finds nothing to do).
-      drift: (trigger) =>
-        ovs.cache.onChange((batch) => {
-          if (batch.changes.some((ch) => NODE_DRIFT_TABLES.has(ch.table))) trigger('drift');
-        }),
-    },
-  );
-  runner.start();
-  // Workload ports: repaired after a change to this node's LSPs, its OVS ports, a switch or
-  // DHCP options row (re)created, the resources, and periodically (an address or route
-  // deleted inside a namespace has no event).
-  /** Ports an event named since the last pass; undefined = look at every port. */
-  let dirty: Set<string> | undefined;
-  const markDirty = (name: string | undefined) => {
-    if (name === undefined) dirty = undefined;
-    else if (dirty) dirty.add(name);
-  };
-  const portsRunner = createRunner(
-    async (reasons) => {
-      if (!latest) return;
-      // The periodic resync and the first pass look at every port (an address deleted inside a
-      // namespace has no event); event passes at the ports the events named.
-      if (reasons.has('resync') || reasons.has('start')) dirty = undefined;
-      const only = dirty;
-      dirty = new Set();
-      let r;
-      try {
-        r = await portsReconciler.reconcile(latest, only);
-      } catch (err) {
-        dirty = undefined; // the retry looks at everything
-        throw err;
-      }
+  });
+  // Workload ports: after a change to this node's LSPs, its OVS ports, a switch or DHCP options
+  // row (re)created, the resources, and periodically (an address or route deleted inside a
+  // namespace has no event). Only while NB is online: its cache is the desired state.
+  const portsLoop = createReconcileLoop(portsReconciler, {
+    enabled: () => deps.nb.isOnline,
+    runner: runnerOpts(config.portsResyncMs ?? 30_000),
+    onResult: (r) => {
       if (r.repaired.length > 0 || r.pruned.length > 0)
         log.info({ repaired: r.repaired, pruned: r.pruned }, 'workload ports reconciled');
     },
-    () => latest !== undefined && deps.nb.isOnline,
-    {
-      name: 'ports',
-      log,
-      resyncMs: config.portsResyncMs ?? 30_000,
-      ...observer,
-      drift: (trigger) => {
-        const offOvs = ovs.cache.onChange((batch) => {
-          let any = false;
-          for (const ch of batch.changes) {
-            if (ch.table !== 'Interface' && ch.table !== 'Port') continue;
-            any = true;
-            const ids = (ch.new ?? ch.old)?.['external_ids'] as Record<string, string> | undefined;
-            // A Port row names no LSP: look at every port then.
-            markDirty(ch.table === 'Interface' ? ids?.['iface-id'] : undefined);
-          }
-          if (any) trigger('ovs');
-        });
-        const offNb = deps.nb.cache.onChange((batch) => {
-          let any = false;
-          for (const ch of batch.changes) {
-            if (!touchesNodePorts(ch, nodeOwnerId)) continue;
-            any = true;
-            markDirty(ch.table === 'Logical_Switch_Port' ? String((ch.new ?? ch.old)?.['name']) : undefined);
-          }
-          if (any) trigger('nb');
-        });
-        return () => {
-          offOvs();
-          offNb();
-        };
-      },
-    },
-  );
-  portsRunner.start();
+  });
+  nodeLoop.start();
+  portsLoop.start();
 
   return {
     ovs,
@@ -261,19 +195,17 @@ export async function startNodeWork(deps: NodeWorkDeps, config: NodeWorkConfig):
     chassis,
     ports,
     schedule(snapshot) {
-      latest = snapshot;
-      runner.trigger('resources', 0);
-      dirty = undefined;
-      portsRunner.trigger('resources');
+      nodeLoop.set(snapshot, { complete: snapshot.complete });
+      portsLoop.set(snapshot, { complete: snapshot.complete });
     },
     settled: async () => {
-      await runner.settled();
-      await portsRunner.settled();
+      await nodeLoop.settled();
+      await portsLoop.settled();
     },
-    portsSettled: () => portsRunner.settled(),
-    health: () => ({ 'node-ovs': runner.health(), ports: portsRunner.health() }),
+    portsSettled: () => portsLoop.settled(),
+    health: () => ({ 'node-ovs': nodeLoop.health(), ports: portsLoop.health() }),
     portCount: () => nodePortsFromNb(deps.nb.cache, nodeOwnerId).size,
-    triggerPorts: () => portsRunner.trigger('request', 0),
+    triggerPorts: () => portsLoop.trigger('request', 0),
     last: () => reconciler.last(),
     debug() {
       const r = reconciler.last();
@@ -283,24 +215,16 @@ export async function startNodeWork(deps: NodeWorkDeps, config: NodeWorkConfig):
         sbOnline: sb?.isOnline,
         last: r && { sent: r.sent, ops: r.ops, changes: r.changes, problems: r.problems, moves: r.moves },
         interfaceErrors: reconciler.interfaceErrors(),
-        ports: Object.fromEntries(portsReconciler.last()?.status ?? []),
+        ports: Object.fromEntries(portsReconciler.status()),
+        providers: Object.fromEntries(reconciler.status()),
       };
     },
     async close() {
-      await runner.stop();
-      await portsRunner.stop();
+      await nodeLoop.stop();
+      await portsLoop.stop();
       offChassis?.();
       await sb?.close();
       await ovs.close();
     },
   };
-}
-
-/** A Northbound change that can concern this node's ports: one of its LSPs, a switch or DHCP options (re)created. */
-function touchesNodePorts(ch: RowChange, nodeOwnerId: string): boolean {
-  if (ch.table === 'DHCP_Options') return true;
-  if (ch.table === 'Logical_Switch') return ch.kind !== 'update';
-  if (ch.table !== 'Logical_Switch_Port') return false;
-  const ids = (ch.old ?? ch.new)?.['external_ids'] as Record<string, string> | undefined;
-  return ids?.[OWNER_KEY] === nodeOwnerId;
 }

@@ -66,6 +66,11 @@ export interface LoopOptions {
   setDelayMs?: number;
 }
 
+/** {@link LoopOptions} with the result type known: `onResult` sees every successful pass (logs). */
+export interface TypedLoopOptions<Result> extends LoopOptions {
+  onResult?: (result: Result) => void;
+}
+
 export interface ReconcileLoop<In, Desired, Result> extends Omit<Runner, 'trigger'> {
   readonly name: string;
   /** A new input; `complete` = its load was complete (pruning allowed). Triggers a pass. */
@@ -83,7 +88,7 @@ export interface ReconcileLoop<In, Desired, Result> extends Omit<Runner, 'trigge
 
 export function createReconcileLoop<In, Desired, Plan, Result>(
   reconciler: Reconciler<In, Desired, Plan, Result>,
-  options: LoopOptions = {},
+  options: TypedLoopOptions<Result> = {},
 ): ReconcileLoop<In, Desired, Result> {
   let input: { value: In } | undefined;
   /** `input` not yet turned into `desired`. */
@@ -109,7 +114,8 @@ export function createReconcileLoop<In, Desired, Plan, Result>(
 
   const runner = createRunner(
     async (reasons) => {
-      await pass(reasons);
+      const result = await pass(reasons);
+      if (result !== undefined) options.onResult?.(result);
     },
     () => input !== undefined && enabled(),
     {

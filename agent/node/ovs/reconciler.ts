@@ -15,7 +15,7 @@
  * left out on this node — the rest is still applied.
  */
 import { listLinks, rtnl } from '../../../netlink/index.js';
-import type { ClientMonitorConfig, DatabaseCache, OvsdbClient } from '../../../ovsdb/index.js';
+import type { ClientMonitorConfig, DatabaseCache, OvsdbClient, RowChange } from '../../../ovsdb/index.js';
 import { DEFAULT_OWNER } from '../../nb/desired.js';
 import type { Snapshot } from '../../pipeline/snapshot.js';
 import {
@@ -129,6 +129,38 @@ export interface NodeOvsReconciler extends Reconciler<
 /** Tables whose changes can undo what the node reconciler made (bridges, trunks, mappings). */
 const DRIFT_TABLES = new Set(['Open_vSwitch', 'Bridge', 'Port', 'Interface']);
 
+/**
+ * Columns ovs-vswitchd rewrites by itself (counters, link state, the applied-config sequence):
+ * a client monitoring them (metrics, port readiness) must not wake a pass every few seconds.
+ */
+const RUNTIME_COLUMNS = new Set([
+  'statistics',
+  'status',
+  'link_state',
+  'link_speed',
+  'link_resets',
+  'admin_state',
+  'duplex',
+  'mtu',
+  'ofport',
+  'lacp_current',
+  'cur_cfg',
+  'next_cfg',
+]);
+
+/** A change that can undo the reconciler's work: a row added or removed, or a configuration column edited. */
+export function isDrift(ch: RowChange): boolean {
+  if (!DRIFT_TABLES.has(ch.table)) return false;
+  if (ch.kind !== 'update' || !ch.old || !ch.new) return true;
+  for (const col of Object.keys(ch.new)) {
+    if (RUNTIME_COLUMNS.has(col) || col === '_uuid') continue;
+    const a = ch.old[col];
+    const b = ch.new[col];
+    if (a !== b && JSON.stringify(a) !== JSON.stringify(b)) return true;
+  }
+  return false;
+}
+
 export function createNodeOvsReconciler(opts: NodeOvsReconcilerOptions): NodeOvsReconciler {
   const owner = opts.owner ?? DEFAULT_OWNER;
   const checkLinks = opts.checkLinks !== false;
@@ -239,7 +271,7 @@ export function createNodeOvsReconciler(opts: NodeOvsReconcilerOptions): NodeOvs
     // one more pass that finds nothing to do).
     drift: (trigger) =>
       opts.client.cache.onChange((batch) => {
-        if (batch.changes.some((ch) => DRIFT_TABLES.has(ch.table))) trigger('drift');
+        if (batch.changes.some(isDrift)) trigger('drift');
       }),
     async reconcile(resources, passOpts = {}) {
       const prune = passOpts.prune ?? true;

@@ -1,38 +1,38 @@
 /**
- * The ports reconciler: this node's workload ports as desired state.
+ * The ports reconciler: this node's workload ports as desired state, in the one shape
+ * (agent/reconcile/reconciler.ts).
  *
- * - desired: this node's LSPs in Northbound (owner `<owner>/node/<node>`, ./nb-ports.ts) — the
- *   truth that survives a reboot — joined with the snapshot's Subnets;
- * - plan/apply, per port: the LSP's derived columns (DHCP options, port security) repaired in
+ * - desired: the snapshot in effect (its Subnets). The ports themselves are this node's LSPs in
+ *   Northbound (owner `<owner>/node/<node>`, ./nb-ports.ts) — the truth that survives a reboot;
+ * - plan: which ports this pass looks at — those the drift events named since the last pass,
+ *   or every port on start, resync, new resources and after a failure — and which recorded OVS
+ *   ports have lost their LSP;
+ * - apply, per port: the LSP's derived columns (DHCP options, port security) repaired in
  *   Northbound, then the host state made complete (./host.ts: veth, address, route, OVS port).
- *   A port whose namespace is gone is reported (`pending`) and kept: the workload may come
- *   back (a CNI ADD after a reboot), and a DEL removes it;
- * - prune: OVS ports this agent recorded whose LSP is gone (and only those) lose their veth and
- *   OVS port. Ports with a request in flight are left to the request.
+ *   A port whose namespace is gone is reported (`pending`) and kept: the workload may come back
+ *   (a CNI ADD after a reboot), and a DEL removes it. Then the prune: OVS ports this agent
+ *   recorded whose LSP is gone (and only those) lose their veth and OVS port. Ports with a
+ *   request in flight are left to the request;
+ * - status: per port (`ready`, `pending` with the reason, `error`).
  *
  * Contract: idempotent (a second pass changes nothing); deleting what is gone succeeds; it
- * prunes only rows it owns (its Interface records), and only after Northbound is synced.
+ * prunes only what it owns (its Interface records), and only after Northbound is synced (the
+ * runner passes only while NB is online).
  */
 import { netnsExists } from '../../../netlink/index.js';
-import type { OvsdbClient } from '../../../ovsdb/index.js';
+import type { OvsdbClient, RowChange } from '../../../ovsdb/index.js';
 import type { Snapshot } from '../../pipeline/snapshot.js';
+import type { ObjectStatus, PassContext, Reconciler } from '../../reconcile/reconciler.js';
 import { planAdoption } from './adopt.js';
 import { ensureHost, removeHost, type HostContext } from './host.js';
 import { externalIds, OWNER_KEY } from '../../ownership.js';
-import { nodePortOf, nodePortsFromNb, planPortWrite } from './nb-ports.js';
-import { localPorts } from './ovs.js';
+import { nodePortOf, nodePortsFromNb, planPortWrite, type NodePort } from './nb-ports.js';
+import { localPorts, type LocalPortRecord } from './ovs.js';
 import type { KeyedSerial } from './serial.js';
-
-export type PortState = 'ready' | 'pending' | 'error';
-export interface PortStatus {
-  state: PortState;
-  message?: string;
-}
 
 export interface PortsPassResult {
   repaired: string[];
   pruned: string[];
-  status: Map<string, PortStatus>;
 }
 
 export interface PortsReconcilerDeps {
@@ -50,81 +50,165 @@ export interface PortsReconcilerConfig {
   chassis: string;
 }
 
-export function createPortsReconciler(deps: PortsReconcilerDeps, config: PortsReconcilerConfig) {
-  let last: PortsPassResult | undefined;
+/** One pass's plan: the ports to look at and the recorded OVS ports whose LSP is gone. */
+export interface PortsPlan {
+  snapshot: Snapshot;
+  /** Every port was looked at (adoption and status clean-up run too). */
+  full: boolean;
+  check: NodePort[];
+  prune: LocalPortRecord[];
+}
+
+export interface PortsReconciler extends Reconciler<Snapshot, Snapshot, PortsPlan, PortsPassResult> {
+  /** The ports whose status is kept, by LSP name. */
+  status(): ReadonlyMap<string, ObjectStatus>;
+}
+
+/** Triggers after which a pass looks at every port (an address deleted in a VM has no event). */
+const FULL_REASONS = ['start', 'resync', 'desired', 'once'];
+
+export function createPortsReconciler(
+  deps: PortsReconcilerDeps,
+  config: PortsReconcilerConfig,
+): PortsReconciler {
+  const status = new Map<string, ObjectStatus>();
+  /** Ports the events named since the last pass; undefined = look at every port. */
+  let dirty: Set<string> | undefined;
+  const markDirty = (name: string | undefined) => {
+    if (name === undefined) dirty = undefined;
+    else dirty?.add(name);
+  };
   /** This node's port `name` as NB holds it now (one index lookup). */
   const nodePort = (name: string) => {
     const row = deps.nb.cache.lookup('Logical_Switch_Port', 'name', name)[0];
     return row && externalIds(row)[OWNER_KEY] === config.nodeOwnerId ? nodePortOf(row) : undefined;
   };
+  const at = () => new Date().toISOString();
+
+  async function plan(snapshot: Snapshot, ctx: PassContext): Promise<PortsPlan> {
+    if (FULL_REASONS.some((r) => ctx.reasons.has(r))) dirty = undefined;
+    const only = dirty;
+    dirty = new Set();
+    const full = only === undefined;
+    // Ports of an earlier release on this chassis become this node's first.
+    if (full)
+      await deps.nb.run((cache) => planAdoption(cache, deps.host.ovs.cache, config), { waitForCache: true });
+    const desired = nodePortsFromNb(deps.nb.cache, config.nodeOwnerId);
+    return {
+      snapshot,
+      full,
+      check: [...desired.values()].filter((p) => !only || only.has(p.name)),
+      prune: localPorts(deps.host.ovs.cache, deps.host.owner).filter(
+        (rec) => !desired.has(rec.lsp) && (!only || only.has(rec.lsp)),
+      ),
+    };
+  }
+
+  async function checkPort(p0: NodePort, snapshot: Snapshot, repaired: string[]): Promise<unknown> {
+    let failure: unknown;
+    await deps.perNetns(p0.netns, async () => {
+      // Re-read under the lock: a request may have changed or removed the port meanwhile.
+      const p = nodePort(p0.name);
+      if (!p || deps.busy.has(p.name)) return;
+      const subnet = snapshot.resources.subnets.get(p.subnet);
+      if (!subnet) {
+        status.set(p.name, { state: 'pending', message: `subnet ${p.subnet} is not in effect`, at: at() });
+        return;
+      }
+      if (!netnsExists(p.netns)) {
+        status.set(p.name, {
+          state: 'pending',
+          message: `network namespace ${p.netns} does not exist`,
+          at: at(),
+        });
+        return;
+      }
+      try {
+        const v4 = subnet.spec.cidr.family === 4;
+        const nbRes = await deps.nb.run(
+          (cache) => planPortWrite(cache, { owner: config.owner, nodeOwnerId: config.nodeOwnerId, v4 }, p),
+          { waitForCache: true },
+        );
+        const changed = await ensureHost(deps.host, p, subnet);
+        if (changed || nbRes.ops !== undefined) repaired.push(p.name);
+        status.set(p.name, { state: 'ready', at: at() });
+      } catch (err) {
+        failure = err;
+        status.set(p.name, {
+          state: 'error',
+          message: err instanceof Error ? err.message : String(err),
+          at: at(),
+        });
+      }
+    });
+    return failure;
+  }
+
+  async function apply(p: PortsPlan): Promise<PortsPassResult> {
+    const out: PortsPassResult = { repaired: [], pruned: [] };
+    if (p.full) {
+      const wanted = new Set(p.check.map((x) => x.name));
+      for (const k of status.keys()) if (!wanted.has(k)) status.delete(k);
+    }
+    let firstError: unknown;
+    for (const port of p.check) firstError ??= await checkPort(port, p.snapshot, out.repaired);
+    for (const rec of p.prune) {
+      await deps.perNetns(rec.netns, async () => {
+        // Only if still not wanted, under the lock (an add may have written it since).
+        if (deps.busy.has(rec.lsp) || nodePort(rec.lsp)) return;
+        await removeHost(deps.host, rec.lsp, rec.netns);
+        status.delete(rec.lsp);
+        out.pruned.push(rec.lsp);
+      });
+    }
+    if (firstError) {
+      dirty = undefined; // the retry looks at everything
+      throw firstError;
+    }
+    return out;
+  }
+
   return {
-    /** One pass against `snapshot` (the resources in effect). */
-    /**
-     * One pass against `snapshot` (the resources in effect). `only`: just these ports (an event
-     * named them); a full pass (the periodic resync, new resources) looks at every port and prunes.
-     */
-    async reconcile(snapshot: Snapshot, only?: ReadonlySet<string>): Promise<PortsPassResult> {
-      const out: PortsPassResult = { repaired: [], pruned: [], status: new Map(last?.status ?? []) };
-      // Ports of an earlier release on this chassis become this node's first.
-      if (!only)
-        await deps.nb.run((cache) => planAdoption(cache, deps.host.ovs.cache, config), {
-          waitForCache: true,
-        });
-      const desired = nodePortsFromNb(deps.nb.cache, config.nodeOwnerId);
-      if (!only) for (const k of out.status.keys()) if (!desired.has(k)) out.status.delete(k);
-      let firstError: unknown;
-      for (const p0 of desired.values()) {
-        if (only && !only.has(p0.name)) continue;
-        await deps.perNetns(p0.netns, async () => {
-          // Re-read under the lock: a request may have changed or removed the port meanwhile.
-          const p = nodePort(p0.name);
-          if (!p || deps.busy.has(p.name)) return;
-          const subnet = snapshot.resources.subnets.get(p.subnet);
-          if (!subnet) {
-            out.status.set(p.name, { state: 'pending', message: `subnet ${p.subnet} is not in effect` });
-            return;
-          }
-          if (!netnsExists(p.netns)) {
-            out.status.set(p.name, {
-              state: 'pending',
-              message: `network namespace ${p.netns} does not exist`,
-            });
-            return;
-          }
-          try {
-            const v4 = subnet.spec.cidr.family === 4;
-            const nbRes = await deps.nb.run(
-              (cache) =>
-                planPortWrite(cache, { owner: config.owner, nodeOwnerId: config.nodeOwnerId, v4 }, p),
-              { waitForCache: true },
-            );
-            const changed = await ensureHost(deps.host, p, subnet);
-            if (changed || nbRes.ops !== undefined) out.repaired.push(p.name);
-            out.status.set(p.name, { state: 'ready' });
-          } catch (err) {
-            firstError ??= err;
-            out.status.set(p.name, {
-              state: 'error',
-              message: err instanceof Error ? err.message : String(err),
-            });
-          }
-        });
-      }
-      for (const rec of localPorts(deps.host.ovs.cache, deps.host.owner)) {
-        if (desired.has(rec.lsp) || (only && !only.has(rec.lsp))) continue;
-        await deps.perNetns(rec.netns, async () => {
-          // Only if still not wanted, under the lock (an add may have written it since).
-          if (deps.busy.has(rec.lsp) || nodePort(rec.lsp)) return;
-          await removeHost(deps.host, rec.lsp, rec.netns);
-          out.pruned.push(rec.lsp);
-        });
-      }
-      last = out;
-      if (firstError) throw firstError;
-      return out;
+    name: 'ports',
+    desired: (snapshot) => snapshot,
+    plan,
+    apply,
+    status: () => status,
+    // A change to this node's LSPs, its OVS ports, a switch or DHCP options row (re)created.
+    drift(trigger) {
+      const offOvs = deps.host.ovs.cache.onChange((batch) => {
+        let any = false;
+        for (const ch of batch.changes) {
+          if (ch.table !== 'Interface' && ch.table !== 'Port') continue;
+          any = true;
+          const ids = (ch.new ?? ch.old)?.['external_ids'] as Record<string, string> | undefined;
+          // A Port row names no LSP: look at every port then.
+          markDirty(ch.table === 'Interface' ? ids?.['iface-id'] : undefined);
+        }
+        if (any) trigger('ovs');
+      });
+      const offNb = deps.nb.cache.onChange((batch) => {
+        let any = false;
+        for (const ch of batch.changes) {
+          if (!touchesNodePorts(ch, config.nodeOwnerId)) continue;
+          any = true;
+          markDirty(ch.table === 'Logical_Switch_Port' ? String((ch.new ?? ch.old)?.['name']) : undefined);
+        }
+        if (any) trigger('nb');
+      });
+      return () => {
+        offOvs();
+        offNb();
+      };
     },
-    last: () => last,
   };
 }
 
-export type PortsReconciler = ReturnType<typeof createPortsReconciler>;
+/** A Northbound change that can concern this node's ports: one of its LSPs, a switch or DHCP options (re)created. */
+function touchesNodePorts(ch: RowChange, nodeOwnerId: string): boolean {
+  if (ch.table === 'DHCP_Options') return true;
+  if (ch.table === 'Logical_Switch') return ch.kind !== 'update';
+  if (ch.table !== 'Logical_Switch_Port') return false;
+  const ids = (ch.old ?? ch.new)?.['external_ids'] as Record<string, string> | undefined;
+  return ids?.[OWNER_KEY] === nodeOwnerId;
+}

@@ -1,12 +1,13 @@
 /**
  * `vpc-agent run` wiring — only wiring: each flow lives in its own module.
  *
- *  source (manifest dir) ──snapshot──► pipeline (parse → validate → held/blocked) ──► Snapshot
- *     Snapshot ──► NB writer reconciler (allocate → pure build → engine; only while writer)
- *              ──► node OVS reconciler (bridges, trunks, mappings)
- *              ──► ports reconciler (this node's LSPs in NB → veths and OVS ports)
+ *  source ──► feed (./pipeline/feed.ts) ──► pipeline (parse → validate → held/blocked) ──► Snapshot
+ *     Snapshot ──► IPAM pools
+ *              ──► NB flow (./nb/flow.ts: writer election; allocate → pure build → NB reconciler)
+ *              ──► node work (./run-node.ts: node OVS and ports reconcilers)
  *  NB cache ──► IPAM holds (every address any agent's rows hold, followed live)
  *  local API ──► PortService (this node's ports; any agent, writer or not)
+ *  /debug ──► ./debug.ts; /readyz ──► ./readiness.ts
  *
  * Start order: NB synced and IPAM fed from it before the first snapshot, so nothing is
  * allocated against an empty view; pruning only while the latest snapshot is complete.
@@ -14,7 +15,8 @@
 import { nb, type OvsdbClient, type TlsOptions } from '../ovsdb/index.js';
 import { createApiServer, type ApiServer } from './api/index.js';
 import { createAgentClients } from './clients.js';
-import { Ipam, syncIpamWithNb, type IpamSync } from './ipam/index.js';
+import { debugDocument } from './debug.js';
+import { Ipam, syncIpamWithNb } from './ipam/index.js';
 import { childLogger, type Logger } from './log.js';
 import {
   createDebugServer,
@@ -23,13 +25,13 @@ import {
   type AgentMetrics,
   type DebugServer,
 } from './metrics/index.js';
-import { writerDesired } from './nb/from-snapshot.js';
 import { DEFAULT_OWNER } from './nb/desired.js';
-import { createNbReconciler, type NbReconciler } from './nb/reconcile/index.js';
-import { createNbWriter, NB_WRITER_LOCK, type NbWriter } from './nb/writer.js';
+import { createNbFlow } from './nb/flow.js';
+import type { NbReconciler } from './nb/reconcile/index.js';
+import { NB_WRITER_LOCK, type NbWriter } from './nb/writer.js';
 import type { NodeOvsResult } from './node/ovs/index.js';
 import type { PortService } from './node/ports/index.js';
-import { isLegacyPort } from './node/ports/adopt.js';
+import { createSnapshotFeed } from './pipeline/feed.js';
 import { createPipeline } from './pipeline/pipeline.js';
 import type { Snapshot } from './pipeline/snapshot.js';
 import { readiness } from './readiness.js';
@@ -37,7 +39,7 @@ import type { BlockedDelete } from './resources/index.js';
 import { startNodeWork, type NodeWork } from './run-node.js';
 import { portsBySubnet } from './run-state.js';
 import { createDirectorySource } from './sources/directory.js';
-import type { ResourceSource, SourceSnapshot } from './sources/types.js';
+import type { ResourceSource } from './sources/types.js';
 import { startOrUndo } from './startup.js';
 
 export { createDebugServer, type DebugServer } from './metrics/index.js';
@@ -161,21 +163,8 @@ export function createAgent(
   });
   const metrics = deps.metrics ?? createMetrics();
   watchOvsdbClient(metrics, 'OVN_Northbound', client);
-  const writer = createNbWriter({ client, log }, { lockName: config.lockName });
-  const engine = createNbReconciler(
-    { client, isWriter: () => writer.isWriter(), log: log.child({ module: 'reconcile' }) },
-    {
-      owner: config.owner,
-      lock: config.lockName,
-      runner: { debounceMs: config.debounceMs, resyncMs: config.resyncMs, observer: metrics.reconcilers },
-      // Workload ports of an earlier release are left for their node's agent to adopt.
-      keep: (table, row) => isLegacyPort(table, row, config.owner),
-    },
-  );
-  writer.on('change', (w) => {
-    if (w) engine.trigger('writer');
-  });
   const ipam = new Ipam();
+  const flow = createNbFlow({ client, ipam, log, observer: metrics.reconcilers }, config);
   const pipeline = createPipeline({
     log: log.child({ module: 'pipeline' }),
     metrics,
@@ -187,178 +176,142 @@ export function createAgent(
       pollIntervalMs: config.pollMs,
       onError: (err) => log.warn({ err }, 'manifest check failed'),
     });
-  let nodeWork: NodeWork | undefined;
-  let api: ApiServer | undefined;
-  let http: DebugServer | undefined;
-  /** `start()` finished (for `/readyz`). */
-  let started = false;
-  let ipamSync: IpamSync | undefined;
-  let offPorts: (() => void) | undefined;
-  let warnings: { resource: string; message: string }[] = [];
+  /** What `start()` opened, closed by `stop()` (each only if it was opened). */
+  const opened: {
+    nodeWork?: NodeWork;
+    api?: ApiServer;
+    http?: DebugServer;
+    off: (() => void)[];
+    /** `start()` finished (for `/readyz`). */
+    started: boolean;
+  } = { off: [], started: false };
   let loadedResolve!: () => void;
   const loaded = new Promise<void>((r) => (loadedResolve = r));
 
-  /** Every snapshot goes to every reconciler. */
-  function onSnapshot(s: Snapshot): void {
+  // Every snapshot goes to every consumer: IPAM's pools, the writer flow, the node's reconcilers.
+  const feed = createSnapshotFeed({ source, pipeline }, (s) => {
     ipam.setSubnets([...s.resources.subnets.values()]);
-    // Built when the pass starts (allocation first, then the pure build), the latest snapshot winning.
-    engine.setDesired(
-      () => {
-        const d = writerDesired(s, ipam, { gatewayChassis: config.gatewayChassis });
-        warnings = d.warnings;
-        return d.state;
-      },
-      { complete: s.complete },
-    );
-    nodeWork?.schedule(s);
+    flow.set(s);
+    opened.nodeWork?.schedule(s);
     loadedResolve();
-  }
+  });
 
   metrics.setSources({
     resources: () => pipeline.summary(),
     blockedDeletes: () => pipeline.current()?.blocked ?? [],
     ipam: () => ipam.stats(),
-    reconcile: () => engine.stats,
-    isWriter: () => writer.isWriter(),
-    rows: () => engine.counts(),
-    ovsdb: () => [
-      { database: 'OVN_Northbound', online: client.isOnline, traffic: client.stats() },
-      ...(nodeWork
-        ? [{ database: 'Open_vSwitch', online: nodeWork.ovs.isOnline, traffic: nodeWork.ovs.stats() }]
-        : []),
-      ...(nodeWork?.sb
-        ? [{ database: 'OVN_Southbound', online: nodeWork.sb.isOnline, traffic: nodeWork.sb.stats() }]
-        : []),
-    ],
-    ports: () => nodeWork?.portCount() ?? 0,
+    reconcile: () => flow.engine.stats,
+    isWriter: () => flow.writer.isWriter(),
+    rows: () => flow.engine.counts(),
+    ovsdb: () => {
+      const w = opened.nodeWork;
+      return [
+        { database: 'OVN_Northbound', online: client.isOnline, traffic: client.stats() },
+        ...(w ? [{ database: 'Open_vSwitch', online: w.ovs.isOnline, traffic: w.ovs.stats() }] : []),
+        ...(w?.sb ? [{ database: 'OVN_Southbound', online: w.sb.isOnline, traffic: w.sb.stats() }] : []),
+      ];
+    },
+    ports: () => opened.nodeWork?.portCount() ?? 0,
   });
-
-  const agent: Agent = {
-    engine,
-    metrics,
-    blockedDeletes: () => pipeline.current()?.blocked ?? [],
-    writer,
-    client,
-    ipam,
-    loaded,
-    snapshot: () => pipeline.current(),
-    get ports() {
-      return nodeWork?.ports;
-    },
-    get ovs() {
-      return nodeWork?.ovs;
-    },
-    nodeResult: () => nodeWork?.last(),
-    nodeSettled: () => nodeWork?.settled() ?? Promise.resolve(),
-    // A failed start closes what it opened (the writer lock, connections, listeners) first.
-    start: startOrUndo({ log, undo: () => agent.stop() }, async () => {
-      if (config.listen)
-        http = await createDebugServer(
-          { ready: () => agentReadiness(), debug: () => agent.debug(), registry: metrics.registry },
-          config.listen,
-        );
-      // The source is read while Northbound syncs (the server builds its dump meanwhile); its
-      // snapshots wait until NB and IPAM are synced, so nothing is allocated against an empty view.
-      let early: SourceSnapshot[] | undefined = [];
-      const deliver = (input: SourceSnapshot) =>
-        early ? early.push(input) : onSnapshot(pipeline.apply(input));
-      const sourceRead = source.start(deliver);
-      sourceRead.catch(() => undefined); // awaited below; a start failure is reported there
-      await clients.ready(client);
-      ipamSync = syncIpamWithNb(ipam, client.cache, config.owner);
-      // A Subnet kept for its ports is let go once its last port is deleted.
-      offPorts = client.cache.onChange((batch) => {
-        const s = pipeline.current();
-        if (
-          s?.blocked.some((b) => b.kind === 'Subnet') &&
-          batch.changes.some((c) => c.table === 'Logical_Switch_Port')
-        )
-          onSnapshot(pipeline.reapply()!);
-      });
-      if (config.ovs) {
-        nodeWork = await startNodeWork(
-          { log, metrics, clients, nb: client, ipam, resources: () => pipeline.current()?.resources, loaded },
-          { ...config, ovs: config.ovs },
-        );
-      }
-      if (config.apiSocket && !nodeWork?.ports) throw new Error('the local API (ports) needs --ovs and --sb');
-      engine.start();
-      writer.start();
-      await sourceRead;
-      const buffered = early;
-      early = undefined;
-      for (const input of buffered) onSnapshot(pipeline.apply(input));
-      if (config.apiSocket && nodeWork?.ports)
-        api = await createApiServer(
-          { ports: nodeWork.ports, log: log.child({ module: 'api' }) },
-          config.apiSocket,
-        );
-      log.info(
-        {
-          manifests: config.manifests,
-          source: source.name,
-          node: config.node,
-          listen: http?.address,
-          api: api?.socket,
-        },
-        'agent started',
-      );
-      started = true;
-    }),
-    async stop() {
-      await source.close();
-      await api?.close();
-      await http?.close();
-      await nodeWork?.settled();
-      await engine.stop();
-      await writer.stop().catch(() => undefined);
-      await nodeWork?.close();
-      ipamSync?.close();
-      offPorts?.();
-      await clients.closeAll();
-    },
-    debug() {
-      const counts = engine.counts();
-      const s = pipeline.current();
-      return {
-        node: config.node,
-        writer: writer.isWriter(),
-        nbRemote: client.remote,
-        online: client.isOnline,
-        desired: counts.desired,
-        actual: counts.owned,
-        reconcile: { ...engine.stats, health: engine.health() },
-        problems: engine.problems(),
-        resources: Object.fromEntries(engine.status()),
-        snapshot: s && { seq: s.seq, complete: s.complete, incomplete: s.incomplete },
-        validationErrors: s?.errors.map((e) => e.toJSON()) ?? [],
-        blockedDeletes: s?.blocked ?? [],
-        heldEdits: s?.held ?? [],
-        buildWarnings: warnings,
-        ipam: ipam.stats().map((x) => ({
-          ...x,
-          size: String(x.size),
-          allocatable: String(x.allocatable),
-          available: String(x.available),
-        })),
-        ipamHoldProblems: ipam.holdProblems(),
-        valid: s ? { vpcs: s.resources.vpcs.size, subnets: s.resources.subnets.size } : undefined,
-        ports: nodeWork?.portCount() ?? 0,
-        nodeWork: nodeWork?.debug(),
-      };
-    },
-    address: () => http?.address,
-  };
 
   const agentReadiness = () =>
     readiness({
       config,
       nb: client,
-      node: nodeWork,
-      started,
-      writer: writer.isWriter(),
-      reconcile: engine.health(),
-      ...(nodeWork ? { nodeReconcilers: nodeWork.health() } : {}),
+      node: opened.nodeWork,
+      started: opened.started,
+      writer: flow.writer.isWriter(),
+      reconcile: flow.engine.health(),
+      ...(opened.nodeWork ? { nodeReconcilers: opened.nodeWork.health() } : {}),
     });
+
+  async function start(): Promise<void> {
+    if (config.listen)
+      opened.http = await createDebugServer(
+        { ready: agentReadiness, debug: () => agent.debug(), registry: metrics.registry },
+        config.listen,
+      );
+    // The source is read while Northbound syncs (the server builds its dump meanwhile); its
+    // snapshots wait until NB and IPAM are synced, so nothing is allocated against an empty view.
+    const sourceRead = feed.read();
+    sourceRead.catch(() => undefined); // awaited below; a start failure is reported there
+    await clients.ready(client);
+    opened.off.push(syncIpamWithNb(ipam, client.cache, config.owner).close);
+    // A Subnet kept for its ports is let go once its last port is deleted.
+    opened.off.push(
+      client.cache.onChange((batch) => {
+        if (
+          pipeline.current()?.blocked.some((b) => b.kind === 'Subnet') &&
+          batch.changes.some((c) => c.table === 'Logical_Switch_Port')
+        )
+          feed.reapply();
+      }),
+    );
+    if (config.ovs) {
+      opened.nodeWork = await startNodeWork(
+        { log, metrics, clients, nb: client, ipam, resources: () => pipeline.current()?.resources, loaded },
+        { ...config, ovs: config.ovs },
+      );
+    }
+    const ports = opened.nodeWork?.ports;
+    if (config.apiSocket && !ports) throw new Error('the local API (ports) needs --ovs and --sb');
+    flow.start();
+    await sourceRead;
+    feed.release();
+    if (config.apiSocket && ports)
+      opened.api = await createApiServer({ ports, log: log.child({ module: 'api' }) }, config.apiSocket);
+    log.info(
+      {
+        manifests: config.manifests,
+        source: source.name,
+        node: config.node,
+        listen: opened.http?.address,
+        api: opened.api?.socket,
+      },
+      'agent started',
+    );
+    opened.started = true;
+  }
+
+  const agent: Agent = {
+    engine: flow.engine,
+    writer: flow.writer,
+    metrics,
+    blockedDeletes: () => pipeline.current()?.blocked ?? [],
+    client,
+    ipam,
+    loaded,
+    snapshot: () => pipeline.current(),
+    get ports() {
+      return opened.nodeWork?.ports;
+    },
+    get ovs() {
+      return opened.nodeWork?.ovs;
+    },
+    nodeResult: () => opened.nodeWork?.last(),
+    nodeSettled: () => opened.nodeWork?.settled() ?? Promise.resolve(),
+    // A failed start closes what it opened (the writer lock, connections, listeners) first.
+    start: startOrUndo({ log, undo: () => agent.stop() }, start),
+    async stop() {
+      await feed.close();
+      await opened.api?.close();
+      await opened.http?.close();
+      await opened.nodeWork?.settled();
+      await flow.stop();
+      await opened.nodeWork?.close();
+      for (const off of opened.off.splice(0)) off();
+      await clients.closeAll();
+    },
+    debug: () =>
+      debugDocument({
+        node: config.node,
+        nb: client,
+        flow,
+        ipam,
+        snapshot: pipeline.current(),
+        nodeWork: opened.nodeWork,
+      }),
+    address: () => opened.http?.address,
+  };
   return agent;
 }

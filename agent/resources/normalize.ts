@@ -14,7 +14,14 @@
  * - IptablesDnatRule `protocol`: `tcp`.
  */
 import { normalizeNat, normalizeUnderlay } from './normalize-nat.js';
-import { cidrContains, formatIp, parseCidr, tryParseIp, type Cidr } from '../../netlink/inet.js';
+import {
+  cidrContains,
+  formatIp,
+  isValidIfname,
+  parseCidr,
+  tryParseIp,
+  type Cidr,
+} from '../../netlink/inet.js';
 import {
   firstUsable,
   formatRange,
@@ -164,8 +171,15 @@ function normalizeSubnet(s: Raw, report: Reporter): SubnetSpec | undefined {
   const excludeRanges = mergeRanges(ranges);
 
   const provider = (s['provider'] as string | undefined) ?? DEFAULT_PROVIDER;
-  if (provider !== DEFAULT_PROVIDER && !parseProvider(provider)) {
-    report('spec.provider', `${JSON.stringify(provider)} must be "ovn" or "<nad>.<namespace>.ovn"`);
+  // `<nad>.<namespace>` (no `.ovn`): addresses only, for a NAD of another CNI (an external
+  // network on a NIC); `checkSubnet` requires that NAD.
+  const external =
+    provider === DEFAULT_PROVIDER || parseProvider(provider) ? undefined : parseAttachment(provider);
+  if (provider !== DEFAULT_PROVIDER && !parseProvider(provider) && !external) {
+    report(
+      'spec.provider',
+      `${JSON.stringify(provider)} must be "ovn", "<nad>.<namespace>.ovn" or, for an external network, "<nad>.<namespace>"`,
+    );
   }
   const allowSubnets: Cidr[] = [];
   ((s['allowSubnets'] ?? []) as string[]).forEach((text, i) => {
@@ -221,7 +235,19 @@ function normalizeSubnet(s: Raw, report: Reporter): SubnetSpec | undefined {
   };
   if (s['vlan']) out.vlan = s['vlan'] as string;
   if (mtu !== undefined) out.mtu = mtu;
+  if (external) out.external = external;
   return out;
+}
+
+/** Splits `<nad>.<namespace>`, the provider of a Subnet that only gives out addresses. */
+export function parseAttachment(provider: string): { nad: string; namespace: string } | undefined {
+  const cut = provider.lastIndexOf('.');
+  if (cut <= 0) return undefined;
+  const nad = provider.slice(0, cut);
+  const namespace = provider.slice(cut + 1);
+  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(namespace) || !/^[a-z0-9]([-.a-z0-9]*[a-z0-9])?$/.test(nad))
+    return undefined;
+  return { nad, namespace };
 }
 
 /** Splits `<nad>.<namespace>.ovn` (the NAD name may itself contain dots). */
@@ -351,7 +377,23 @@ function normalizeNad(s: Raw, meta: Meta, report: Reporter): NadSpec | undefined
     return undefined;
   }
   const out: NadSpec = { config, cniType, kubeOvn: cniType === 'kube-ovn' };
-  if (!out.kubeOvn) return out;
+  if (!out.kubeOvn) {
+    // Another CNI (macvlan, ipvlan, …) on a NIC, possibly asking our IPAM for addresses.
+    const master = config['master'];
+    if (master !== undefined && (typeof master !== 'string' || !isValidIfname(master)))
+      report('spec.config.master', `${JSON.stringify(master)} is not a valid interface name`);
+    else if (master !== undefined) out.master = master;
+    const ipam = config['ipam'] as Raw | undefined;
+    if (ipam && typeof ipam === 'object' && ipam['type'] === 'kube-ovn') {
+      const expected = `${meta.name}.${meta.namespace ?? 'default'}`;
+      if (ipam['provider'] !== undefined && ipam['provider'] !== expected)
+        report(
+          'spec.config.ipam.provider',
+          `${String(ipam['provider'])} must be <name>.<namespace>, i.e. ${expected}`,
+        );
+    }
+    return out;
+  }
   const expected = `${meta.name}.${meta.namespace ?? 'default'}.ovn`;
   const provider = config['provider'];
   if (typeof provider !== 'string' || !provider) {

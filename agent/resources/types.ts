@@ -145,6 +145,12 @@ export interface SubnetSpec {
   dhcpV4Options: Record<string, string>;
   /** Name of a Vlan resource (underlay subnet), if any. */
   vlan?: string;
+  /**
+   * Set for provider `<nad>.<namespace>`: an external network — a physical segment a NAD of
+   * another CNI reaches through a NIC (`"master"`), whose gateway is a real router. It only
+   * gives out addresses (EIPs): no logical switch, router port or gateway claim in OVN.
+   */
+  external?: { nad: string; namespace: string };
   mtu?: number;
   acls: Acl[];
   gatewayType: 'distributed' | 'centralized';
@@ -166,6 +172,8 @@ export interface NadSpec {
   kubeOvn: boolean;
   /** `<name>.<namespace>.ovn` for kube-ovn NADs. */
   provider?: string;
+  /** The NIC a NAD of another CNI (macvlan, …) sits on: an external network's uplink. */
+  master?: string;
   serverSocket?: string;
 }
 

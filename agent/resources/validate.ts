@@ -323,6 +323,28 @@ class Checker {
       const mv = this.missing('Vlan', r.spec.vlan);
       if (mv) return report('spec.vlan', mv);
     }
+    if (r.spec.external) {
+      const { nad, namespace } = r.spec.external;
+      const key = `${namespace}/${nad}`;
+      const mn = this.missing('NetworkAttachmentDefinition', key);
+      if (mn) return report('spec.provider', `${mn} (an external network's NAD)`);
+      const def = this.alive.nads.get(key)!;
+      if (def.spec.kubeOvn)
+        return report(
+          'spec.provider',
+          `NetworkAttachmentDefinition ${key} is kube-ovn: its provider is ${nad}.${namespace}.ovn`,
+        );
+      if (!def.spec.master)
+        return report(
+          'spec.provider',
+          `NetworkAttachmentDefinition ${key} names no "master" NIC (an external network needs one)`,
+        );
+      if (r.spec.vlan !== undefined || r.spec.natOutgoing || r.spec.private)
+        return report(
+          'spec.provider',
+          'an external network (provider <nad>.<namespace>) takes no vlan, natOutgoing or private',
+        );
+    }
     this.pending.push(() => {
       this.subnetsByVpc.set(r.spec.vpc, [...peers, r]);
       if (r.spec.provider !== DEFAULT_PROVIDER) this.providers.set(r.spec.provider, r.meta.name);

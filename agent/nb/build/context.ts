@@ -17,7 +17,7 @@ export class BuildContext {
   readonly warnings: BuildWarning[] = [];
   /** VPCs sorted by name. */
   readonly vpcs: Vpc[];
-  /** Subnets sorted by name. */
+  /** Subnets that OVN carries (not external networks), sorted by name. */
   readonly subnets: Subnet[];
   private readonly subnetsOfVpc = new Map<string, Subnet[]>();
   private readonly portsOfSubnet = new Map<string, PortAllocation[]>();
@@ -31,7 +31,11 @@ export class BuildContext {
     ports: readonly PortAllocation[],
     readonly options: BuildOptions,
   ) {
-    this.subnets = [...resources.subnets.values()].sort((a, b) => byName(a.meta.name, b.meta.name));
+    // An external network (provider `<nad>.<namespace>`) is a physical segment: it only gives
+    // out addresses, and nothing of it goes to OVN.
+    this.subnets = [...resources.subnets.values()]
+      .filter((s) => !s.spec.external)
+      .sort((a, b) => byName(a.meta.name, b.meta.name));
     for (const s of this.subnets) {
       let list = this.subnetsOfVpc.get(s.spec.vpc);
       if (!list) this.subnetsOfVpc.set(s.spec.vpc, (list = []));

@@ -4,13 +4,14 @@
  * with the rows the agent owns; docs/northbound.md describes every row built here.
  *
  * Order of work: routers (static/policy routes, peering) → switches (router port pairs,
- * localnet) → DHCP → ACLs → workload ports → natOutgoing gateway. Each step only adds rows and
+ * localnet) → DHCP → ACLs → workload ports → natOutgoing gateway → VPC NAT gateways' routing. Each step only adds rows and
  * links them from parents created before it.
  */
 import type { DesiredState } from '../desired.js';
 import { buildAcls } from './acl.js';
 import { BuildContext } from './context.js';
 import { buildDhcp } from './dhcp.js';
+import { buildNatGateways } from './nat-gateway.js';
 import { buildNatOutgoing } from './nat.js';
 import { buildPorts } from './ports.js';
 import { buildRouters } from './router.js';
@@ -26,6 +27,7 @@ export function buildNorthboundReport(input: BuildInput): BuildResult {
   buildAcls(ctx, subnets);
   buildPorts(ctx, subnets, dhcp);
   buildNatOutgoing(ctx, routers, subnets);
+  buildNatGateways(ctx, routers);
   return { state: ctx.finish(), warnings: ctx.warnings };
 }
 

@@ -26,7 +26,14 @@ async function ownedNames(table: string): Promise<string[]> {
 }
 
 describe('vpc-agent run on the seed topologies', () => {
-  for (const seed of ['vpc-two-subnets', 'private-subnet', 'vpc-peering', 'vlan-underlay', 'nat-outgoing']) {
+  for (const seed of [
+    'vpc-two-subnets',
+    'private-subnet',
+    'vpc-peering',
+    'vlan-underlay',
+    'nat-outgoing',
+    'vpc-nat-gateway',
+  ]) {
     it(`${seed}: converges, northd builds flows per datapath, deletes leave nothing`, async () => {
       const { central } = env;
       const dir = await makeTmpDir('seed');

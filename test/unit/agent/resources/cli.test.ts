@@ -14,7 +14,7 @@ describe('vpc-agent validate', () => {
     const out = sink();
     expect(await runValidate(join(root, 'examples'), {}, out)).toBe(0);
     expect(out.text()).toMatch(
-      /^6 file\(s\); valid: 4 Vpc, 8 Subnet, 8 NetworkAttachmentDefinition, 1 ProviderNetwork, 1 Vlan; 0 error\(s\)\n$/,
+      /^7 file\(s\); valid: 5 Vpc, 10 Subnet, 10 NetworkAttachmentDefinition, 1 ProviderNetwork, 1 Vlan, 1 VpcNatGateway, 1 IptablesEIP, 1 IptablesSnatRule, 1 IptablesDnatRule; 0 error\(s\)\n$/,
     );
   });
 

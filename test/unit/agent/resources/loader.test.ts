@@ -25,7 +25,9 @@ describe('examples', () => {
     expect([...r.valid.subnets.keys()].sort()).toEqual([
       'app-subnet',
       'db-subnet',
+      'natgw-lan-subnet',
       'natted-subnet',
+      'subnetexternal',
       'vlan2017-subnet',
       'vpcpeer-1-subnet',
       'vpcpeer-2-subnet',

@@ -234,10 +234,12 @@ describe('all seeds together', () => {
     const resources = await seed();
     const { state, warnings } = buildNorthboundReport({ resources, ports: [] });
     expect(warnings.filter((w) => !w.message.startsWith('natOutgoing has no effect'))).toEqual([]);
-    expect(keysOf(state, 'Logical_Switch')).toHaveLength(8);
+    // Every subnet but the external network (subnetexternal) is a switch.
+    expect(keysOf(state, 'Logical_Switch')).toHaveLength(9);
     expect(keysOf(state, 'Logical_Router')).toEqual([
       'lr/ovn-cluster',
       'lr/vpc-1',
+      'lr/vpc-nat',
       'lr/vpc-private',
       'lr/vpcpeer-1',
       'lr/vpcpeer-2',

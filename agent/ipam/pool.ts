@@ -121,7 +121,7 @@ export class SubnetPool {
 
   /**
    * Gives `owner` an address: its current one if it has one (idempotent), else `requested`
-   * (checked), else the next free. Throws IpamRejectedError / IpamExhaustedError.
+   * (checked; inside excludeIps is allowed), else the next free (never inside excludeIps). Throws IpamRejectedError / IpamExhaustedError.
    */
   allocate(owner: string, requested?: bigint): bigint {
     const current = this.byOwner.get(owner);
@@ -134,8 +134,10 @@ export class SubnetPool {
       );
     }
     if (requested !== undefined) {
+      // excludeIps keep addresses from dynamic allocation only: an address asked for by name is
+      // honoured there (the usual way to set addresses aside for static use).
       const why = this.check(requested, owner);
-      if (why) throw why;
+      if (why && why.reason !== 'excluded') throw why;
       this.take(requested, owner);
       return requested;
     }

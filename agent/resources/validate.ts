@@ -15,6 +15,7 @@
  */
 import { cidrContains, cidrsOverlap } from '../../netlink/inet.js';
 import { ValidationError } from '../errors.js';
+import { reservedAddresses } from './net.js';
 import {
   DEFAULT_PROVIDER,
   DEFAULT_VPC,
@@ -215,13 +216,16 @@ class Checker {
         const subnet = this.alive.subnets.get(ext) as Subnet;
         if (r.spec.v4ip !== undefined) {
           const v = parseValue(r.spec.v4ip);
+          // Inside excludeIps is fine (set aside for static use); the gateway, network and
+          // broadcast addresses are not.
           if (
             !cidrContains(subnet.spec.cidr, v, 4) ||
-            subnet.spec.excludeRanges.some((x) => v >= x.first && v <= x.last)
+            v === subnet.spec.gatewayValue ||
+            reservedAddresses(subnet.spec.cidr).includes(v)
           ) {
             return report(
               'spec.v4ip',
-              `${r.spec.v4ip} is not an allocatable address of external subnet ${ext} (${subnet.spec.cidr.text})`,
+              `${r.spec.v4ip} is not an assignable address of external subnet ${ext} (${subnet.spec.cidr.text}, gateway ${subnet.spec.gateway})`,
             );
           }
           const other = this.eipIps.get(r.spec.v4ip);

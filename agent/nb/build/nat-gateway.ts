@@ -8,11 +8,11 @@
  * (ovn-nb(5); policies apply after routing, so they override the route a packet would take):
  *
  * - priority {@link NAT_GW_PRIORITY}.allowInternal: `ip4.src == {sources} && ip4.dst == {internal}`
- *   → `allow`, where internal = the VPC's subnets and every `staticRoutes` prefix: traffic
+ *   → `allow`, where internal = the VPC's subnets and every destination `staticRoutes` prefix: traffic
  *   between subnets, to peered VPCs and along the Vpc's own routes is left alone;
  * - priority {@link NAT_GW_PRIORITY}.reroute: `ip4.src == {sources}` → `reroute` to lanIp.
  *
- * A Vpc that declares its own default route (`staticRoutes` 0.0.0.0/0) decides itself where
+ * A Vpc that declares its own default route (a `policyDst` static route 0.0.0.0/0) decides itself where
  * outside traffic goes: no policy is built for it (the gateway still runs). `policyRoutes` of
  * the Vpc above these priorities win as well.
  */
@@ -53,13 +53,14 @@ function buildGateway(ctx: BuildContext, routers: Map<string, DesiredRow>, gw: V
   const vpc = ctx.resources.vpcs.get(vpcName);
   if (!router || !vpc) return;
   const resource = natGatewayResource(gw.meta.name);
-  const ownDefault = vpc.spec.staticRoutes.some((r) => r.cidr.family === 4 && r.cidr.prefix === 0);
+  const dstRoutes = vpc.spec.staticRoutes.filter((r) => r.policy === 'policyDst' && r.cidr.family === 4);
+  const ownDefault = dstRoutes.some((r) => r.cidr.prefix === 0);
   if (ownDefault) return;
   const sources = natSources(ctx.resources, gw.meta.name);
   if (sources.length === 0) return;
   const internal = new Set<string>();
   for (const s of ctx.subnetsOf(vpcName)) if (s.spec.cidr.family === 4) internal.add(s.spec.cidr.text);
-  for (const r of vpc.spec.staticRoutes) if (r.cidr.family === 4) internal.add(r.cidr.text);
+  for (const r of dstRoutes) internal.add(r.cidr.text);
   const policies: { priority: number; match: string; action: 'allow' | 'reroute' }[] = [];
   if (internal.size > 0)
     policies.push({

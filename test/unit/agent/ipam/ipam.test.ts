@@ -65,8 +65,6 @@ describe('allocation', () => {
     ['10.0.0.0', 'reserved'],
     ['10.0.0.255', 'reserved'],
     ['10.0.0.1', 'reserved'],
-    ['10.0.0.3', 'excluded'],
-    ['10.0.0.9', 'excluded'],
     ['10.0.0.300', 'invalid'],
   ])('rejects static %s (%s)', (ip, reason) => {
     const ipam = new Ipam();
@@ -75,6 +73,16 @@ describe('allocation', () => {
     expect(e.reason).toBe(reason);
     expect(e.code).toBe('ERR_IPAM_REJECTED');
     expect(e.subnet).toBe('s');
+  });
+
+  it('honours a static address inside excludeIps (set aside for static use), never handing it out dynamically', () => {
+    const ipam = new Ipam();
+    ipam.upsertSubnet(def('s', '10.0.0.0/29', { exclude: ['10.0.0.2..10.0.0.4'] }));
+    expect(ipam.allocate('s', 'gw', { ip: '10.0.0.3' }).ip).toBe('10.0.0.3');
+    const dynamic = [ipam.allocate('s', 'a').ip, ipam.allocate('s', 'b').ip];
+    expect(dynamic).toEqual(['10.0.0.5', '10.0.0.6']);
+    expect(() => ipam.allocate('s', 'c')).toThrow(/exhausted/);
+    expect(reject(() => ipam.allocate('s', 'other', { ip: '10.0.0.3' })).reason).toBe('taken');
   });
 
   it('rejects an address taken by another owner, naming the holder', () => {

@@ -513,6 +513,17 @@ const rules: Rule[] = [
     error: 'IptablesEIP/e1 spec.v4ip',
   },
   {
+    rule: 'EIP not the external gateway (an excluded address is fine: set aside for static use)',
+    good: [
+      ...natBase().slice(0, 2),
+      subnet('ovn-vpc-external-network', '203.0.113.0/24', { excludeIps: ['203.0.113.2..203.0.113.9'] }),
+      natBase()[3]!,
+      eip('e1', { natGwDp: 'gw', v4ip: '203.0.113.2' }),
+    ],
+    bad: [...natBase(), eip('e1', { natGwDp: 'gw', v4ip: '203.0.113.1' })],
+    error: 'IptablesEIP/e1 spec.v4ip',
+  },
+  {
     rule: 'EIP gateway exists',
     good: [...natBase(), eip('e1', { natGwDp: 'gw' })],
     bad: [...natBase(), eip('e1', { natGwDp: 'gw2' })],

@@ -61,6 +61,7 @@ describe('vpc-nat-gateway seed', () => {
     const route = (cidr: string) => ({
       cidr: parseCidr(cidr),
       nextHopIP: '172.30.10.250',
+      nextHop: 0xac1e0afan,
       policy: 'policyDst' as const,
       routeTable: '',
     });

@@ -9,9 +9,9 @@
  *   node's ports and a node never touches another node's.
  * - `vpc-agent.io/key` is a row's identity within its table (stable across restarts).
  * - `vpc-agent.io/resource` is the resource that produced it (`Subnet/vswitch1`).
- * - `vpc-agent.io/subnet`, `…/ip-owner`, `…/ip`, `…/mac`: the address a port row holds, so
- *   every agent's IPAM sees every address in use and two agents cannot claim one address
- *   (the claims are checked inside the writing transaction).
+ * - `vpc-agent.io/subnet`, `…/ip-owner`, `…/ip`, `…/mac`: the address a port row holds (or an
+ *   EIP's record, an Address_Set), so every agent's IPAM sees every address in use and two
+ *   agents cannot claim one address (the claims are checked inside the writing transaction).
  */
 import { normalizeMac, tryParseIp } from '../netlink/inet.js';
 import type { Row } from '../ovsdb/index.js';
@@ -28,7 +28,7 @@ export const DEFAULT_OWNER = 'vpc-agent';
 export const IP_OWNER_KEY = key('ip-owner');
 /** LSP/LRP/DHCP_Options/ACL: the Subnet the row belongs to. */
 export const SUBNET_KEY = key('subnet');
-/** Node ports: the address, for the uniqueness claim. */
+/** Node ports: the address, for the uniqueness claim; EIP records: the address. */
 export const IP_KEY = key('ip');
 /** Node ports: the MAC, for the uniqueness claim. */
 export const MAC_KEY = key('mac');
@@ -80,7 +80,10 @@ export interface HeldAddress {
   mac?: string;
 }
 
-/** What an LSP or LRP row of deployment `owner` holds, if anything. */
+/** Tables whose rows of the deployment hold addresses (LSP, LRP, and the EIP records). */
+export const HELD_TABLES: readonly string[] = ['Logical_Switch_Port', 'Logical_Router_Port', 'Address_Set'];
+
+/** What an LSP, LRP or EIP record (Address_Set) of deployment `owner` holds, if anything. */
 export function heldAddress(table: string, row: Row, owner: string): HeldAddress | undefined {
   const ids = externalIds(row);
   if (!isDeploymentOwner(ids[OWNER_KEY], owner)) return undefined;
@@ -94,6 +97,12 @@ export function heldAddress(table: string, row: Row, owner: string): HeldAddress
   if (table === 'Logical_Router_Port') {
     const ip = String((row['networks'] as string[] | undefined)?.[0] ?? '').split('/')[0];
     return ip ? { subnet, owner: ipOwner, ip, mac: String(row['mac']) } : undefined;
+  }
+  if (table === 'Address_Set') {
+    const ip = ids[IP_KEY];
+    return typeof ip === 'string' && tryParseIp(ip) !== undefined
+      ? { subnet, owner: ipOwner, ip }
+      : undefined;
   }
   return undefined;
 }

@@ -1,14 +1,12 @@
 /**
- * Keeps IPAM's holds equal to what Northbound holds: every address of an LSP or router port
- * of the deployment (the writer's and every node's), from the first sync on and after every
+ * Keeps IPAM's holds equal to what Northbound holds: every address of an LSP, router port or
+ * EIP record of the deployment (the writer's and every node's), from the first sync on and after every
  * change. Standby agents, node agents and a writer that just took over therefore all allocate
  * against the current Northbound, never against what it was when they started.
  */
 import type { DatabaseCache, Row } from '../../ovsdb/index.js';
-import { heldAddress, type HeldAddress } from '../ownership.js';
+import { HELD_TABLES, heldAddress, type HeldAddress } from '../ownership.js';
 import type { Ipam } from './ipam.js';
-
-const PORT_TABLES = ['Logical_Switch_Port', 'Logical_Router_Port'];
 
 const same = (a: HeldAddress | undefined, b: HeldAddress | undefined) =>
   a?.subnet === b?.subnet && a?.owner === b?.owner && a?.ip === b?.ip && a?.mac === b?.mac;
@@ -20,7 +18,7 @@ export interface IpamSync {
 /** Every address the rows of deployment `owner` hold in `cache` now. */
 export function heldAddressesFromNb(cache: DatabaseCache, owner: string): HeldAddress[] {
   const out: HeldAddress[] = [];
-  for (const table of PORT_TABLES) {
+  for (const table of HELD_TABLES) {
     if (!cache.tableNames().includes(table)) continue;
     for (const row of cache.rows(table)) {
       const h = heldAddress(table, row, owner);
@@ -38,7 +36,7 @@ export function syncIpamWithNb(ipam: Ipam, cache: DatabaseCache, owner: string):
     // Releases first: one message may move an address from one row to another.
     const added: HeldAddress[] = [];
     for (const ch of batch.changes) {
-      if (ch.table !== 'Logical_Switch_Port' && ch.table !== 'Logical_Router_Port') continue;
+      if (!HELD_TABLES.includes(ch.table)) continue;
       const before = of(ch.table, ch.old);
       const after = of(ch.table, ch.new);
       if (same(before, after)) continue;

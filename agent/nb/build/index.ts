@@ -4,14 +4,14 @@
  * with the rows the agent owns; docs/northbound.md describes every row built here.
  *
  * Order of work: routers (static/policy routes, peering) → switches (router port pairs,
- * localnet) → DHCP → ACLs → workload ports → natOutgoing gateway → VPC NAT gateways' routing. Each step only adds rows and
+ * localnet) → DHCP → ACLs → workload ports → natOutgoing gateway → VPC NAT gateways' routing and EIP records. Each step only adds rows and
  * links them from parents created before it.
  */
 import type { DesiredState } from '../desired.js';
 import { buildAcls } from './acl.js';
 import { BuildContext } from './context.js';
 import { buildDhcp } from './dhcp.js';
-import { buildNatGateways } from './nat-gateway.js';
+import { buildEipRecords, buildNatGateways } from './nat-gateway.js';
 import { buildNatOutgoing } from './nat.js';
 import { buildPorts } from './ports.js';
 import { buildRouters } from './router.js';
@@ -28,6 +28,7 @@ export function buildNorthboundReport(input: BuildInput): BuildResult {
   buildPorts(ctx, subnets, dhcp);
   buildNatOutgoing(ctx, routers, subnets);
   buildNatGateways(ctx, routers);
+  buildEipRecords(ctx, input.eips ?? new Map());
   return { state: ctx.finish(), warnings: ctx.warnings };
 }
 
@@ -38,6 +39,7 @@ export function buildNorthbound(input: BuildInput): DesiredState {
 
 export {
   DEFAULT_BUILD_OPTIONS,
+  eipOwner,
   natGatewayOwner,
   resolveOptions,
   type BuildInput,
@@ -52,6 +54,7 @@ export {
   IP_OWNER_KEY,
   SUBNET_KEY,
   VPC_KEY,
+  eipRecordName,
   keys,
   localnetPortName,
   peeringPortName,

@@ -36,7 +36,14 @@ export const keys = {
   policy: (vpc: string, priority: number, match: string) => `policy/${vpc}/${priority}/${digest(match)}`,
   snat: (vpc: string, logicalIp: string) => `nat/${vpc}/snat/${logicalIp}`,
   gatewayChassis: (lrp: string, chassis: string) => `gwc/${lrp}/${chassis}`,
+  eip: (name: string) => `eip/${name}`,
 } as const;
+
+/**
+ * Address_Set holding an EIP's address (its record). Address set names are identifiers in
+ * logical-flow matches (letters, digits, `_`, `.`), so the EIP name goes in as a digest.
+ */
+export const eipRecordName = (eip: string): string => `vpc_agent.eip.${digest(eip)}`;
 
 /** Short stable digest of free text (matches) for keys. */
 export function digest(text: string): string {

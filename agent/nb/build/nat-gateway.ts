@@ -19,7 +19,8 @@
 import type { ResourceSet, VpcNatGateway } from '../../resources/types.js';
 import type { DesiredRow } from '../desired.js';
 import type { BuildContext } from './context.js';
-import { keys } from './names.js';
+import { eipRecordName, IP_KEY, IP_OWNER_KEY, keys, SUBNET_KEY } from './names.js';
+import { eipOwner } from './types.js';
 
 /** The policy priorities of a NAT gateway (below Kube-OVN's 31000 band for its own policies). */
 export const NAT_GW_PRIORITY = { allowInternal: 29_100, reroute: 29_000 } as const;
@@ -39,6 +40,36 @@ export function natSources(resources: ResourceSet, gw: string): string[] {
 }
 
 const set = (items: readonly string[]) => (items.length === 1 ? items[0]! : `{${items.join(', ')}}`);
+
+/**
+ * One Address_Set per IptablesEIP with an address: the record that keeps the address the EIP's
+ * (IPAM holds it from Northbound after any restart or writer change, on every agent) and tells
+ * the node running the gateway which address an EIP without `v4ip` got. Nothing matches on it.
+ */
+export function buildEipRecords(ctx: BuildContext, eips: ReadonlyMap<string, string>): void {
+  for (const eip of [...ctx.resources.eips.values()].sort((a, b) => (a.meta.name < b.meta.name ? -1 : 1))) {
+    const ip = eips.get(eip.meta.name) ?? eip.spec.v4ip;
+    const resource = `IptablesEIP/${eip.meta.name}`;
+    if (ip === undefined) {
+      ctx.warn(resource, 'no address yet: it gets none in Northbound, and its gateway waits');
+      continue;
+    }
+    ctx.add({
+      table: 'Address_Set',
+      key: keys.eip(eip.meta.name),
+      resource,
+      columns: {
+        name: eipRecordName(eip.meta.name),
+        addresses: [ip],
+        external_ids: {
+          [SUBNET_KEY]: eip.spec.externalSubnet,
+          [IP_OWNER_KEY]: eipOwner(eip.meta.name),
+          [IP_KEY]: ip,
+        },
+      },
+    });
+  }
+}
 
 export function buildNatGateways(ctx: BuildContext, routers: Map<string, DesiredRow>): void {
   const gateways = [...ctx.resources.natGateways.values()].sort((a, b) =>

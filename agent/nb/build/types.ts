@@ -71,7 +71,16 @@ export interface BuildInput {
   resources: ResourceSet;
   ports: readonly PortAllocation[];
   options?: BuildOptionsInput;
+  /**
+   * The address of each IptablesEIP, by name: allocated from IPAM before the build (owner
+   * {@link eipOwner}), recorded in Northbound so it stays the EIP's across restarts. An EIP
+   * without one gets no record (a warning).
+   */
+  eips?: ReadonlyMap<string, string>;
 }
+
+/** IPAM owner of an IptablesEIP's address. */
+export const eipOwner = (eip: string): string => `eip/${eip}`;
 
 /** Something valid resources still cannot express in NB; the rest is built regardless. */
 export interface BuildWarning {

@@ -23,5 +23,6 @@ describe('vpc-agent run flags', () => {
     );
     expect(api.exitCode).toBe(1);
     expect(api.stderr.trim()).toMatch(/^vpc-agent: --api-socket: needs --ovs and --sb/);
-  });
+    // Two CLI processes load TypeScript through tsx: seconds on a busy 2-core machine.
+  }, 60_000);
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { formatLspAddress, parseLspAddress } from '../../../agent/ownership.js';
+import { formatLspAddress, heldAddress, HELD_TABLES, parseLspAddress } from '../../../agent/ownership.js';
+import type { Row } from '../../../ovsdb/index.js';
 
 describe('LSP addresses "<mac> <ip> [<ip>…]"', () => {
   it('formats with single spaces and parses back the MAC and the first address', () => {
@@ -33,5 +34,33 @@ describe('LSP addresses "<mac> <ip> [<ip>…]"', () => {
     ]) {
       expect(parseLspAddress(bad)).toBeUndefined();
     }
+  });
+});
+
+describe('heldAddress', () => {
+  const ids = (extra: Record<string, string>) => ({
+    'vpc-agent.io/owner': 'vpc-agent',
+    'vpc-agent.io/subnet': 'ext',
+    'vpc-agent.io/ip-owner': 'eip/e1',
+    ...extra,
+  });
+  const row = (external_ids: Record<string, string>, cols: Record<string, unknown> = {}) =>
+    ({ _uuid: 'u', external_ids, ...cols }) as Row;
+
+  it('reads an EIP record (Address_Set) like a port: subnet, IPAM owner and address', () => {
+    expect(heldAddress('Address_Set', row(ids({ 'vpc-agent.io/ip': '203.0.113.7' })), 'vpc-agent')).toEqual({
+      subnet: 'ext',
+      owner: 'eip/e1',
+      ip: '203.0.113.7',
+    });
+    expect(HELD_TABLES).toContain('Address_Set');
+  });
+
+  it('ignores rows of another deployment, without an address, or with a malformed one', () => {
+    const good = ids({ 'vpc-agent.io/ip': '203.0.113.7' });
+    expect(heldAddress('Address_Set', row(good), 'other')).toBeUndefined();
+    expect(heldAddress('Address_Set', row(ids({})), 'vpc-agent')).toBeUndefined();
+    expect(heldAddress('Address_Set', row(ids({ 'vpc-agent.io/ip': 'nope' })), 'vpc-agent')).toBeUndefined();
+    expect(heldAddress('ACL', row(good), 'vpc-agent')).toBeUndefined();
   });
 });

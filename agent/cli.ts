@@ -6,6 +6,7 @@
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { Command } from 'commander';
+import { registerStatusCommand } from './debug/status-cli.js';
 import { registerDemoCommand } from './demo.js';
 import { registerPortCommands } from './port-cli.js';
 import { registerValidateCommand } from './resources/cli.js';
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   registerRunCommand(program);
   registerPortCommands(program);
   registerValidateCommand(program);
+  registerStatusCommand(program);
   registerSandboxCommands(program);
   registerDemoCommand(program);
   return program;

@@ -18,7 +18,7 @@ import type { Snapshot } from './pipeline/snapshot.js';
 import { nodePortsFromNb } from './node/ports/nb-ports.js';
 import { createPortsReconciler } from './node/ports/reconciler.js';
 import { keyedSerial } from './node/ports/serial.js';
-import { createReconcileLoop } from './reconcile/reconciler.js';
+import { createReconcileLoop, type ObjectStatus } from './reconcile/reconciler.js';
 import type { RunnerHealth } from './reconcile/runner.js';
 import { createNodeOvsReconciler, NODE_OVS_MONITOR, rootRow, type NodeOvsResult } from './node/ovs/index.js';
 import { createPortService, followChassis, sbPortsMonitor, type PortService } from './node/ports/index.js';
@@ -77,6 +77,8 @@ export interface NodeWork {
   portCount(): number;
   /** Health of the node's reconcilers, by runner name. */
   health(): Record<string, RunnerHealth>;
+  /** Per-object status of the node's reconcilers: provider networks/VLANs, and ports by LSP name. */
+  statuses(): { providers: ReadonlyMap<string, ObjectStatus>; ports: ReadonlyMap<string, ObjectStatus> };
   last(): NodeOvsResult | undefined;
   debug(): Record<string, unknown>;
   close(): Promise<void>;
@@ -204,6 +206,7 @@ export async function startNodeWork(deps: NodeWorkDeps, config: NodeWorkConfig):
     },
     portsSettled: () => portsLoop.settled(),
     health: () => ({ 'node-ovs': nodeLoop.health(), ports: portsLoop.health() }),
+    statuses: () => ({ providers: reconciler.status(), ports: portsReconciler.status() }),
     portCount: () => nodePortsFromNb(deps.nb.cache, nodeOwnerId).size,
     triggerPorts: () => portsLoop.trigger('request', 0),
     last: () => reconciler.last(),

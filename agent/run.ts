@@ -15,7 +15,8 @@
 import { nb, type OvsdbClient, type TlsOptions } from '../ovsdb/index.js';
 import { createApiServer, type ApiServer } from './api/index.js';
 import { createAgentClients } from './clients.js';
-import { debugDocument } from './debug.js';
+import { debugDocument } from './debug/document.js';
+import { debugPages } from './debug/pages.js';
 import { Ipam, syncIpamWithNb } from './ipam/index.js';
 import { childLogger, type Logger } from './log.js';
 import {
@@ -228,7 +229,21 @@ export function createAgent(
   async function start(): Promise<void> {
     if (config.listen)
       opened.http = await createDebugServer(
-        { ready: agentReadiness, debug: () => agent.debug(), registry: metrics.registry },
+        {
+          ready: agentReadiness,
+          debug: () => agent.debug(),
+          registry: metrics.registry,
+          pages: debugPages(
+            () => ({
+              node: config.node,
+              flow,
+              ipam,
+              snapshot: pipeline.current(),
+              nodeWork: opened.nodeWork,
+            }),
+            { nb: client.cache, sb: config.sb, tls: config.tls },
+          ),
+        },
         config.listen,
       );
     // The source is read while Northbound syncs (the server builds its dump meanwhile); its

@@ -8,4 +8,10 @@ export {
 } from './registry.js';
 export { watchOvsdbClient } from './ovsdb.js';
 export { instrumentPortService } from './ports.js';
-export { createDebugServer, type DebugServer, type HttpHandlers } from './server.js';
+export {
+  createDebugServer,
+  type DebugPage,
+  type DebugReply,
+  type DebugServer,
+  type HttpHandlers,
+} from './server.js';

@@ -4,15 +4,31 @@
  * - `GET /readyz` — readiness (agent/readiness.ts): 200 `{ready: true, …}`, else 503 with
  *   `{ready: false, reasons: [...]}`;
  * - `GET /debug` — desired vs actual, last errors, blocked deletes (JSON);
+ * - `GET /debug/<page>` — the pages given in `pages` (state, errors, trace): JSON, or readable
+ *   text with `?format=text`; a page's own status code (400 for a bad query) is kept;
  * - `GET /metrics` — the Prometheus text exposition format 0.0.4 of the agent's registry
  *   (`Content-Type: text/plain; version=0.0.4; charset=utf-8`, docs/metrics.md).
- * Anything else is 404; methods other than GET (and HEAD) are 405.
+ * Anything else is 404; methods other than GET (and HEAD) are 405. Read-only: no endpoint
+ * changes anything.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import { parseListenAddress } from '../config/values.js';
+import { plainText } from '../debug/text.js';
 import type { Readiness } from '../readiness.js';
+
+/** One answer of a debug page. */
+export interface DebugReply {
+  /** Default 200. */
+  code?: number;
+  body: unknown;
+  /** The page as readable text (`?format=text`); default: the body as indented lines. */
+  text?: () => string;
+}
+
+/** A debug page: its query in, its reply out. */
+export type DebugPage = (query: URLSearchParams) => DebugReply | Promise<DebugReply>;
 
 export interface HttpHandlers {
   /** Computed per `/readyz` request. */
@@ -20,6 +36,8 @@ export interface HttpHandlers {
   debug: () => unknown;
   /** Served at `/metrics` when given. */
   registry?: Registry;
+  /** `/debug/<name>` pages by name. */
+  pages?: Record<string, DebugPage>;
 }
 
 export interface DebugServer {
@@ -35,15 +53,37 @@ const toJson = (body: unknown) =>
 /** Starts the HTTP server on `listen`. */
 export async function createDebugServer(handlers: HttpHandlers, listen: string): Promise<DebugServer> {
   const { host, port } = parseListenAddress(listen);
-  const paths = ['/healthz', '/readyz', '/debug', ...(handlers.registry ? ['/metrics'] : [])];
+  const pages = handlers.pages ?? {};
+  const paths = [
+    '/healthz',
+    '/readyz',
+    '/debug',
+    ...Object.keys(pages).map((p) => `/debug/${p}`),
+    ...(handlers.registry ? ['/metrics'] : []),
+  ];
   const server = createServer((req, res) => {
     const send = (code: number, body: unknown) => {
       res.writeHead(code, { 'content-type': 'application/json' });
       res.end(toJson(body));
     };
-    const path = (req.url ?? '/').split('?')[0];
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const path = url.pathname;
+    const page = path.startsWith('/debug/') ? pages[path.slice('/debug/'.length)] : undefined;
     if (req.method !== 'GET' && req.method !== 'HEAD') send(405, { error: 'GET only' });
-    else if (path === '/healthz') send(200, { ok: true });
+    else if (page) {
+      const text = url.searchParams.get('format') === 'text';
+      Promise.resolve()
+        .then(() => page(url.searchParams))
+        .then(
+          (reply) => {
+            const code = reply.code ?? 200;
+            if (!text) return send(code, reply.body);
+            res.writeHead(code, { 'content-type': 'text/plain; charset=utf-8' });
+            res.end(reply.text ? reply.text() : plainText(reply.body));
+          },
+          (err: unknown) => send(500, { error: err instanceof Error ? err.message : String(err) }),
+        );
+    } else if (path === '/healthz') send(200, { ok: true });
     else if (path === '/readyz') {
       const r = handlers.ready();
       send(r.ready ? 200 : 503, r);

@@ -118,6 +118,11 @@ export interface NbReconciler {
   problems(): PlanProblem[];
   /** Desired vs owned row counts per table. */
   counts(): { desired: Record<string, number>; owned: Record<string, number> };
+  /**
+   * What the next pass would send now (the diff of the latest desired state against the
+   * cache, without sending it); undefined before any desired state. For `/debug/state`.
+   */
+  pending(): { ops: OpCounts; problems: number; prune: boolean } | undefined;
 }
 
 const MAX_ERRORS = 10;
@@ -323,6 +328,12 @@ export function createNbReconciler(deps: EngineDeps, config: EngineConfig = {}):
       const d: Record<string, number> = {};
       for (const [t, rows] of loop.desired() ?? []) if (rows.size > 0) d[t] = rows.size;
       return { desired: d, owned: ownedCounts(cache, owner) };
+    },
+    pending() {
+      const state = loop.desired();
+      if (!state) return undefined;
+      const p = planOn(state, cache, complete).first;
+      return { ops: { ...p.counts }, problems: p.problems.length, prune: complete };
     },
   };
 }

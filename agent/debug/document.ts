@@ -3,11 +3,11 @@
  * errors, what the pipeline held or kept, IPAM and the node's reconcilers. Read-only: it is
  * assembled from the parts' own read functions at request time.
  */
-import type { OvsdbClient } from '../ovsdb/index.js';
-import type { Ipam } from './ipam/index.js';
-import type { NbFlow } from './nb/flow.js';
-import type { Snapshot } from './pipeline/snapshot.js';
-import type { NodeWork } from './run-node.js';
+import type { OvsdbClient } from '../../ovsdb/index.js';
+import type { Ipam } from '../ipam/index.js';
+import type { NbFlow } from '../nb/flow.js';
+import type { Snapshot } from '../pipeline/snapshot.js';
+import type { NodeWork } from '../run-node.js';
 
 export interface DebugParts {
   node: string | undefined;

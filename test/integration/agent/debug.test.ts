@@ -4,32 +4,20 @@
  * naming kind/name/field), `?format=text`, `/debug/trace` (ovn-trace of one packet across the
  * VPC router) and `vpc-agent status` as a process.
  */
-import { cp, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createAgent } from '../../../agent/run.js';
 import { run } from '../../../agent/sandbox/process.js';
-import { makeTmpDir } from '../../harness/index.js';
-import { FAST, nbctl, until, useCentral } from './nb/helpers.js';
+import { BROKEN_SUBNET_YAML, exampleDir, FAST, nbctl, until, useCentral } from './nb/helpers.js';
 
 const env = useCentral();
-
-const badSubnet = `apiVersion: kubeovn.io/v1
-kind: Subnet
-metadata:
-  name: broken-subnet
-spec:
-  vpc: vpc-1
-  cidrBlock: 172.20.30.0/33
-  provider: broken.default.ovn
-`;
 
 describe('debug pages', () => {
   it('state, errors, text, trace and the status CLI tell what is ready and why not', async () => {
     const { central } = env;
-    const dir = await makeTmpDir('debug');
-    await cp(path.resolve('examples/vpc-two-subnets'), dir, { recursive: true });
-    await writeFile(path.join(dir, 'broken.yaml'), badSubnet);
+    const dir = await exampleDir('vpc-two-subnets', 'debug');
+    await writeFile(path.join(dir, 'broken.yaml'), BROKEN_SUBNET_YAML);
     const agent = createAgent(
       {},
       {

@@ -3,12 +3,11 @@
  * values follow reconciles (passes, transactions, owned rows, IPAM) and a bad resource shows in
  * the validation errors gauge and counter while the valid ones beside it converge.
  */
-import { cp, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createAgent } from '../../../agent/run.js';
-import { makeTmpDir } from '../../harness/index.js';
-import { until, useCentral } from './nb/helpers.js';
+import { BROKEN_SUBNET_YAML, exampleDir, until, useCentral } from './nb/helpers.js';
 
 const env = useCentral();
 
@@ -27,21 +26,10 @@ async function scrape(base: string): Promise<{ type: string; samples: Map<string
   return { type: res.headers.get('content-type') ?? '', samples };
 }
 
-const BAD_SUBNET = `apiVersion: kubeovn.io/v1
-kind: Subnet
-metadata:
-  name: broken-subnet
-spec:
-  vpc: vpc-1
-  cidrBlock: 172.20.30.0/33
-  provider: broken.default.ovn
-`;
-
 describe('GET /metrics', () => {
   it('exposes resources, IPAM, reconcile and connection metrics that follow the agent', async () => {
     const { central } = env;
-    const dir = await makeTmpDir('metrics');
-    await cp(path.resolve('examples/vpc-two-subnets'), dir, { recursive: true });
+    const dir = await exampleDir('vpc-two-subnets', 'metrics');
     const agent = createAgent(
       {},
       {
@@ -91,7 +79,7 @@ describe('GET /metrics', () => {
 
       // A bad resource beside the valid ones: skipped, counted, and everything else still converges.
       const passes = s.get('vpc_agent_nb_reconcile_passes_total')!;
-      await writeFile(path.join(dir, 'bad.yaml'), BAD_SUBNET);
+      await writeFile(path.join(dir, 'bad.yaml'), BROKEN_SUBNET_YAML);
       await until(async () => {
         const x = (await scrape(base)).samples;
         return x.get('vpc_agent_resources_validation_errors{kind="Subnet"}') === 1 && x;

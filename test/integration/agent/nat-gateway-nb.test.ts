@@ -2,12 +2,11 @@
  * The NAT gateway seed in a real Northbound with ovn-northd: the external network leaves no row,
  * and northd turns the gateway's policies into the VPC router's reroute to lanIp.
  */
-import { cp, rm, writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createAgent } from '../../../agent/run.js';
-import { makeTmpDir } from '../../harness/index.js';
-import { FAST, nbctl, sbctl, until, useCentral } from './nb/helpers.js';
+import { exampleDir, FAST, nbctl, sbctl, until, useCentral } from './nb/helpers.js';
 
 /** An IptablesEIP of gw1 without v4ip (allocated by the agent). */
 const eipDoc = (name: string) =>
@@ -36,8 +35,7 @@ const env = useCentral();
 describe('vpc-nat-gateway in Northbound', () => {
   it('routes translated sources to lanIp through the VPC router; nothing of the external network in OVN', async () => {
     const { central } = env;
-    const dir = await makeTmpDir('natgw');
-    await cp(path.resolve('examples/vpc-nat-gateway'), dir, { recursive: true });
+    const dir = await exampleDir('vpc-nat-gateway', 'natgw');
     const agent = createAgent({}, { manifests: dir, nb: central.nb.unix, lockName: 'test_natgw', ...FAST });
     try {
       await agent.start();
@@ -71,8 +69,7 @@ describe('vpc-nat-gateway in Northbound', () => {
 
   it('an EIP without v4ip gets a free address of its external network, kept across restarts, freed on delete', async () => {
     const { central } = env;
-    const dir = await makeTmpDir('natgw-eip');
-    await cp(path.resolve('examples/vpc-nat-gateway'), dir, { recursive: true });
+    const dir = await exampleDir('vpc-nat-gateway', 'natgw-eip');
     await writeFile(path.join(dir, 'eip-a.yaml'), eipDoc('eip-a'));
     const config = { manifests: dir, nb: central.nb.unix, lockName: 'test_natgw_eip', ...FAST };
     const converged = async (

@@ -7,7 +7,8 @@ import { createNbReconciler, type NbReconciler } from '../../../../agent/nb/reco
 import { createNbWriter, type NbWriter } from '../../../../agent/nb/writer.js';
 import { nb, OvsdbClient } from '../../../../ovsdb/index.js';
 import { makeTmpDir } from '../../../harness/index.js';
-import { rm } from 'node:fs/promises';
+import { cp, rm } from 'node:fs/promises';
+import path from 'node:path';
 
 export { waitUntil };
 
@@ -95,6 +96,24 @@ export async function ownedNames(central: CentralHandle, table: string): Promise
 }
 
 /** Agent timings for tests: manifest polls and reconcile debounce short, so changes show fast. */
+/** A new temporary directory (`/tmp/vpca-<prefix>-…`) holding a copy of `examples/<example>`. */
+export async function exampleDir(example: string, prefix: string): Promise<string> {
+  const dir = await makeTmpDir(prefix);
+  await cp(path.resolve('examples', example), dir, { recursive: true });
+  return dir;
+}
+
+/** A Subnet of vpc-1 refused at `spec.cidrBlock` (/33), beside the vpc-two-subnets seed. */
+export const BROKEN_SUBNET_YAML = `apiVersion: kubeovn.io/v1
+kind: Subnet
+metadata:
+  name: broken-subnet
+spec:
+  vpc: vpc-1
+  cidrBlock: 172.20.30.0/33
+  provider: broken.default.ovn
+`;
+
 export const FAST = { pollMs: 100, debounceMs: 20 } as const;
 
 /** Every NB table that has owned rows, with their counts (ovn-nbctl's view). */

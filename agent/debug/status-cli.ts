@@ -2,9 +2,12 @@
  * `vpc-agent status`: the running agent's `/debug/state` for a person — a table of resources,
  * ready or why not, the reconcilers and IPAM. Exit code 0 when every resource is ready, 2 when
  * some are not, 1 when the agent cannot be asked. `--json` prints the document as it came.
+ *
+ * `vpc-agent wait-ready`: waits until the agent's `/readyz` answers 200 (a service manager's
+ * start-up check), or fails after `--timeout` with the last reasons.
  */
 import type { Command } from 'commander';
-import { parseListenAddress } from '../config/values.js';
+import { parseDuration, parseListenAddress } from '../config/values.js';
 import type { StateDoc } from './state.js';
 import { stateText } from './text.js';
 
@@ -12,10 +15,14 @@ import { stateText } from './text.js';
 export const DEFAULT_STATUS_ENDPOINT = '127.0.0.1:9470';
 
 /** Asks the agent at `endpoint` (`host:port`) for its state. */
-export async function fetchState(endpoint: string, timeoutMs = 5_000): Promise<StateDoc> {
+/** `http://host:port<path>` of a `--listen` address. */
+function endpointUrl(endpoint: string, path: string): string {
   const { host, port } = parseListenAddress(endpoint);
-  const h = host.includes(':') ? `[${host}]` : host;
-  const url = `http://${h}:${port}/debug/state`;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}${path}`;
+}
+
+export async function fetchState(endpoint: string, timeoutMs = 5_000): Promise<StateDoc> {
+  const url = endpointUrl(endpoint, '/debug/state');
   let res: Response;
   try {
     res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
@@ -28,7 +35,36 @@ export async function fetchState(endpoint: string, timeoutMs = 5_000): Promise<S
   return (await res.json()) as StateDoc;
 }
 
+/** Polls `/readyz` until it answers 200; rejects after `timeoutMs` with the last answer. */
+export async function waitReady(endpoint: string, timeoutMs: number, intervalMs = 500): Promise<void> {
+  const url = endpointUrl(endpoint, '/readyz');
+  const deadline = Date.now() + timeoutMs;
+  let last = 'no answer yet';
+  for (;;) {
+    try {
+      // One request may outlast the deadline by its own timeout: its answer is still the last word.
+      const res = await fetch(url, { signal: AbortSignal.timeout(5_000) });
+      if (res.status === 200) return;
+      const body = (await res.json().catch(() => ({}))) as { reasons?: string[] };
+      last = `${res.status}: ${(body.reasons ?? []).join('; ') || 'not ready'}`;
+    } catch (err) {
+      last = err instanceof Error ? ((err.cause as Error | undefined)?.message ?? err.message) : String(err);
+    }
+    if (Date.now() + intervalMs > deadline)
+      throw new Error(`${url} not ready after ${timeoutMs} ms (${last})`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
 export function registerStatusCommand(program: Command): void {
+  program
+    .command('wait-ready')
+    .description("wait until the running agent's /readyz answers 200 (for service managers)")
+    .option('--endpoint <host:port>', "the agent's --listen address", DEFAULT_STATUS_ENDPOINT)
+    .option('--timeout <duration>', 'give up after this long (500ms, 60s, 2m)', '60s')
+    .action(async (opts: { endpoint: string; timeout: string }) => {
+      await waitReady(opts.endpoint, parseDuration(opts.timeout));
+    });
   program
     .command('status')
     .description("print the running agent's resources (ready or why not), reconcilers and IPAM")

@@ -66,8 +66,11 @@ export interface FakeRequest {
 export interface FakeKubeApiServerOptions {
   /** Port to listen on; default a random one. */
   port?: number;
-  /** Serve HTTPS with this key and certificate (PEM text); `ca` goes into the kubeconfig. */
-  tls?: { key: string; cert: string; ca: string };
+  /**
+   * Serve HTTPS with this key and certificate (PEM text); `ca` goes into the kubeconfig, and
+   * `serverName` (the certificate's name, when it has none for 127.0.0.1) as `tls-server-name`.
+   */
+  tls?: { key: string; cert: string; ca: string; serverName?: string };
   /** Require `Authorization: Bearer <token>`. */
   token?: string;
   /** Send a bookmark to every watch that asked for them this often; default never. */
@@ -428,8 +431,10 @@ export async function startFakeKubeApiServer(
     openWatches: () => watches.size,
     async writeKubeconfig(file) {
       const cluster: Record<string, string | boolean> = { server: fake.url };
-      if (options.tls) cluster['certificate-authority-data'] = Buffer.from(options.tls.ca).toString('base64');
-      else cluster['insecure-skip-tls-verify'] = true; // the client refuses plain http otherwise
+      if (options.tls) {
+        cluster['certificate-authority-data'] = Buffer.from(options.tls.ca).toString('base64');
+        if (options.tls.serverName) cluster['tls-server-name'] = options.tls.serverName;
+      } else cluster['insecure-skip-tls-verify'] = true; // the client refuses plain http otherwise
       const user = options.token !== undefined ? { token: options.token } : {};
       const config = {
         apiVersion: 'v1',

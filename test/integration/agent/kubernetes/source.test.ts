@@ -4,8 +4,14 @@
  * everything until they complete, API-server restarts, missing CRDs, bookmarks, throttling,
  * stuck watches and watch timeouts.
  */
-import { describe, expect, it } from 'vitest';
-import { collector, namesOf, subnet, useFakeApi, vpc } from './helpers.js';
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createKubernetesSource, type KubernetesSource } from '../../../../agent/sources/kubernetes/index.js';
+import { makeCert } from '../../../harness/certs.js';
+import { AGENT_RESOURCES, startFakeKubeApiServer } from '../../../harness/fake-kube-apiserver.js';
+import { makeTmpDir } from '../../../harness/index.js';
+import { collector, FAST, namesOf, subnet, useFakeApi, vpc } from './helpers.js';
 
 const nad = (name: string, namespace: string) => ({
   apiVersion: 'k8s.cni.cncf.io/v1',
@@ -278,3 +284,50 @@ async function waitFor(pred: () => boolean, timeoutMs = 5000): Promise<void> {
   const { waitUntil } = await import('../../../../agent/sandbox/process.js');
   await waitUntil(() => pred() || undefined, { what: 'condition', timeoutMs, intervalMs: 10 });
 }
+
+describe('Kubernetes source over HTTPS', () => {
+  let pki: { key: string; cert: string; ca: string } | undefined;
+  beforeAll(async () => {
+    const dir = await makeTmpDir('kube-pki');
+    await makeCert(dir, 'ca');
+    await makeCert(dir, 'apiserver', 'ca');
+    const read = (f: string) => readFile(path.join(dir, f), 'utf8');
+    pki = { key: await read('apiserver.key'), cert: await read('apiserver.pem'), ca: await read('ca.pem') };
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('trusts the kubeconfig CA (and only it), sends its token', async () => {
+    const fake = await startFakeKubeApiServer({ tls: { ...pki!, serverName: 'apiserver' }, token: 't0ken' });
+    const dir = await makeTmpDir('kube-tls');
+    const sources: KubernetesSource[] = [];
+    try {
+      fake.serve(AGENT_RESOURCES[0]!);
+      fake.apply(vpc('over-tls'));
+      const kubeconfig = path.join(dir, 'kubeconfig');
+      await fake.writeKubeconfig(kubeconfig);
+      const c = collector();
+      const src = createKubernetesSource({ ...FAST, kubeconfigPath: kubeconfig, kinds: ['Vpc'] });
+      sources.push(src);
+      await src.start(c.on);
+      expect(c.seen[0]).toMatchObject({ complete: true });
+      expect(namesOf(c.seen[0])).toEqual(['over-tls']);
+      expect(src.name).toMatch(/^kubernetes:https:\/\/127\.0\.0\.1:/);
+      // A kubeconfig without the CA: the server's certificate is refused, nothing is listed.
+      const config = JSON.parse(await readFile(kubeconfig, 'utf8')) as {
+        clusters: { cluster: Record<string, unknown> }[];
+      };
+      delete config.clusters[0]!.cluster['certificate-authority-data'];
+      await writeFile(kubeconfig, JSON.stringify(config));
+      const untrusted = collector();
+      const other = createKubernetesSource({ ...FAST, kubeconfigPath: kubeconfig, kinds: ['Vpc'] });
+      sources.push(other);
+      await other.start(untrusted.on);
+      expect(untrusted.seen[0]).toMatchObject({ complete: false, items: [] });
+      expect(untrusted.seen[0]!.incomplete[0]).toMatch(/^Vpc: not listed yet: .*certificate/);
+    } finally {
+      for (const s of sources) await s.close();
+      await fake.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

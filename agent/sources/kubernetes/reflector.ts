@@ -62,7 +62,7 @@ export interface ReflectorState {
 
 export interface Reflector {
   readonly kind: WatchedKind;
-  /** Current objects (raw API objects), by key; replaced, never mutated in place. */
+  /** Current objects (raw API objects), by key; a map handed out is never changed afterwards. */
   objects(): ReadonlyMap<string, Record<string, unknown>>;
   state(): ReflectorState;
   counters(): ReflectorCounters;
@@ -109,6 +109,15 @@ export function createReflector(deps: {
   const { api, kind, timing, log, onChange } = deps;
   const path = collectionPath(kind);
   let objects = new Map<string, Record<string, unknown>>();
+  /** `objects` was handed out: the next change copies it first (readers never see a change). */
+  let shared = false;
+  const writable = () => {
+    if (shared) {
+      objects = new Map(objects);
+      shared = false;
+    }
+    return objects;
+  };
   let rv: string | undefined;
   let listed = false;
   let relisting = false;
@@ -165,6 +174,7 @@ export function createReflector(deps: {
       cont = typeof md['continue'] === 'string' && md['continue'] !== '' ? md['continue'] : undefined;
     } while (cont);
     objects = next;
+    shared = false;
     rv = version;
     listed = true;
     relisting = false;
@@ -193,14 +203,10 @@ export function createReflector(deps: {
     counters.events++;
     const key = objectKey(kind, md);
     if (type === 'ADDED' || type === 'MODIFIED') {
-      const copy = new Map(objects);
-      copy.set(key, obj);
-      objects = copy;
+      writable().set(key, obj);
     } else if (type === 'DELETED') {
       if (!objects.has(key)) return;
-      const copy = new Map(objects);
-      copy.delete(key);
-      objects = copy;
+      writable().delete(key);
     } else {
       throw new KubeApiError(`watch ${path}: unknown event type ${JSON.stringify(type)}`);
     }
@@ -307,7 +313,10 @@ export function createReflector(deps: {
 
   return {
     kind,
-    objects: () => objects,
+    objects() {
+      shared = true;
+      return objects;
+    },
     counters: () => ({ ...counters }),
     state: () => ({
       kind: kind.kind,

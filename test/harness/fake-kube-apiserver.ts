@@ -93,6 +93,8 @@ export interface FakeKubeApiServer {
   readonly url: string;
   /** Every request received, in order. */
   readonly requests: FakeRequest[];
+  /** Called with each request before it is answered (a test's hook to change state mid-list). */
+  onRequest: ((r: FakeRequest) => void) | undefined;
   start(): Promise<void>;
   /** Closes the listener and every connection (an API server going down). */
   stop(): Promise<void>;
@@ -291,7 +293,9 @@ export async function startFakeKubeApiServer(
   const handle = (req: http.IncomingMessage, res: http.ServerResponse) => {
     const u = new URL(req.url ?? '/', 'http://fake');
     const query = Object.fromEntries(u.searchParams);
-    requests.push({ method: req.method ?? 'GET', path: u.pathname, query, at: Date.now() });
+    const request = { method: req.method ?? 'GET', path: u.pathname, query, at: Date.now() };
+    requests.push(request);
+    fake.onRequest?.(request);
     if (options.token !== undefined && req.headers.authorization !== `Bearer ${options.token}`)
       return reply(res, 401, status(401, 'Unauthorized', 'Unauthorized'));
     if (throttled.n > 0) {
@@ -319,6 +323,7 @@ export async function startFakeKubeApiServer(
       return `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
     },
     requests,
+    onRequest: undefined,
     async start() {
       const s = options.tls
         ? https.createServer({ key: options.tls.key, cert: options.tls.cert }, handle)

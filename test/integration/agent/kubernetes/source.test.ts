@@ -97,6 +97,45 @@ describe('Kubernetes source', () => {
     expect(c.seen[0]!.complete).toBe(true);
   });
 
+  it('a continue token that expires mid-list (410) restarts the list; the result is whole', async () => {
+    const { fake } = ctx;
+    for (let i = 0; i < 6; i++) fake.apply(vpc(`v${i}`));
+    let compacted = false;
+    fake.onRequest = (r) => {
+      if (!compacted && r.path === '/apis/kubeovn.io/v1/vpcs' && r.query['continue']) {
+        compacted = true;
+        fake.apply(vpc('v6'));
+        fake.compact();
+      }
+    };
+    const c = collector();
+    const src = ctx.source({ pageSize: 2, kinds: ['Vpc'] });
+    await src.start(c.on);
+    const s = await c.until((x) => x.complete, 'listed');
+    expect(compacted).toBe(true);
+    expect(namesOf(s, 'Vpc')).toEqual(['v0', 'v1', 'v2', 'v3', 'v4', 'v5', 'v6']);
+    expect(src.stats().gone).toBe(1);
+    // Every snapshot shows a whole list, never the pages of a list that failed.
+    for (const x of c.seen) expect([0, 7]).toContain(namesOf(x, 'Vpc').length);
+  });
+
+  it('an API server down at start: incomplete naming the error, complete once it is up', async () => {
+    const { fake } = ctx;
+    fake.apply(vpc('a'));
+    await fake.stop();
+    const c = collector();
+    const src = ctx.source({ kinds: ['Vpc', 'Subnet'] });
+    await src.start(c.on);
+    expect(c.seen[0]).toMatchObject({ complete: false, items: [] });
+    expect(c.seen[0]!.incomplete).toEqual([
+      expect.stringMatching(/^Vpc: not listed yet: .*ECONNREFUSED/),
+      expect.stringMatching(/^Subnet: not listed yet: .*ECONNREFUSED/),
+    ]);
+    await fake.start();
+    const up = await c.until((x) => x.complete, 'complete');
+    expect(namesOf(up)).toEqual(['a']);
+  });
+
   it('410 mid-watch: lists again, keeps everything (incomplete) until the list completes, then converges', async () => {
     const { fake } = ctx;
     fake.apply(vpc('keep'));

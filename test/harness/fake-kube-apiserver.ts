@@ -264,6 +264,7 @@ export async function startFakeKubeApiServer(
     if (tooOld && options.goneAs === 'http')
       return reply(res, 410, status(410, 'Expired', `too old resource version: ${from} (${compactedRv})`));
     res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
+    res.flushHeaders(); // as the real server: the client sees the watch open before any event
     const w: OpenWatch = {
       resource: r,
       namespace: ns ?? nsSel,

@@ -131,20 +131,29 @@ export function createKubernetesSource(options: KubernetesSourceOptions): Kubern
     createReflector({ api, kind, timing, log, onChange: schedule }),
   );
 
+  /** Each kind's items as of the objects map they were built from (a changed kind gets a new map). */
+  const built = new WeakMap<object, SourceItem[]>();
+  const itemsOf = (r: Reflector): SourceItem[] => {
+    const objs = r.objects();
+    let out = built.get(objs);
+    if (out) return out;
+    out = [];
+    for (const key of [...objs.keys()].sort()) {
+      const obj = objs.get(key)!;
+      let item = docs.get(obj);
+      if (!item) {
+        item = { doc: toDocument(r.kind, obj), source: objectRef(r.kind, key) };
+        docs.set(obj, item);
+      }
+      out.push(item);
+    }
+    built.set(objs, out);
+    return out;
+  };
+
   const build = (): SourceSnapshot => {
     const items: SourceItem[] = [];
-    for (const r of reflectors) {
-      const objs = r.objects();
-      for (const key of [...objs.keys()].sort()) {
-        const obj = objs.get(key)!;
-        let item = docs.get(obj);
-        if (!item) {
-          item = { doc: toDocument(r.kind, obj), source: objectRef(r.kind, key) };
-          docs.set(obj, item);
-        }
-        items.push(item);
-      }
-    }
+    for (const r of reflectors) for (const item of itemsOf(r)) items.push(item);
     const incomplete = reflectors.map((r) => r.incomplete()).filter((w): w is string => w !== undefined);
     return { items, errors: [], complete: incomplete.length === 0, incomplete, broken: [] };
   };

@@ -214,6 +214,7 @@ export async function startFakeKubeApiServer(
   const handleList = (res: http.ServerResponse, r: FakeResource, q: Record<string, string>, ns?: string) => {
     let snap: { rv: number; items: Obj[] };
     let offset = 0;
+    let id: string = randomUUID();
     if (q['continue']) {
       let token: { id: string; offset: number };
       try {
@@ -229,19 +230,19 @@ export async function startFakeKubeApiServer(
         return reply(res, 410, status(410, 'Expired', 'The provided continue parameter is too old'));
       snap = found;
       offset = token.offset;
+      id = token.id;
     } else {
       const items = [...(stores.get(resourceId(r))?.values() ?? [])]
         .filter((o) => ns === undefined || o.metadata.namespace === ns)
         .filter((o) => q['fieldSelector'] === undefined || selects(q['fieldSelector'], o))
-        .sort((a, b) => keyOf(a).localeCompare(keyOf(b)))
-        .map((o) => structuredClone(o));
+        .sort((a, b) => keyOf(a).localeCompare(keyOf(b))); // stored objects are never mutated
       snap = { rv, items };
     }
     const limit = q['limit'] ? Number(q['limit']) : 0;
     const page = limit > 0 ? snap.items.slice(offset, offset + limit) : snap.items.slice(offset);
     const metadata: Record<string, unknown> = { resourceVersion: String(snap.rv) };
+    listSnapshots.delete(id);
     if (limit > 0 && offset + limit < snap.items.length) {
-      const id = randomUUID();
       listSnapshots.set(id, snap);
       metadata['continue'] = Buffer.from(JSON.stringify({ id, offset: offset + limit })).toString(
         'base64url',

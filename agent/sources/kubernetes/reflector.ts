@@ -62,7 +62,7 @@ export interface ReflectorState {
 
 export interface Reflector {
   readonly kind: WatchedKind;
-  /** Current objects (raw API objects), by key; a map handed out is never changed afterwards. */
+  /** Current objects (as `transform` keeps them), by key; a map handed out is never changed afterwards. */
   objects(): ReadonlyMap<string, Record<string, unknown>>;
   state(): ReflectorState;
   counters(): ReflectorCounters;
@@ -105,8 +105,14 @@ export function createReflector(deps: {
   /** Called after every change of objects or state (the caller batches). */
   onChange: () => void;
   fieldSelector?: string;
+  /**
+   * What the cache keeps of an object (default: all of it). Trimming at the door — dropping
+   * managedFields and status — keeps the cache as small as what is used.
+   */
+  transform?: (obj: Record<string, unknown>) => Record<string, unknown>;
 }): Reflector {
   const { api, kind, timing, log, onChange } = deps;
+  const transform = deps.transform ?? ((o: Record<string, unknown>) => o);
   const path = collectionPath(kind);
   let objects = new Map<string, Record<string, unknown>>();
   /** `objects` was handed out: the next change copies it first (readers never see a change). */
@@ -167,7 +173,8 @@ export function createReflector(deps: {
       if (!isObject(page) || !Array.isArray(page['items']))
         throw new KubeApiError(`list ${path}: the answer is not a list`);
       for (const item of page['items'] as unknown[]) {
-        if (isObject(item) && isObject(item['metadata'])) next.set(objectKey(kind, item['metadata']), item);
+        if (isObject(item) && isObject(item['metadata']))
+          next.set(objectKey(kind, item['metadata']), transform(item));
       }
       const md = isObject(page['metadata']) ? page['metadata'] : {};
       version = typeof md['resourceVersion'] === 'string' ? md['resourceVersion'] : undefined;
@@ -203,7 +210,7 @@ export function createReflector(deps: {
     counters.events++;
     const key = objectKey(kind, md);
     if (type === 'ADDED' || type === 'MODIFIED') {
-      writable().set(key, obj);
+      writable().set(key, transform(obj));
     } else if (type === 'DELETED') {
       if (!objects.has(key)) return;
       writable().delete(key);

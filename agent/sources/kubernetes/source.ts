@@ -118,7 +118,7 @@ export function createKubernetesSource(options: KubernetesSourceOptions): Kubern
   let delivered = -1;
   let timer: NodeJS.Timeout | undefined;
   let snapshots = 0;
-  /** Converted documents by API object (objects are never mutated, so this is exact). */
+  /** Items by document (the reflectors keep documents, converted on arrival, never mutated). */
   const docs = new WeakMap<object, SourceItem>();
 
   const schedule = () => {
@@ -128,7 +128,7 @@ export function createKubernetesSource(options: KubernetesSourceOptions): Kubern
   };
 
   const reflectors: Reflector[] = selectKinds(options.kinds).map((kind) =>
-    createReflector({ api, kind, timing, log, onChange: schedule }),
+    createReflector({ api, kind, timing, log, onChange: schedule, transform: (o) => toDocument(kind, o) }),
   );
 
   /** Each kind's items as of the objects map they were built from (a changed kind gets a new map). */
@@ -142,7 +142,7 @@ export function createKubernetesSource(options: KubernetesSourceOptions): Kubern
       const obj = objs.get(key)!;
       let item = docs.get(obj);
       if (!item) {
-        item = { doc: toDocument(r.kind, obj), source: objectRef(r.kind, key) };
+        item = { doc: obj, source: objectRef(r.kind, key) };
         docs.set(obj, item);
       }
       out.push(item);

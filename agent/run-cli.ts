@@ -14,9 +14,18 @@ export function registerRunCommand(program: Command): void {
   program
     .command('run')
     .description(
-      "Run the agent: watch manifests, keep OVN Northbound converged (one writer per cluster), program this node's OVS and serve workload ports",
+      "Run the agent: watch manifests or the Kubernetes API, keep OVN Northbound converged (one writer per cluster), program this node's OVS and serve workload ports",
     )
-    .requiredOption('--manifests <dir>', 'manifest file or directory (watched)')
+    .option('--manifests <dir>', 'manifest file or directory (watched; the default source)')
+    .option(
+      '--source <source>',
+      'where resources come from: dir (--manifests) or kubernetes (list+watch of the API server)',
+    )
+    .option(
+      '--kubeconfig <file>',
+      'kubeconfig of the API server (implies --source kubernetes; default $KUBECONFIG, ~/.kube/config, then the service account)',
+    )
+    .option('--kube-context <name>', 'kubeconfig context (default: its current context)')
     .requiredOption('--nb <remotes>', 'OVN Northbound remotes, comma-separated (every RAFT member)')
     .option('--sb <remotes>', "OVN Southbound remotes (this chassis' port bindings; needed for ports)")
     .option('--ovs <remote>', "this node's Open_vSwitch remote (provider bridges, workload ports)")
@@ -68,7 +77,15 @@ export function registerRunCommand(program: Command): void {
     .action(async (flags: RunFlags) => {
       const parsed = parseRunFlags(flags);
       const log = configureLogging(parsed.log);
-      const agent = createAgent({ log }, parsed.config);
+      // Loaded only when used: the Kubernetes client takes about a second to import.
+      const source = parsed.kubernetes
+        ? (await import('./sources/kubernetes/index.js')).createKubernetesSource({
+            ...parsed.kubernetes,
+            ...(parsed.config.node !== undefined ? { node: parsed.config.node } : {}),
+            log: log.child({ module: 'kube-source' }),
+          })
+        : undefined;
+      const agent = createAgent({ log, ...(source ? { source } : {}) }, parsed.config);
       let stopping: Promise<void> | undefined;
       const stop = (signal: string) => {
         log.info({ signal }, 'stopping');

@@ -9,9 +9,11 @@
  *   npm run bench -- ports                      # 200 ports: agent (API) vs shell commands, 1 node
  *   npm run bench -- ports --quick              # 20 ports
  *   npm run bench -- inet                       # IP library: per-call costs, IPAM at 10,000 ports
+ *   npm run bench -- kube                       # Kubernetes source vs client-node's informer, 5,000 Subnets
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { runInetBench } from './inet.js';
+import { runKubeBench } from './kube.js';
 import { runNbBench } from './nb/index.js';
 import { runOvsdbBench } from './ovsdb/index.js';
 import { runPortsBench } from './ports/index.js';
@@ -105,5 +107,23 @@ program
     'IP library (netlink/inet.ts): parse/format per call, ip-num vs bigint arithmetic, IPAM at scale',
   )
   .action(() => runInetBench());
+
+program
+  .command('kube')
+  .description("Kubernetes source vs @kubernetes/client-node's informer on the fake API server")
+  .option('--objects <n>', 'Subnets listed, then each edited once', int, 5000)
+  .option('--repeat <n>', 'rounds, peer order alternating; medians reported', int, 5)
+  .option('--page-size <n>', "the source's list page size (the informer lists in one piece)", int, 500)
+  .option('--out <file>', 'JSON result file (default bench/results/kube-<date>.json)')
+  .option('--no-out', 'do not write a JSON result file')
+  .action(async (o: { objects: number; repeat: number; pageSize: number; out: string | boolean }) => {
+    const ok = await runKubeBench({
+      objects: o.objects,
+      pageSize: o.pageSize,
+      repeat: o.repeat,
+      out: o.out === false ? false : typeof o.out === 'string' ? o.out : undefined,
+    });
+    process.exitCode = ok ? 0 : 1;
+  });
 
 await program.parseAsync(process.argv);

@@ -25,7 +25,13 @@ export class FlagError extends AgentError {
 
 /** `run`'s flags as commander hands them over (defaults applied, values still text). */
 export interface RunFlags {
-  manifests: string;
+  /** Required with `--source dir` (the default). */
+  manifests?: string;
+  /** `dir` (default) or `kubernetes`. */
+  source?: string;
+  /** A kubeconfig file (implies `--source kubernetes`). */
+  kubeconfig?: string;
+  kubeContext?: string;
   nb: string;
   sb?: string;
   ovs?: string;
@@ -51,8 +57,17 @@ export interface RunFlags {
 
 export type RunConfig = Partial<AgentConfig> & Pick<AgentConfig, 'manifests' | 'nb'>;
 
+/** Where a `--source kubernetes` agent finds its API server. */
+export interface KubernetesSourceFlags {
+  /** A kubeconfig file; undefined: `$KUBECONFIG`, `~/.kube/config`, then the pod's service account. */
+  kubeconfigPath?: string;
+  context?: string;
+}
+
 export interface ParsedRunFlags {
   config: RunConfig;
+  /** Set when resources come from the Kubernetes API instead of `--manifests`. */
+  kubernetes?: KubernetesSourceFlags;
   log: { level: string | undefined; pretty: boolean };
 }
 
@@ -108,6 +123,34 @@ function tlsFlags(flags: RunFlags): TlsOptions | undefined {
   return { privateKey: flags.privateKey!, certificate: flags.certificate!, caCert: flags.caCert! };
 }
 
+/** `--source`, `--manifests`, `--kubeconfig`, `--kube-context`: one source, its flags only. */
+function sourceFlags(flags: RunFlags): KubernetesSourceFlags | undefined {
+  const source = flags.source ?? (flags.kubeconfig !== undefined ? 'kubernetes' : 'dir');
+  if (source !== 'dir' && source !== 'kubernetes')
+    throw new FlagError('--source', `"${source}" is not a source (use dir or kubernetes)`);
+  if (source === 'dir') {
+    needs('--kubeconfig', flags.kubeconfig, '--source kubernetes', false);
+    needs('--kube-context', flags.kubeContext, '--source kubernetes', false);
+    if (flags.manifests === undefined)
+      throw new FlagError('--manifests', 'is required (or --source kubernetes)');
+    if (flags.manifests.trim() === '') throw new FlagError('--manifests', 'is empty');
+    return undefined;
+  }
+  if (flags.manifests !== undefined)
+    throw new FlagError('--manifests', 'cannot be combined with --source kubernetes');
+  const out: KubernetesSourceFlags = {};
+  if (flags.kubeconfig !== undefined) {
+    const problem = unreadableFile(flags.kubeconfig);
+    if (problem) throw new FlagError('--kubeconfig', problem);
+    out.kubeconfigPath = flags.kubeconfig;
+  }
+  if (flags.kubeContext !== undefined) {
+    if (flags.kubeContext.trim() === '') throw new FlagError('--kube-context', 'is empty');
+    out.context = flags.kubeContext;
+  }
+  return out;
+}
+
 /**
  * Parses and checks `run`'s flags.
  * @throws FlagError (`ERR_FLAG`), its message starting with the flag.
@@ -116,7 +159,7 @@ export function parseRunFlags(flags: RunFlags): ParsedRunFlags {
   const level = field('--log-level', () =>
     flags.logLevel === undefined ? undefined : resolveLevel(flags.logLevel),
   );
-  if (flags.manifests.trim() === '') throw new FlagError('--manifests', 'is empty');
+  const kubernetes = sourceFlags(flags);
   const nb = remotes('--nb', flags.nb)!;
   const ovs = remotes('--ovs', flags.ovs);
   const sb = remotes('--sb', flags.sb);
@@ -167,7 +210,8 @@ export function parseRunFlags(flags: RunFlags): ParsedRunFlags {
   }
 
   const config: RunConfig = {
-    manifests: flags.manifests,
+    // The directory source's path; unused (empty) when resources come from Kubernetes.
+    manifests: kubernetes ? '' : flags.manifests!,
     nb,
     sb,
     ovs,
@@ -186,5 +230,5 @@ export function parseRunFlags(flags: RunFlags): ParsedRunFlags {
     gatewayChassis,
     ...(tls ? { tls } : {}),
   };
-  return { config, log: { level, pretty: flags.pretty ?? false } };
+  return { config, log: { level, pretty: flags.pretty ?? false }, ...(kubernetes ? { kubernetes } : {}) };
 }

@@ -140,4 +140,34 @@ describe('parseRunFlags', () => {
     expect(config.tls).toEqual(tls);
     expect(config.nb).toBe('ssl:127.0.0.1:6641');
   });
+
+  it('selects the Kubernetes source: --kubeconfig implies it; --source kubernetes alone loads the default config', () => {
+    const kc = pem('key.pem');
+    const byFile = parseRunFlags(flags({ manifests: undefined, kubeconfig: kc, kubeContext: 'prod' }));
+    expect(byFile.kubernetes).toEqual({ kubeconfigPath: kc, context: 'prod' });
+    expect(byFile.config.manifests).toBe('');
+    const byDefault = parseRunFlags(flags({ manifests: undefined, source: 'kubernetes' }));
+    expect(byDefault.kubernetes).toEqual({});
+    expect(parseRunFlags(flags()).kubernetes).toBeUndefined();
+  });
+
+  it('refuses mixed or missing source flags, naming the flag', () => {
+    expect(refused({ source: 'etcd' }).message).toBe(
+      '--source: "etcd" is not a source (use dir or kubernetes)',
+    );
+    expect(refused({ source: 'kubernetes' }).message).toBe(
+      '--manifests: cannot be combined with --source kubernetes',
+    );
+    expect(refused({ source: 'dir', kubeconfig: pem('key.pem') }).message).toBe(
+      '--kubeconfig: needs --source kubernetes',
+    );
+    expect(refused({ kubeContext: 'x' }).message).toBe('--kube-context: needs --source kubernetes');
+    expect(refused({ manifests: undefined }).message).toBe(
+      '--manifests: is required (or --source kubernetes)',
+    );
+    const missing = pem('no-kubeconfig');
+    expect(refused({ manifests: undefined, kubeconfig: missing }).message).toBe(
+      `--kubeconfig: ${missing} does not exist`,
+    );
+  });
 });

@@ -2,6 +2,8 @@
  * `vpc-agent run` as a process: a bad flag is refused before anything starts — exit 1 and one
  * line on stderr naming the flag.
  */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { run } from '../../../../agent/sandbox/process.js';
@@ -24,5 +26,34 @@ describe('vpc-agent run flags', () => {
     expect(api.exitCode).toBe(1);
     expect(api.stderr.trim()).toMatch(/^vpc-agent: --api-socket: needs --ovs and --sb/);
     // Two CLI processes load TypeScript through tsx: seconds on a busy 2-core machine.
+  }, 60_000);
+
+  it('exits 1 naming the kubeconfig when it has no cluster to talk to', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'vpca-runcli-'));
+    try {
+      const kc = path.join(dir, 'kubeconfig');
+      await writeFile(
+        kc,
+        JSON.stringify({ apiVersion: 'v1', kind: 'Config', clusters: [], users: [], contexts: [] }),
+      );
+      const r = await run(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          path.resolve('agent/cli.ts'),
+          'run',
+          '--kubeconfig',
+          kc,
+          '--nb',
+          'unix:/nonexistent.sock',
+        ],
+        { reject: false, timeoutMs: 60_000 },
+      );
+      expect(r.exitCode).toBe(1);
+      expect(r.stderr.trim()).toBe('vpc-agent: kubeconfig: no current cluster (check current-context)');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   }, 60_000);
 });

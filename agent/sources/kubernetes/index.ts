@@ -1,0 +1,10 @@
+export {
+  createKubernetesSource,
+  loadKubeConfig,
+  type KubernetesSource,
+  type KubernetesSourceOptions,
+  type KubernetesSourceStats,
+} from './source.js';
+export { KubeApiError } from './api.js';
+export { WATCHED_KINDS, type WatchedKind } from './kinds.js';
+export type { ReflectorState } from './reflector.js';

@@ -1,0 +1,246 @@
+/**
+ * Datapath metrics read from ovs-vswitchd at scrape time, without spawning a process:
+ * - over its unixctl socket, in ONE connection per refresh (`unixctlBatch`): `dpctl/show`
+ *   (lookups hit/missed/lost, flows, masks where the datapath counts them), `dpif/show` (the
+ *   bridges and their ports) and `upcall/show` (flow limit, dump duration);
+ * - per bridge, one OpenFlow table-statistics request on `<runDir>/<bridge>.mgmt` (./openflow.ts):
+ *   the flow count without dumping a flow.
+ * Every metric's `collect()` awaits one shared {@link createSampler}: a refresh at most once per
+ * `minIntervalMs` however many scrapes arrive, concurrent scrapes sharing the refresh in flight.
+ *
+ * A source that fails (socket gone, command unknown, reply unreadable) is counted in
+ * `vpc_agent_collector_errors_total{collector="datapath"}` once per refresh and its series are
+ * left out of that scrape; every other series still appears. OVS running totals are exposed as
+ * counters through {@link setCounter} (never as gauges), point-in-time values as gauges.
+ */
+import path from 'node:path';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import { findUnixctlSocket, unixctlBatch, type UnixctlOutcome } from '../../ovsdb/index.js';
+import type { Logger } from '../log.js';
+import {
+  parseDpctlShow,
+  parseDpifShow,
+  parseUpcallShow,
+  type DpctlDatapath,
+  type UpcallDatapath,
+} from './datapath-parse.js';
+import { openflowTableStats } from './openflow.js';
+import { collectorMetrics, createSampler, setCounter, type Sampler } from './sampler.js';
+
+export interface DatapathCollectorOptions {
+  /**
+   * ovs-vswitchd's control socket. Default: located in `runDir` from its pidfile at every refresh
+   * (`ovs-vswitchd.<pid>.ctl`), so a restarted vswitchd is found again.
+   */
+  socket?: string;
+  /** OVS run directory: the pidfile, control socket and `<bridge>.mgmt` sockets (default `/var/run/openvswitch`). */
+  runDir?: string;
+  /** Serve a refresh younger than this from the cache (default 5000 ms: vswitchd's own stats interval). */
+  minIntervalMs?: number;
+  /** Per request (default 2000 ms: a scrape should never wait on a stuck daemon for long). */
+  timeoutMs?: number;
+  /** Read per-bridge OpenFlow flow counts (default true). */
+  openflow?: boolean;
+}
+
+/** One bridge of a sample. */
+export interface BridgeSample {
+  name: string;
+  /** OpenFlow ports (local port included), from `dpif/show`. */
+  ports: number;
+  /** Flows over every table; undefined when the OpenFlow read failed or is off. */
+  flows?: number;
+}
+
+/** What one refresh read. */
+export interface DatapathSample {
+  datapaths: DpctlDatapath[];
+  upcalls: UpcallDatapath[];
+  bridges: BridgeSample[];
+  /** The sources that failed, with why. */
+  errors: { source: string; message: string }[];
+  seconds: number;
+}
+
+export interface DatapathCollector {
+  /** The current sample (cached, or refreshed as a scrape would). */
+  sample(): Promise<DatapathSample>;
+  readonly sampler: Sampler<DatapathSample>;
+}
+
+const DEFAULTS = { runDir: '/var/run/openvswitch', minIntervalMs: 5000, timeoutMs: 2000 };
+const COMMANDS = ['dpctl/show', 'dpif/show', 'upcall/show'] as const;
+const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+/** Reads every source once; never throws (failures go to `errors`). */
+export async function readDatapath(options: DatapathCollectorOptions = {}): Promise<DatapathSample> {
+  const t0 = performance.now();
+  const runDir = options.runDir ?? DEFAULTS.runDir;
+  const timeoutMs = options.timeoutMs ?? DEFAULTS.timeoutMs;
+  const sample: DatapathSample = { datapaths: [], upcalls: [], bridges: [], errors: [], seconds: 0 };
+  const fail = (source: string, err: unknown) => sample.errors.push({ source, message: errorText(err) });
+  const finish = () => ({ ...sample, seconds: (performance.now() - t0) / 1000 });
+
+  let outcomes: UnixctlOutcome[];
+  let socket: string;
+  try {
+    socket = options.socket ?? (await findUnixctlSocket('ovs-vswitchd', { runDir }));
+    outcomes = await unixctlBatch(
+      socket,
+      COMMANDS.map((command) => ({ command })),
+      { timeoutMs },
+    );
+  } catch (err) {
+    fail('unixctl', err);
+    return finish();
+  }
+  const read = <T>(i: number, parse: (text: string) => T): T | undefined => {
+    const o = outcomes[i]!;
+    if (!o.ok) return void fail(COMMANDS[i]!, o.error);
+    try {
+      return parse(o.output);
+    } catch (err) {
+      return void fail(COMMANDS[i]!, err);
+    }
+  };
+  sample.datapaths = read(0, parseDpctlShow) ?? [];
+  const dpif = read(1, parseDpifShow);
+  sample.upcalls = read(2, parseUpcallShow) ?? [];
+
+  const mgmtDir = options.runDir ?? path.dirname(socket);
+  sample.bridges = await Promise.all(
+    Object.entries(dpif?.bridges ?? {}).map(async ([name, ports]): Promise<BridgeSample> => {
+      if (options.openflow === false) return { name, ports };
+      try {
+        const tables = await openflowTableStats(path.join(mgmtDir, `${name}.mgmt`), { timeoutMs });
+        return { name, ports, flows: tables.reduce((n, t) => n + t.active, 0) };
+      } catch (err) {
+        fail(`openflow ${name}`, err);
+        return { name, ports };
+      }
+    }),
+  );
+  return finish();
+}
+
+/** Registers the datapath metrics on `deps.registry`; see docs/metrics.md "Datapath". */
+export function createDatapathCollector(
+  deps: { registry: Registry; log?: Logger },
+  options: DatapathCollectorOptions = {},
+): DatapathCollector {
+  const shared = collectorMetrics(deps.registry);
+  const registers = [deps.registry];
+  let lastErrors = '';
+  const sampler = createSampler(
+    async () => {
+      const s = await readDatapath(options);
+      shared.refreshSeconds.set({ collector: 'datapath' }, s.seconds);
+      shared.errors.inc({ collector: 'datapath' }, s.errors.length);
+      // Warn when the set of failures changes, not at every scrape of a lasting failure.
+      const now = s.errors.map((e) => `${e.source}: ${e.message}`).join('; ');
+      if (now !== lastErrors && now) deps.log?.warn({ errors: s.errors }, 'datapath metrics: sources failed');
+      lastErrors = now;
+      return s;
+    },
+    { minIntervalMs: options.minIntervalMs ?? DEFAULTS.minIntervalMs },
+  );
+  shared.track(sampler);
+  shared.errors.inc({ collector: 'datapath' }, 0);
+
+  new Counter({
+    name: 'vpc_agent_datapath_lookups_total',
+    help: 'Datapath flow-table lookups by datapath and result: hit (a datapath flow matched), missed (sent to userspace), lost (dropped before userspace)',
+    labelNames: ['datapath', 'result'],
+    registers,
+    async collect() {
+      const s = await sampler.get();
+      this.reset();
+      for (const dp of s.datapaths) {
+        if (!dp.lookups) continue;
+        for (const result of ['hit', 'missed', 'lost'] as const) {
+          setCounter(this, dp.lookups[result], { datapath: dp.name, result });
+        }
+      }
+    },
+  });
+  new Gauge({
+    name: 'vpc_agent_datapath_flows',
+    help: 'Flows installed in the datapath, by datapath',
+    labelNames: ['datapath'],
+    registers,
+    async collect() {
+      const s = await sampler.get();
+      this.reset();
+      for (const dp of s.datapaths) if (dp.flows !== undefined) this.set({ datapath: dp.name }, dp.flows);
+    },
+  });
+  new Counter({
+    name: 'vpc_agent_datapath_masks_hit_total',
+    help: 'Masks visited by datapath lookups (only datapaths that count them: the Linux kernel datapath), by datapath',
+    labelNames: ['datapath'],
+    registers,
+    async collect() {
+      const s = await sampler.get();
+      this.reset();
+      for (const dp of s.datapaths) if (dp.masks) setCounter(this, dp.masks.hit, { datapath: dp.name });
+    },
+  });
+  new Gauge({
+    name: 'vpc_agent_datapath_masks',
+    help: 'Masks (megaflow subtables) in the datapath (only datapaths that count them), by datapath',
+    labelNames: ['datapath'],
+    registers,
+    async collect() {
+      const s = await sampler.get();
+      this.reset();
+      for (const dp of s.datapaths) if (dp.masks) this.set({ datapath: dp.name }, dp.masks.total);
+    },
+  });
+  new Gauge({
+    name: 'vpc_agent_datapath_upcall_flow_limit',
+    help: 'Datapath flows ovs-vswitchd allows now (it lowers the limit when revalidation is slow), by datapath',
+    labelNames: ['datapath'],
+    registers,
+    async collect() {
+      const s = await sampler.get();
+      this.reset();
+      for (const u of s.upcalls) if (u.flows) this.set({ datapath: u.name }, u.flows.limit);
+    },
+  });
+  new Gauge({
+    name: 'vpc_agent_datapath_upcall_dump_duration_seconds',
+    help: 'Duration of the last datapath flow dump (revalidation), by datapath',
+    labelNames: ['datapath'],
+    registers,
+    async collect() {
+      const s = await sampler.get();
+      this.reset();
+      for (const u of s.upcalls) {
+        if (u.dumpDurationSeconds !== undefined) this.set({ datapath: u.name }, u.dumpDurationSeconds);
+      }
+    },
+  });
+  new Gauge({
+    name: 'vpc_agent_bridge_ports',
+    help: 'OpenFlow ports of a bridge (its local port included), by bridge',
+    labelNames: ['bridge'],
+    registers,
+    async collect() {
+      const s = await sampler.get();
+      this.reset();
+      for (const b of s.bridges) this.set({ bridge: b.name }, b.ports);
+    },
+  });
+  new Gauge({
+    name: 'vpc_agent_bridge_openflow_flows',
+    help: 'OpenFlow flows of a bridge over all its tables (table statistics), by bridge',
+    labelNames: ['bridge'],
+    registers,
+    async collect() {
+      const s = await sampler.get();
+      this.reset();
+      for (const b of s.bridges) if (b.flows !== undefined) this.set({ bridge: b.name }, b.flows);
+    },
+  });
+  return { sample: () => sampler.get(), sampler };
+}

@@ -185,6 +185,7 @@ export function createInterfaceCollector(
       return EMPTY;
     }
   };
+  shared.track({ get: () => Promise.resolve(snapshot()) });
   shared.errors.inc({ collector: 'interfaces' }, 0);
 
   new Gauge({

@@ -17,6 +17,7 @@ import type { SubnetStats } from '../ipam/index.js';
 import type { ReconcileStats } from '../nb/reconcile/index.js';
 import type { RunnerHealth, RunnerObserver } from '../reconcile/runner.js';
 import type { BlockedDelete } from '../resources/deletes.js';
+import { setCounter } from './sampler.js';
 
 /** Counts of the last manifest load, by resource kind. */
 export interface LoadSummary {
@@ -73,16 +74,6 @@ export interface AgentMetrics {
 const PASS_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 /** Buckets of a port add: NB round trip + veth + OVS + binding, 50 ms to the 30 s timeout. */
 const PORT_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30];
-
-/** Sets a counter to an absolute running total kept elsewhere (totals only grow). */
-function setCounter<L extends string>(
-  c: Counter<L>,
-  value: number,
-  labels?: Partial<Record<L, string>>,
-): void {
-  if (labels) c.inc(labels, value);
-  else c.inc(value);
-}
 
 /** Creates the registry and every metric of docs/metrics.md. */
 export function createMetrics(sources: MetricSources = {}, options: MetricsOptions = {}): AgentMetrics {

@@ -76,7 +76,7 @@ export interface CollectorMetrics {
   /** `vpc_agent_collector_refresh_seconds{collector}`: duration of the last refresh. */
   refreshSeconds: Gauge<'collector'>;
   /** Makes a scrape of these two series wait for `sampler`, so they show its current refresh. */
-  track(sampler: Sampler<unknown>): void;
+  track(sampler: Pick<Sampler<unknown>, 'get'>): void;
 }
 
 const shared = new WeakMap<Registry, CollectorMetrics>();
@@ -85,7 +85,7 @@ const shared = new WeakMap<Registry, CollectorMetrics>();
 export function collectorMetrics(registry: Registry): CollectorMetrics {
   const existing = shared.get(registry);
   if (existing) return existing;
-  const samplers: Sampler<unknown>[] = [];
+  const samplers: Pick<Sampler<unknown>, 'get'>[] = [];
   // Registered before the collectors' own series, so collected first: wait for their refreshes.
   const settle = () => Promise.all(samplers.map((s) => s.get().catch(() => undefined)));
   const made: CollectorMetrics = {

@@ -75,6 +75,19 @@ const PASS_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 3
 /** Buckets of a port add: NB round trip + veth + OVS + binding, 50 ms to the 30 s timeout. */
 const PORT_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30];
 
+/**
+ * prom-client's default metrics include gauges named `…_total` (`nodejs_active_handles_total`,
+ * `…_requests_total`, `…_resources_total`): a `_total` suffix promises a counter, `promtool
+ * check metrics` flags it, and `rate()` on a gauge is wrong. Each is the sum of a per-type gauge
+ * registered beside it (`nodejs_active_handles{type}`), so it is dropped: `sum()` gives it.
+ */
+function dropTotalGauges(registry: Registry): void {
+  for (const metric of registry.getMetricsAsArray()) {
+    const { name } = metric as unknown as { name: string };
+    if (metric instanceof Gauge && name.endsWith('_total')) registry.removeSingleMetric(name);
+  }
+}
+
 /** Creates the registry and every metric of docs/metrics.md. */
 export function createMetrics(sources: MetricSources = {}, options: MetricsOptions = {}): AgentMetrics {
   const registry = new Registry();
@@ -324,7 +337,10 @@ export function createMetrics(sources: MetricSources = {}, options: MetricsOptio
     },
   };
 
-  if (options.processMetrics ?? true) collectDefaultMetrics({ register: registry });
+  if (options.processMetrics ?? true) {
+    collectDefaultMetrics({ register: registry });
+    dropTotalGauges(registry);
+  }
 
   let previousErrors = new Set<string>();
   return {

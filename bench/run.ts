@@ -9,9 +9,11 @@
  *   npm run bench -- ports                      # 200 ports: agent (API) vs shell commands, 1 node
  *   npm run bench -- ports --quick              # 20 ports
  *   npm run bench -- inet                       # IP library: per-call costs, IPAM at 10,000 ports
+ *   npm run bench -- metrics                    # a scrape at 1,000 interfaces: ours vs process-per-command
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { runInetBench } from './inet.js';
+import { runMetricsBench } from './metrics/index.js';
 import { runNbBench } from './nb/index.js';
 import { runOvsdbBench } from './ovsdb/index.js';
 import { runPortsBench } from './ports/index.js';
@@ -105,5 +107,25 @@ program
     'IP library (netlink/inet.ts): parse/format per call, ip-num vs bigint arithmetic, IPAM at scale',
   )
   .action(() => runInetBench());
+
+program
+  .command('metrics')
+  .description(
+    'one scrape at N interfaces on a sandbox node: the agent’s collectors vs a process per command',
+  )
+  .option('--interfaces <n>', 'internal ports with an iface-id on br-bench', int, 1000)
+  .option('--scrapes <n>', 'scrapes per side', int, 100)
+  .option('--quick', 'smoke run: 100 interfaces, 20 scrapes')
+  .option('--out <file>', 'JSON result file (default bench/results/metrics-<date>.json)')
+  .option('--no-out', 'do not write a JSON result file')
+  .action(async (o: { interfaces: number; scrapes: number; quick?: boolean; out: string | boolean }) => {
+    const ok = await runMetricsBench({
+      interfaces: o.quick ? 100 : o.interfaces,
+      scrapes: o.quick ? 20 : o.scrapes,
+      out: o.out === false ? false : typeof o.out === 'string' ? o.out : undefined,
+      command: `npm run bench -- ${process.argv.slice(2).join(' ')}`,
+    });
+    process.exitCode = ok ? 0 : 1;
+  });
 
 await program.parseAsync(process.argv);

@@ -13,6 +13,7 @@
  * left out of that scrape; every other series still appears. OVS running totals are exposed as
  * counters through {@link setCounter} (never as gauges), point-in-time values as gauges.
  */
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { findUnixctlSocket, unixctlBatch, type UnixctlOutcome } from '../../ovsdb/index.js';
@@ -46,8 +47,8 @@ export interface DatapathCollectorOptions {
 /** One bridge of a sample. */
 export interface BridgeSample {
   name: string;
-  /** OpenFlow ports (local port included), from `dpif/show`. */
-  ports: number;
+  /** OpenFlow ports (local port included), from `dpif/show`; undefined when it failed. */
+  ports?: number;
   /** Flows over every table; undefined when the OpenFlow read failed or is off. */
   flows?: number;
 }
@@ -81,10 +82,15 @@ export async function readDatapath(options: DatapathCollectorOptions = {}): Prom
   const fail = (source: string, err: unknown) => sample.errors.push({ source, message: errorText(err) });
   const finish = () => ({ ...sample, seconds: (performance.now() - t0) / 1000 });
 
-  let outcomes: UnixctlOutcome[];
-  let socket: string;
+  // The OpenFlow reads start at once, beside the unixctl batch, on the bridges whose management
+  // socket exists (vswitchd makes `<bridge>.mgmt` for each bridge and removes it with the bridge):
+  // a refresh then costs the slower of the two, not their sum.
+  const mgmtDir = options.runDir ?? (options.socket ? path.dirname(options.socket) : runDir);
+  const flowsP = options.openflow === false ? Promise.resolve(new Map()) : readFlows(mgmtDir, timeoutMs);
+
+  let outcomes: UnixctlOutcome[] | undefined;
   try {
-    socket = options.socket ?? (await findUnixctlSocket('ovs-vswitchd', { runDir }));
+    const socket = options.socket ?? (await findUnixctlSocket('ovs-vswitchd', { runDir }));
     outcomes = await unixctlBatch(
       socket,
       COMMANDS.map((command) => ({ command })),
@@ -92,10 +98,10 @@ export async function readDatapath(options: DatapathCollectorOptions = {}): Prom
     );
   } catch (err) {
     fail('unixctl', err);
-    return finish();
   }
   const read = <T>(i: number, parse: (text: string) => T): T | undefined => {
-    const o = outcomes[i]!;
+    const o = outcomes?.[i];
+    if (!o) return undefined;
     if (!o.ok) return void fail(COMMANDS[i]!, o.error);
     try {
       return parse(o.output);
@@ -107,20 +113,46 @@ export async function readDatapath(options: DatapathCollectorOptions = {}): Prom
   const dpif = read(1, parseDpifShow);
   sample.upcalls = read(2, parseUpcallShow) ?? [];
 
-  const mgmtDir = options.runDir ?? path.dirname(socket);
-  sample.bridges = await Promise.all(
-    Object.entries(dpif?.bridges ?? {}).map(async ([name, ports]): Promise<BridgeSample> => {
-      if (options.openflow === false) return { name, ports };
+  const flows = await flowsP;
+  if (dpif) {
+    // The bridges vswitchd reports; a missing or failed OpenFlow read of one of them is an error.
+    for (const [name, ports] of Object.entries(dpif.bridges)) {
+      const f = flows.get(name);
+      if (options.openflow !== false && typeof f !== 'number') {
+        fail(
+          `openflow ${name}`,
+          f ?? new Error(`no management socket ${path.join(mgmtDir, `${name}.mgmt`)}`),
+        );
+      }
+      sample.bridges.push(typeof f === 'number' ? { name, ports, flows: f } : { name, ports });
+    }
+  } else {
+    // dpif/show failed: the bridges that answered OpenFlow, without port counts.
+    for (const [name, f] of flows) if (typeof f === 'number') sample.bridges.push({ name, flows: f });
+  }
+  return finish();
+}
+
+/** Flow counts by bridge, for every `<bridge>.mgmt` socket in `dir`; a failed read maps to its error. */
+async function readFlows(dir: string, timeoutMs: number): Promise<Map<string, number | Error>> {
+  const names = (await readdir(dir).catch(() => [] as string[]))
+    .filter((f) => f.endsWith('.mgmt'))
+    .map((f) => f.slice(0, -'.mgmt'.length));
+  const out = new Map<string, number | Error>();
+  await Promise.all(
+    names.map(async (name) => {
       try {
-        const tables = await openflowTableStats(path.join(mgmtDir, `${name}.mgmt`), { timeoutMs });
-        return { name, ports, flows: tables.reduce((n, t) => n + t.active, 0) };
+        const tables = await openflowTableStats(path.join(dir, `${name}.mgmt`), { timeoutMs });
+        out.set(
+          name,
+          tables.reduce((n, t) => n + t.active, 0),
+        );
       } catch (err) {
-        fail(`openflow ${name}`, err);
-        return { name, ports };
+        out.set(name, err instanceof Error ? err : new Error(String(err)));
       }
     }),
   );
-  return finish();
+  return out;
 }
 
 /** Registers the datapath metrics on `deps.registry`; see docs/metrics.md "Datapath". */
@@ -228,7 +260,7 @@ export function createDatapathCollector(
     async collect() {
       const s = await sampler.get();
       this.reset();
-      for (const b of s.bridges) this.set({ bridge: b.name }, b.ports);
+      for (const b of s.bridges) if (b.ports !== undefined) this.set({ bridge: b.name }, b.ports);
     },
   });
   new Gauge({

@@ -14,10 +14,11 @@
  * first, then by name); the rest are counted in `vpc_agent_interface_series_dropped`.
  * `perInterface: false` drops every per-interface series and keeps the node-level ones.
  */
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Gauge, type Registry } from 'prom-client';
 import type { ClientMonitorConfig, Row } from '../../ovsdb/index.js';
 import type { Logger } from '../log.js';
-import { collectorMetrics, setCounter } from './sampler.js';
+import { collectorMetrics } from './sampler.js';
+import { formatLabels, SnapshotMetric, type Series } from './series.js';
 
 /** The monitor of the interface client: the `Interface` columns the metrics read, nothing else. */
 export const INTERFACE_METRICS_MONITOR: ClientMonitorConfig = {
@@ -73,6 +74,8 @@ export interface InterfaceLabels {
 
 export interface InterfaceSample {
   labels: InterfaceLabels;
+  /** `labels` in exposition format, formatted once per snapshot. */
+  text: string;
   stats: Partial<Record<InterfaceStat, number>>;
   linkState?: 'up' | 'down';
   mtu?: number;
@@ -115,10 +118,8 @@ export function interfaceSnapshot(
     const raw = isRecord(row['statistics']) ? row['statistics'] : {};
     for (const key of INTERFACE_STATS) if (isCount(raw[key])) stats[key] = raw[key];
     const link = row['link_state'];
-    const sample: InterfaceSample = {
-      labels: { interface: name, port, subnet: placement?.subnet ?? '', vpc: placement?.vpc ?? '' },
-      stats,
-    };
+    const labels = { interface: name, port, subnet: placement?.subnet ?? '', vpc: placement?.vpc ?? '' };
+    const sample: InterfaceSample = { labels, text: formatLabels({ ...labels }), stats };
     if (link === 'up' || link === 'down') {
       sample.linkState = link;
       byLinkState[link]++;
@@ -143,7 +144,6 @@ export interface InterfaceCollector {
   snapshot(): InterfaceSnapshot;
 }
 
-const LABELS = ['interface', 'port', 'subnet', 'vpc'] as const;
 const EMPTY: InterfaceSnapshot = {
   interfaces: [],
   byLinkState: { up: 0, down: 0, unknown: 0 },
@@ -206,52 +206,49 @@ export function createInterfaceCollector(
       this.set(snapshot().dropped);
     },
   });
-  for (const stat of INTERFACE_STATS) {
-    const [dir, what] = stat.split('_') as [string, string];
-    new Counter({
-      name: `vpc_agent_interface_${stat}_total`,
-      help: `${what === 'bytes' || what === 'packets' ? what[0]!.toUpperCase() + what.slice(1) : `Packets ${what}`} ${dir === 'rx' ? 'received' : 'transmitted'} by an interface, as ovs-vswitchd counts them`,
-      labelNames: LABELS,
+  // Per-interface series: SnapshotMetrics (./series.ts), rendered from the snapshot's label
+  // text — thousands of series without prom-client's per-series hashing and formatting.
+  const perInterface = (
+    name: string,
+    help: string,
+    type: 'counter' | 'gauge',
+    pick: (i: InterfaceSample) => number | undefined,
+  ) =>
+    new SnapshotMetric({
+      name,
+      help,
+      type,
       registers,
-      collect() {
-        this.reset();
+      series: function* (): Iterable<Series> {
         for (const i of snapshot().interfaces) {
-          const v = i.stats[stat];
-          if (v !== undefined) setCounter(this, v, i.labels);
+          const value = pick(i);
+          if (value !== undefined) yield { labels: { ...i.labels }, text: i.text, value };
         }
       },
     });
+  for (const stat of INTERFACE_STATS) {
+    const [dir, what] = stat.split('_') as [string, string];
+    const subject =
+      what === 'bytes' || what === 'packets' ? what[0]!.toUpperCase() + what.slice(1) : `Packets ${what}`;
+    perInterface(
+      `vpc_agent_interface_${stat}_total`,
+      `${subject} ${dir === 'rx' ? 'received' : 'transmitted'} by an interface, as ovs-vswitchd counts them`,
+      'counter',
+      (i) => i.stats[stat],
+    );
   }
-  new Gauge({
-    name: 'vpc_agent_interface_link_up',
-    help: '1 while an interface’s link is up, 0 while down (interfaces reporting a link state)',
-    labelNames: LABELS,
-    registers,
-    collect() {
-      this.reset();
-      for (const i of snapshot().interfaces)
-        if (i.linkState) this.set(i.labels, i.linkState === 'up' ? 1 : 0);
-    },
-  });
-  new Gauge({
-    name: 'vpc_agent_interface_mtu_bytes',
-    help: 'MTU of an interface',
-    labelNames: LABELS,
-    registers,
-    collect() {
-      this.reset();
-      for (const i of snapshot().interfaces) if (i.mtu !== undefined) this.set(i.labels, i.mtu);
-    },
-  });
-  new Gauge({
-    name: 'vpc_agent_interface_ofport',
-    help: 'OpenFlow port number of an interface (-1: ovs-vswitchd could not add it)',
-    labelNames: LABELS,
-    registers,
-    collect() {
-      this.reset();
-      for (const i of snapshot().interfaces) if (i.ofport !== undefined) this.set(i.labels, i.ofport);
-    },
-  });
+  perInterface(
+    'vpc_agent_interface_link_up',
+    '1 while an interface’s link is up, 0 while down (interfaces reporting a link state)',
+    'gauge',
+    (i) => (i.linkState ? (i.linkState === 'up' ? 1 : 0) : undefined),
+  );
+  perInterface('vpc_agent_interface_mtu_bytes', 'MTU of an interface', 'gauge', (i) => i.mtu);
+  perInterface(
+    'vpc_agent_interface_ofport',
+    'OpenFlow port number of an interface (-1: ovs-vswitchd could not add it)',
+    'gauge',
+    (i) => i.ofport,
+  );
   return { snapshot };
 }

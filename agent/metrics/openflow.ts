@@ -10,6 +10,8 @@
  * - the table statistics request/reply: `OFPST_TABLE` (1.0, 64-byte entries) or
  *   `OFPMP_TABLE` (1.3+, 24-byte entries), over several replies while `REPLY_MORE` is set;
  * - `OFPT_ECHO_REQUEST` answered, `OFPT_ERROR` turned into an error.
+ * The request goes out with the HELLO, in OpenFlow 1.5; a bridge limited to older versions
+ * refuses it, and it is sent again in the negotiated version.
  * The codec functions are pure (tested on recorded bytes); {@link openflowTableStats} does I/O.
  */
 import { connect } from 'node:net';
@@ -19,6 +21,8 @@ import { AgentError } from '../errors.js';
 export const OFP10 = 0x01;
 export const OFP13 = 0x04;
 const OFFERED = [0x01, 0x04, 0x05, 0x06];
+/** OpenFlow 1.5, the highest version offered and the highest ovs-vswitchd enables by default. */
+const OPTIMISTIC_VERSION = 0x06;
 
 const T_HELLO = 0;
 const T_ERROR = 1;
@@ -157,7 +161,9 @@ export function openflowTableStats(socketPath: string, options: OpenflowOptions 
     const tables: TableStats[] = [];
     let version: number | undefined;
     let pending: Buffer = Buffer.alloc(0);
-    const xid = 2;
+    /** The request sent with the HELLO, in the highest version we offer (ovs-vswitchd's default). */
+    const OPTIMISTIC_XID = 2;
+    let xid = OPTIMISTIC_XID;
     const done = (err?: Error) => {
       clearTimeout(timer);
       sock.destroy();
@@ -175,12 +181,17 @@ export function openflowTableStats(socketPath: string, options: OpenflowOptions 
         version = negotiate(helloVersions(msg));
         if (version === undefined)
           return done(new OpenflowError(`${socketPath}: no common OpenFlow version`));
-        sock.write(encodeTableStatsRequest(version, xid));
+        if (version !== OPTIMISTIC_VERSION) {
+          // The bridge speaks an older version: the early request is refused; ask again in it.
+          xid = OPTIMISTIC_XID + 1;
+          sock.write(encodeTableStatsRequest(version, xid));
+        }
       } else if (type === T_ECHO_REQUEST) {
         const reply = Buffer.from(msg);
         reply.writeUInt8(T_ECHO_REPLY, 1);
         sock.write(reply);
       } else if (type === T_ERROR) {
+        if (msg.readUInt32BE(4) !== xid) return; // the refused early request
         const code = msg.length >= 12 ? ` type ${msg.readUInt16BE(8)} code ${msg.readUInt16BE(10)}` : '';
         done(new OpenflowError(`${socketPath}: OpenFlow error${code}`));
       } else if (version !== undefined && type === statsTypes(version).rep && msg.readUInt32BE(4) === xid) {
@@ -189,7 +200,11 @@ export function openflowTableStats(socketPath: string, options: OpenflowOptions 
         if (!r.more) done();
       }
     };
-    sock.on('connect', () => sock.write(encodeHello()));
+    // HELLO and the request in one write: vswitchd answers within one pass of its main loop when
+    // the version it negotiates is the one the request guessed (the common case).
+    sock.on('connect', () =>
+      sock.write(Buffer.concat([encodeHello(), encodeTableStatsRequest(OPTIMISTIC_VERSION, OPTIMISTIC_XID)])),
+    );
     sock.on('data', (chunk: Buffer) => {
       try {
         const { messages, rest } = splitMessages(pending.length ? Buffer.concat([pending, chunk]) : chunk);

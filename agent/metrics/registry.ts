@@ -12,12 +12,13 @@
  * `vpc_agent_<subsystem>_<name>_<unit>`, `_total` for counters, `_seconds` for durations, and
  * the text exposition format 0.0.4 is what `registry.metrics()` renders.
  */
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { SubnetStats } from '../ipam/index.js';
 import type { ReconcileStats } from '../nb/reconcile/index.js';
 import type { RunnerHealth, RunnerObserver } from '../reconcile/runner.js';
 import type { BlockedDelete } from '../resources/deletes.js';
 import { setCounter } from './sampler.js';
+import { AgentRegistry } from './series.js';
 
 /** Counts of the last manifest load, by resource kind. */
 export interface LoadSummary {
@@ -90,7 +91,7 @@ function dropTotalGauges(registry: Registry): void {
 
 /** Creates the registry and every metric of docs/metrics.md. */
 export function createMetrics(sources: MetricSources = {}, options: MetricsOptions = {}): AgentMetrics {
-  const registry = new Registry();
+  const registry: Registry = new AgentRegistry();
   let src = sources;
   const registers = [registry];
 

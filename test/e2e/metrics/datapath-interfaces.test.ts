@@ -4,9 +4,10 @@
  * are present and grow; `promtool check metrics` is clean on the full registry's scrape.
  */
 import '../../harness/env.js';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunnerHealth } from '../../../agent/reconcile/runner.js';
-import { waitUntil } from '../../../agent/sandbox/process.js';
+import { run, waitUntil } from '../../../agent/sandbox/process.js';
 import { useSandbox } from '../../harness/index.js';
 import {
   promtoolCheckMetrics,
@@ -99,6 +100,34 @@ describe('datapath and interface metrics on a sandbox node', () => {
     }
     expect(sampleValue(text, 'vpc_agent_collector_errors_total', { collector: 'datapath' })).toBe(0);
     expect(sampleValue(text, 'vpc_agent_collector_errors_total', { collector: 'interfaces' })).toBe(0);
+  });
+
+  it('counts the flows of a bridge limited to OpenFlow 1.0 as ovs-ofctl does', async () => {
+    const sb = ctx.sandbox;
+    await sb.vsctl(
+      'node1',
+      'add-br',
+      'br-of10',
+      '--',
+      'set',
+      'bridge',
+      'br-of10',
+      'datapath_type=netdev',
+      'protocols=OpenFlow10',
+    );
+    try {
+      const mgmt = `unix:${path.join(sb.node().dir, 'br-of10.mgmt')}`;
+      await run('ovs-ofctl', ['add-flow', mgmt, 'priority=10,ip,actions=drop']);
+      const agg = (await run('ovs-ofctl', ['dump-aggregate', mgmt])).stdout;
+      const expected = Number(/flow_count=(\d+)/.exec(agg)?.[1]);
+      expect(expected).toBe(2); // the standalone bridge's NORMAL flow and ours
+      const text = await scrape();
+      expect(sampleValue(text, 'vpc_agent_bridge_openflow_flows', { bridge: 'br-of10' })).toBe(expected);
+      expect(sampleValue(text, 'vpc_agent_bridge_ports', { bridge: 'br-of10' })).toBe(1);
+      expect(sampleValue(text, 'vpc_agent_collector_errors_total', { collector: 'datapath' })).toBe(0);
+    } finally {
+      await sb.vsctl('node1', '--if-exists', 'del-br', 'br-of10');
+    }
   });
 
   it('lookups hit and the VM port byte counters grow with traffic between the VMs', async () => {

@@ -131,7 +131,9 @@ describe('datapath collector on wrong and partial replies', () => {
     const out = await text();
     expect(await value('vpc_agent_datapath_lookups_total', { ...NETDEV, result: 'hit' })).toBe(18);
     expect(out).not.toMatch(/^vpc_agent_datapath_flows\{/m);
-    expect(out).not.toMatch(/^vpc_agent_bridge_/m);
+    // No port counts without dpif/show; the OpenFlow read (independent of it) still counts flows.
+    expect(out).not.toMatch(/^vpc_agent_bridge_ports\{/m);
+    expect(await value('vpc_agent_bridge_openflow_flows', { bridge: 'br-int' })).toBe(141);
     expect(await value('vpc_agent_collector_errors_total', { collector: 'datapath' })).toBe(1);
   });
 
@@ -139,7 +141,8 @@ describe('datapath collector on wrong and partial replies', () => {
     const { runDir, socket } = await node({ 'dpctl/show': { raw: 'this is not JSON' } });
     const { text, value } = setup({ runDir, socket });
     const out = await text();
-    expect(out).not.toMatch(/^vpc_agent_(datapath|bridge)_\w+\{/m);
+    expect(out).not.toMatch(/^vpc_agent_(datapath_\w+|bridge_ports)\{/m);
+    expect(await value('vpc_agent_bridge_openflow_flows', { bridge: 'br-int' })).toBe(141);
     expect(await value('vpc_agent_collector_errors_total', { collector: 'datapath' })).toBeGreaterThanOrEqual(
       1,
     );
@@ -157,7 +160,18 @@ describe('datapath collector on wrong and partial replies', () => {
     expect(await value('vpc_agent_nb_writer')).toBe(1);
   });
 
-  it('a bridge whose OpenFlow socket is missing keeps its port count and loses only its flow count', async () => {
+  it('a stale management socket of a bridge vswitchd no longer has is neither a series nor an error', async () => {
+    const { runDir, socket } = await node(RECORDED);
+    const { writeFile } = await import('node:fs/promises');
+    await writeFile(path.join(runDir, 'br-gone.mgmt'), '');
+    const { text, value } = setup({ runDir, socket });
+    const out = await text();
+    expect(out).not.toContain('bridge="br-gone"');
+    expect(await value('vpc_agent_bridge_openflow_flows', { bridge: 'br-int' })).toBe(141);
+    expect(await value('vpc_agent_collector_errors_total', { collector: 'datapath' })).toBe(0);
+  });
+
+  it('a bridge of dpif/show without an OpenFlow socket keeps its port count and loses only its flow count', async () => {
     const { runDir, socket } = await node(RECORDED, { openflow: false });
     const { text, value } = setup({ runDir, socket });
     const out = await text();

@@ -106,8 +106,17 @@ describe('interfaceSnapshot on recorded rows', () => {
     const snap = interfaceSnapshot(broken, { lookup });
     expect(snap.invalid).toBe(2);
     expect(snap.interfaces).toEqual([
-      { labels: { interface: 'patch-x', port: 'not-ours', subnet: '', vpc: '' }, stats: { tx_packets: 9 } },
-      { labels: { interface: 'odd', port: '', subnet: '', vpc: '' }, stats: {}, ofport: -1 },
+      {
+        labels: { interface: 'patch-x', port: 'not-ours', subnet: '', vpc: '' },
+        text: '{interface="patch-x",port="not-ours",subnet="",vpc=""}',
+        stats: { tx_packets: 9 },
+      },
+      {
+        labels: { interface: 'odd', port: '', subnet: '', vpc: '' },
+        text: '{interface="odd",port="",subnet="",vpc=""}',
+        stats: {},
+        ofport: -1,
+      },
     ]);
     expect(snap.byLinkState.unknown).toBe(2);
   });

@@ -81,6 +81,25 @@ describe('openflowTableStats against a replay of the recorded exchange', () => {
     }
   });
 
+  it('sends the request with its HELLO in 1.5; a bridge limited to 1.0 refuses it and gets it again in 1.0', async () => {
+    const fast = path.join(dir, 'fast.mgmt');
+    const a = await openflowReplay(fast, of15);
+    const slow = path.join(dir, 'of10.mgmt');
+    const b = await openflowReplay(slow, of10, { onlyVersion: 1 });
+    try {
+      expect(sum(await openflowTableStats(fast))).toBe(141);
+      expect(a.requests).toEqual([{ version: 6, xid: 2 }]);
+      expect(sum(await openflowTableStats(slow))).toBe(141);
+      expect(b.requests).toEqual([
+        { version: 6, xid: 2 },
+        { version: 1, xid: 3 },
+      ]);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
   it('gathers a reply split over several messages (REPLY_MORE)', async () => {
     const reply = of15[1]!;
     const head = reply.subarray(0, 16);

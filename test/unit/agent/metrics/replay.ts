@@ -65,28 +65,46 @@ export async function unixctlReplay(socket: string, replies: Record<string, Unix
 
 /**
  * An OpenFlow server replaying recorded messages: the recorded HELLO on connect, then the
- * recorded replies to whatever request comes (their xid rewritten to the request's).
+ * recorded replies to each request (their xid rewritten to the request's). With `onlyVersion`
+ * it plays a bridge limited to that version: its HELLO says so, and a request in another version
+ * gets OFPET_BAD_REQUEST/OFPBRC_BAD_VERSION, as ovs-vswitchd answers.
  */
-export async function openflowReplay(socket: string, messages: Buffer[]) {
+export async function openflowReplay(
+  socket: string,
+  messages: Buffer[],
+  opts: { onlyVersion?: number } = {},
+) {
   const [hello, ...replies] = messages;
+  const requests: { version: number; xid: number }[] = [];
   const server = createServer((conn) => {
-    conn.write(hello!);
-    let greeted = false;
+    if (opts.onlyVersion !== undefined) {
+      const h = Buffer.from('0000000800000000', 'hex');
+      h.writeUInt8(opts.onlyVersion, 0);
+      conn.write(h);
+    } else conn.write(hello!);
+    let pending: Buffer = Buffer.alloc(0);
     conn.on('data', (chunk: Buffer) => {
-      // First our HELLO, then the request: answer once a request (type ≠ HELLO) arrives.
-      for (let off = 0; off + 8 <= chunk.length; off += chunk.readUInt16BE(off + 2)) {
-        const type = chunk.readUInt8(off + 1);
-        if (type === 0) greeted = true;
-        else if (greeted) {
-          const xid = chunk.readUInt32BE(off + 4);
-          for (const r of replies) {
-            const copy = Buffer.from(r);
-            copy.writeUInt32BE(xid, 4);
-            conn.write(copy);
-          }
+      pending = Buffer.concat([pending, chunk]);
+      while (pending.length >= 8 && pending.length >= pending.readUInt16BE(2)) {
+        const msg = pending.subarray(0, pending.readUInt16BE(2));
+        pending = pending.subarray(msg.length);
+        const [version, type, xid] = [msg.readUInt8(0), msg.readUInt8(1), msg.readUInt32BE(4)];
+        if (type === 0) continue;
+        requests.push({ version, xid });
+        if (opts.onlyVersion !== undefined && version !== opts.onlyVersion) {
+          const err = Buffer.from('0001000c00000000' + '00010000', 'hex');
+          err.writeUInt8(opts.onlyVersion, 0);
+          err.writeUInt32BE(xid, 4);
+          conn.write(err);
+          continue;
+        }
+        for (const r of replies) {
+          const copy = Buffer.from(r);
+          copy.writeUInt32BE(xid, 4);
+          conn.write(copy);
         }
       }
     });
   });
-  return listen(server, socket);
+  return { ...(await listen(server, socket)), requests };
 }

@@ -4,7 +4,8 @@
  *   (lookups hit/missed/lost, flows, masks where the datapath counts them), `dpif/show` (the
  *   bridges and their ports) and `upcall/show` (flow limit, dump duration);
  * - per bridge, one OpenFlow table-statistics request on `<runDir>/<bridge>.mgmt` (./openflow.ts):
- *   the flow count without dumping a flow.
+ *   the flow count without dumping a flow, on a connection kept open between refreshes
+ *   (`close()` ends them).
  * Every metric's `collect()` awaits one shared {@link createSampler}: a refresh at most once per
  * `minIntervalMs` however many scrapes arrive, concurrent scrapes sharing the refresh in flight.
  *
@@ -25,7 +26,7 @@ import {
   type DpctlDatapath,
   type UpcallDatapath,
 } from './datapath-parse.js';
-import { openflowTableStats } from './openflow.js';
+import { createOpenflowSession, type OpenflowSession } from './openflow.js';
 import { collectorMetrics, createSampler, setCounter, type Sampler } from './sampler.js';
 
 export interface DatapathCollectorOptions {
@@ -67,6 +68,8 @@ export interface DatapathCollector {
   /** The current sample (cached, or refreshed as a scrape would). */
   sample(): Promise<DatapathSample>;
   readonly sampler: Sampler<DatapathSample>;
+  /** Closes the OpenFlow connections kept between refreshes (call on shutdown). */
+  close(): void;
 }
 
 const DEFAULTS = { runDir: '/var/run/openvswitch', minIntervalMs: 5000, timeoutMs: 2000 };
@@ -74,7 +77,11 @@ const COMMANDS = ['dpctl/show', 'dpif/show', 'upcall/show'] as const;
 const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 /** Reads every source once; never throws (failures go to `errors`). */
-export async function readDatapath(options: DatapathCollectorOptions = {}): Promise<DatapathSample> {
+export async function readDatapath(
+  options: DatapathCollectorOptions = {},
+  /** OpenFlow sessions by bridge, kept between reads (default: one-shot connections). */
+  sessions?: Map<string, OpenflowSession>,
+): Promise<DatapathSample> {
   const t0 = performance.now();
   const runDir = options.runDir ?? DEFAULTS.runDir;
   const timeoutMs = options.timeoutMs ?? DEFAULTS.timeoutMs;
@@ -86,7 +93,8 @@ export async function readDatapath(options: DatapathCollectorOptions = {}): Prom
   // socket exists (vswitchd makes `<bridge>.mgmt` for each bridge and removes it with the bridge):
   // a refresh then costs the slower of the two, not their sum.
   const mgmtDir = options.runDir ?? (options.socket ? path.dirname(options.socket) : runDir);
-  const flowsP = options.openflow === false ? Promise.resolve(new Map()) : readFlows(mgmtDir, timeoutMs);
+  const flowsP =
+    options.openflow === false ? Promise.resolve(new Map()) : readFlows(mgmtDir, timeoutMs, sessions);
 
   let outcomes: UnixctlOutcome[] | undefined;
   try {
@@ -133,22 +141,44 @@ export async function readDatapath(options: DatapathCollectorOptions = {}): Prom
   return finish();
 }
 
-/** Flow counts by bridge, for every `<bridge>.mgmt` socket in `dir`; a failed read maps to its error. */
-async function readFlows(dir: string, timeoutMs: number): Promise<Map<string, number | Error>> {
+/**
+ * Flow counts by bridge, for every `<bridge>.mgmt` socket in `dir`; a failed read maps to its
+ * error. With `sessions`, connections are reused and those of vanished bridges closed.
+ */
+async function readFlows(
+  dir: string,
+  timeoutMs: number,
+  sessions?: Map<string, OpenflowSession>,
+): Promise<Map<string, number | Error>> {
   const names = (await readdir(dir).catch(() => [] as string[]))
     .filter((f) => f.endsWith('.mgmt'))
     .map((f) => f.slice(0, -'.mgmt'.length));
+  if (sessions) {
+    for (const [name, s] of sessions) {
+      if (!names.includes(name)) {
+        s.close();
+        sessions.delete(name);
+      }
+    }
+  }
   const out = new Map<string, number | Error>();
   await Promise.all(
     names.map(async (name) => {
+      let session = sessions?.get(name);
+      if (!session) {
+        session = createOpenflowSession(path.join(dir, `${name}.mgmt`));
+        sessions?.set(name, session);
+      }
       try {
-        const tables = await openflowTableStats(path.join(dir, `${name}.mgmt`), { timeoutMs });
+        const tables = await session.tableStats({ timeoutMs });
         out.set(
           name,
           tables.reduce((n, t) => n + t.active, 0),
         );
       } catch (err) {
         out.set(name, err instanceof Error ? err : new Error(String(err)));
+      } finally {
+        if (!sessions) session.close();
       }
     }),
   );
@@ -163,9 +193,10 @@ export function createDatapathCollector(
   const shared = collectorMetrics(deps.registry);
   const registers = [deps.registry];
   let lastErrors = '';
+  const sessions = new Map<string, OpenflowSession>();
   const sampler = createSampler(
     async () => {
-      const s = await readDatapath(options);
+      const s = await readDatapath(options, sessions);
       shared.refreshSeconds.set({ collector: 'datapath' }, s.seconds);
       shared.errors.inc({ collector: 'datapath' }, s.errors.length);
       // Warn when the set of failures changes, not at every scrape of a lasting failure.
@@ -274,5 +305,12 @@ export function createDatapathCollector(
       for (const b of s.bridges) if (b.flows !== undefined) this.set({ bridge: b.name }, b.flows);
     },
   });
-  return { sample: () => sampler.get(), sampler };
+  return {
+    sample: () => sampler.get(),
+    sampler,
+    close() {
+      for (const session of sessions.values()) session.close();
+      sessions.clear();
+    },
+  };
 }

@@ -12,9 +12,9 @@
  * - `OFPT_ECHO_REQUEST` answered, `OFPT_ERROR` turned into an error.
  * The request goes out with the HELLO, in OpenFlow 1.5; a bridge limited to older versions
  * refuses it, and it is sent again in the negotiated version.
- * The codec functions are pure (tested on recorded bytes); {@link openflowTableStats} does I/O.
+ * The codec functions are pure (tested on recorded bytes); {@link createOpenflowSession} does I/O.
  */
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { AgentError } from '../errors.js';
 
 /** OpenFlow wire versions. */
@@ -143,78 +143,155 @@ export function splitMessages(buf: Buffer): { messages: Buffer[]; rest: Buffer }
   return { messages, rest: buf.subarray(off) };
 }
 
-/** Options of {@link openflowTableStats}. */
+/** Options of {@link openflowTableStats} and {@link OpenflowSession.tableStats}. */
 export interface OpenflowOptions {
   /** Give up after this long (default 5000 ms). */
   timeoutMs?: number;
 }
 
 /**
- * Connects to the OpenFlow socket `socketPath` (e.g. `/var/run/openvswitch/br-int.mgmt`),
- * negotiates a version and returns every table's statistics.
+ * One OpenFlow connection to a bridge's management socket, kept open between requests: a read
+ * on an open connection costs ovs-vswitchd a third of what connect + HELLO + close cost (one
+ * pass of its main loop instead of several; at 1,000 ports ~3 ms of its CPU instead of ~9).
+ * Connects on first use and again after any failure; requests on it run one after another.
+ */
+export interface OpenflowSession {
+  /** Every table's statistics. @throws OpenflowError (`ERR_OPENFLOW`). */
+  tableStats(options?: OpenflowOptions): Promise<TableStats[]>;
+  /** Closes the connection (a later `tableStats` opens a new one). */
+  close(): void;
+}
+
+interface Pending {
+  xid: number;
+  tables: TableStats[];
+  resolve(t: TableStats[]): void;
+  reject(e: Error): void;
+}
+
+/** A session on the OpenFlow socket `socketPath` (e.g. `/var/run/openvswitch/br-int.mgmt`). */
+export function createOpenflowSession(socketPath: string): OpenflowSession {
+  let sock: Socket | undefined;
+  /** Negotiated version; undefined until the peer's HELLO. */
+  let version: number | undefined;
+  let pending: Pending | undefined;
+  let buf: Buffer = Buffer.alloc(0);
+  let nextXid = 2;
+
+  const fail = (err: Error) => {
+    sock?.destroy();
+    sock = undefined;
+    version = undefined;
+    buf = Buffer.alloc(0);
+    const p = pending;
+    pending = undefined;
+    p?.reject(err);
+  };
+  const onMessage = (msg: Buffer) => {
+    const type = msg.readUInt8(1);
+    const xid = msg.readUInt32BE(4);
+    if (type === T_HELLO) {
+      version = negotiate(helloVersions(msg));
+      if (version === undefined) return fail(new OpenflowError(`${socketPath}: no common OpenFlow version`));
+      if (pending && version !== OPTIMISTIC_VERSION) {
+        // The bridge speaks an older version: the early request is refused; ask again in it.
+        pending.xid = nextXid++;
+        sock?.write(encodeTableStatsRequest(version, pending.xid));
+      }
+    } else if (type === T_ECHO_REQUEST) {
+      const reply = Buffer.from(msg);
+      reply.writeUInt8(T_ECHO_REPLY, 1);
+      sock?.write(reply);
+    } else if (type === T_ERROR) {
+      if (!pending || xid !== pending.xid) return; // the refused early request
+      const code = msg.length >= 12 ? ` type ${msg.readUInt16BE(8)} code ${msg.readUInt16BE(10)}` : '';
+      const p = pending;
+      pending = undefined;
+      p.reject(new OpenflowError(`${socketPath}: OpenFlow error${code}`));
+    } else if (pending && version !== undefined && type === statsTypes(version).rep && xid === pending.xid) {
+      const r = decodeTableStatsReply(msg);
+      pending.tables.push(...r.tables);
+      if (!r.more) {
+        const p = pending;
+        pending = undefined;
+        p.resolve(p.tables);
+      }
+    }
+  };
+  const open = (first: Buffer) => {
+    const s = connect(socketPath);
+    sock = s;
+    // HELLO and the first request in one write: vswitchd answers within one pass of its main
+    // loop when the version it negotiates is the one the request guessed (the common case).
+    s.on('connect', () => s.write(Buffer.concat([encodeHello(), first])));
+    s.on('data', (chunk: Buffer) => {
+      if (sock !== s) return;
+      try {
+        const { messages, rest } = splitMessages(buf.length ? Buffer.concat([buf, chunk]) : chunk);
+        buf = rest;
+        for (const m of messages) onMessage(m);
+      } catch (err) {
+        fail(err instanceof Error ? err : new Error(String(err)));
+      }
+    });
+    s.on('error', (err) => {
+      if (sock === s) fail(new OpenflowError(`${socketPath}: ${err.message}`, { cause: err }));
+    });
+    s.on('close', () => {
+      if (sock === s) fail(new OpenflowError(`${socketPath}: connection closed`));
+    });
+  };
+
+  let queue: Promise<unknown> = Promise.resolve();
+  const request = (timeoutMs: number) =>
+    new Promise<TableStats[]>((resolve, reject) => {
+      const timer = setTimeout(
+        () => fail(new OpenflowError(`${socketPath}: no table statistics within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+      const xid = nextXid++;
+      pending = {
+        xid,
+        tables: [],
+        resolve: (t) => {
+          clearTimeout(timer);
+          resolve(t);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      };
+      if (!sock) open(encodeTableStatsRequest(OPTIMISTIC_VERSION, xid));
+      else if (version !== undefined) sock.write(encodeTableStatsRequest(version, xid));
+      // else: connected, HELLO not answered yet — the request went out with our HELLO.
+    });
+  return {
+    tableStats(options = {}) {
+      const run = queue.then(() => request(options.timeoutMs ?? 5000));
+      queue = run.catch(() => undefined);
+      return run;
+    },
+    close() {
+      fail(new OpenflowError(`${socketPath}: session closed`));
+    },
+  };
+}
+
+/**
+ * Connects to the OpenFlow socket `socketPath`, negotiates a version, returns every table's
+ * statistics and closes: a one-shot {@link createOpenflowSession}.
  * @throws OpenflowError (`ERR_OPENFLOW`) on a connect failure, an OpenFlow error reply, no
  *   common version, a malformed reply or the timeout.
  */
-export function openflowTableStats(socketPath: string, options: OpenflowOptions = {}): Promise<TableStats[]> {
-  return new Promise((resolve, reject) => {
-    const sock = connect(socketPath);
-    const tables: TableStats[] = [];
-    let version: number | undefined;
-    let pending: Buffer = Buffer.alloc(0);
-    /** The request sent with the HELLO, in the highest version we offer (ovs-vswitchd's default). */
-    const OPTIMISTIC_XID = 2;
-    let xid = OPTIMISTIC_XID;
-    const done = (err?: Error) => {
-      clearTimeout(timer);
-      sock.destroy();
-      if (err) reject(err);
-      else resolve(tables);
-    };
-    const timer = setTimeout(
-      () =>
-        done(new OpenflowError(`${socketPath}: no table statistics within ${options.timeoutMs ?? 5000} ms`)),
-      options.timeoutMs ?? 5000,
-    );
-    const onMessage = (msg: Buffer) => {
-      const type = msg.readUInt8(1);
-      if (type === T_HELLO) {
-        version = negotiate(helloVersions(msg));
-        if (version === undefined)
-          return done(new OpenflowError(`${socketPath}: no common OpenFlow version`));
-        if (version !== OPTIMISTIC_VERSION) {
-          // The bridge speaks an older version: the early request is refused; ask again in it.
-          xid = OPTIMISTIC_XID + 1;
-          sock.write(encodeTableStatsRequest(version, xid));
-        }
-      } else if (type === T_ECHO_REQUEST) {
-        const reply = Buffer.from(msg);
-        reply.writeUInt8(T_ECHO_REPLY, 1);
-        sock.write(reply);
-      } else if (type === T_ERROR) {
-        if (msg.readUInt32BE(4) !== xid) return; // the refused early request
-        const code = msg.length >= 12 ? ` type ${msg.readUInt16BE(8)} code ${msg.readUInt16BE(10)}` : '';
-        done(new OpenflowError(`${socketPath}: OpenFlow error${code}`));
-      } else if (version !== undefined && type === statsTypes(version).rep && msg.readUInt32BE(4) === xid) {
-        const r = decodeTableStatsReply(msg);
-        tables.push(...r.tables);
-        if (!r.more) done();
-      }
-    };
-    // HELLO and the request in one write: vswitchd answers within one pass of its main loop when
-    // the version it negotiates is the one the request guessed (the common case).
-    sock.on('connect', () =>
-      sock.write(Buffer.concat([encodeHello(), encodeTableStatsRequest(OPTIMISTIC_VERSION, OPTIMISTIC_XID)])),
-    );
-    sock.on('data', (chunk: Buffer) => {
-      try {
-        const { messages, rest } = splitMessages(pending.length ? Buffer.concat([pending, chunk]) : chunk);
-        pending = rest;
-        for (const m of messages) onMessage(m);
-      } catch (err) {
-        done(err instanceof Error ? err : new Error(String(err)));
-      }
-    });
-    sock.on('error', (err) => done(new OpenflowError(`${socketPath}: ${err.message}`, { cause: err })));
-    sock.on('close', () => done(new OpenflowError(`${socketPath}: closed before the reply`)));
-  });
+export async function openflowTableStats(
+  socketPath: string,
+  options: OpenflowOptions = {},
+): Promise<TableStats[]> {
+  const session = createOpenflowSession(socketPath);
+  try {
+    return await session.tableStats(options);
+  } finally {
+    session.close();
+  }
 }

@@ -27,6 +27,7 @@ import {
   createDatapathCollector,
   createInterfaceCollector,
   createMetrics,
+  type DatapathCollector,
 } from '../../agent/metrics/index.js';
 import { INTERFACE_METRICS_MONITOR } from '../../agent/metrics/interfaces.js';
 import type { ChassisInfo } from '../../agent/sandbox/chassis.js';
@@ -165,6 +166,7 @@ export async function runMetricsBench(opts: MetricsBenchOptions): Promise<boolea
   const dir = await mkdtemp(path.join(os.tmpdir(), 'vpcb-metrics-'));
   const hz = Number((await exec('getconf', ['CLK_TCK'])).stdout.trim()) || 100;
   let client: OvsdbClient | undefined;
+  const collectors: DatapathCollector[] = [];
   try {
     const loadBefore = (await exec('uptime', [])).stdout.trim();
     say(`metrics bench: ${opts.interfaces} interfaces, ${opts.scrapes} scrapes per side (${loadBefore})`);
@@ -176,9 +178,11 @@ export async function runMetricsBench(opts: MetricsBenchOptions): Promise<boolea
 
     const build = (minIntervalMs: number) => {
       const metrics = createMetrics({});
-      createDatapathCollector(
-        { registry: metrics.registry },
-        { socket: node.vswitchdCtl, runDir: node.dir, minIntervalMs },
+      collectors.push(
+        createDatapathCollector(
+          { registry: metrics.registry },
+          { socket: node.vswitchdCtl, runDir: node.dir, minIntervalMs },
+        ),
       );
       createInterfaceCollector({ registry: metrics.registry, source: client! }, {});
       return metrics.registry;
@@ -243,6 +247,7 @@ export async function runMetricsBench(opts: MetricsBenchOptions): Promise<boolea
     }
     return true;
   } finally {
+    for (const c of collectors) c.close();
     await client?.close();
     await destroySandbox(path.join(dir, 'sbx'));
     await rm(dir, { recursive: true, force: true });

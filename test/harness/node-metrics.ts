@@ -30,7 +30,7 @@ export async function startNodeMetrics(
   opts: { minIntervalMs?: number; lookup?: (ifaceId: string) => PortPlacement | undefined } = {},
 ): Promise<NodeMetrics> {
   const metrics = createMetrics({ isWriter: () => true });
-  createDatapathCollector(
+  const datapath = createDatapathCollector(
     { registry: metrics.registry },
     { socket: node.vswitchdCtl, runDir: node.dir, minIntervalMs: opts.minIntervalMs ?? 0 },
   );
@@ -45,7 +45,7 @@ export async function startNodeMetrics(
     { registry: metrics.registry, source: client },
     opts.lookup ? { lookup: opts.lookup } : {},
   );
-  return { metrics, registry: metrics.registry, client, close: () => client.close() };
+  return { metrics, registry: metrics.registry, client, close: () => (datapath.close(), client.close()) };
 }
 
 /** `promtool check metrics` on an exposition text: its exit code and what it printed (problems). */

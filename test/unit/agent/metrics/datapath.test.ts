@@ -49,6 +49,7 @@ async function node(replies: Record<string, UnixctlReply>, opts: { openflow?: bo
 function setup(where: { runDir: string; socket?: string }, minIntervalMs = 60_000) {
   const metrics = createMetrics({ isWriter: () => true }, { processMetrics: false });
   const collector = createDatapathCollector({ registry: metrics.registry }, { ...where, minIntervalMs });
+  closers.push({ close: async () => collector.close() });
   const value = async (name: string, labels: Record<string, string> = {}) => {
     const m = await metrics.registry.getSingleMetric(name)?.get();
     return m?.values.find((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l))?.value;

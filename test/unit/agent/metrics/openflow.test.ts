@@ -10,6 +10,7 @@ import {
   helloVersions,
   negotiate,
   openflowTableStats,
+  createOpenflowSession,
   OpenflowError,
   splitMessages,
 } from '../../../../agent/metrics/openflow.js';
@@ -97,6 +98,26 @@ describe('openflowTableStats against a replay of the recorded exchange', () => {
     } finally {
       await a.close();
       await b.close();
+    }
+  });
+
+  it('a session keeps one connection for many requests and opens a new one after a failure', async () => {
+    const sock = path.join(dir, 'session.mgmt');
+    let srv = await openflowReplay(sock, of15);
+    const session = createOpenflowSession(sock);
+    try {
+      const results = await Promise.all([session.tableStats(), session.tableStats(), session.tableStats()]);
+      expect(results.map(sum)).toEqual([141, 141, 141]);
+      expect(srv.counts.connections).toBe(1);
+      expect(srv.requests.map((r) => r.version)).toEqual([6, 6, 6]);
+      await srv.close(); // drops the connection
+      await expect(session.tableStats({ timeoutMs: 500 })).rejects.toMatchObject({ code: 'ERR_OPENFLOW' });
+      srv = await openflowReplay(sock, of15);
+      expect(sum(await session.tableStats())).toBe(141);
+      expect(srv.counts.connections).toBe(1);
+    } finally {
+      session.close();
+      await srv.close();
     }
   });
 

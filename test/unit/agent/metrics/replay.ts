@@ -76,7 +76,9 @@ export async function openflowReplay(
 ) {
   const [hello, ...replies] = messages;
   const requests: { version: number; xid: number }[] = [];
+  const counts = { connections: 0 };
   const server = createServer((conn) => {
+    counts.connections++;
     if (opts.onlyVersion !== undefined) {
       const h = Buffer.from('0000000800000000', 'hex');
       h.writeUInt8(opts.onlyVersion, 0);
@@ -106,5 +108,5 @@ export async function openflowReplay(
       }
     });
   });
-  return { ...(await listen(server, socket)), requests };
+  return { ...(await listen(server, socket)), requests, counts };
 }

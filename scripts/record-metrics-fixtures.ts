@@ -3,7 +3,7 @@
  * test/fixtures/metrics/ (the unit tests read them):
  *   npx tsx agent/cli.ts sandbox up --state-dir /tmp/sbx
  *   (add two VMs and let them ping, so the counters are not zero)
- *   npx tsx scripts/record-metrics-fixtures.ts /tmp/sbx
+ *   npx tsx scripts/record-metrics-fixtures.ts /tmp/sbx [OUT_DIR]
  * Writes the unixctl outputs as text, the OpenFlow exchanges as hex (one message a line) and
  * the Interface rows of the node's Open_vSwitch database as JSON.
  */
@@ -21,7 +21,7 @@ import { INTERFACE_METRICS_MONITOR } from '../agent/metrics/interfaces.js';
 import { openSandbox } from '../agent/sandbox/sandbox.js';
 import { OvsdbClient, unixctl, vswitch } from '../ovsdb/index.js';
 
-const OUT = path.resolve('test/fixtures/metrics');
+const OUT = path.resolve(process.argv[3] ?? 'test/fixtures/metrics');
 
 /** The server's messages of one table-statistics exchange, offering `versions`. */
 function recordOpenflow(socket: string, versions: number[]): Promise<Buffer[]> {
@@ -57,7 +57,7 @@ async function main(): Promise<void> {
   const sb = await openSandbox(stateDir);
   const node = sb.node();
   await mkdir(OUT, { recursive: true });
-  for (const cmd of ['dpctl/show', 'dpif/show', 'upcall/show']) {
+  for (const cmd of ['dpctl/show', 'ofproto/list', 'upcall/show']) {
     const text = await unixctl(node.vswitchdCtl, cmd);
     await writeFile(path.join(OUT, `${cmd.replace('/', '-')}.txt`), text);
   }
@@ -83,6 +83,8 @@ async function main(): Promise<void> {
     String(a['name']).localeCompare(String(b['name'])),
   );
   await writeFile(path.join(OUT, 'interface-rows.json'), JSON.stringify(rows, null, 2) + '\n');
+  const bridges = [...client.cache.rows('Bridge')];
+  await writeFile(path.join(OUT, 'bridge-rows.json'), JSON.stringify(bridges, null, 2) + '\n');
   await client.close();
   process.stdout.write(`recorded into ${OUT}\n`);
 }

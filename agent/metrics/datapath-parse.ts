@@ -9,8 +9,7 @@
  * - `dpctl/show`: per datapath `<type>@<name>:`, then `lookups: hit:H missed:M lost:L`,
  *   `flows: N` and, on datapaths that count them (the Linux kernel datapath; the userspace
  *   datapath does not), `masks: hit:H total:T hit/pkt:R`, then `port N: name (type)` lines.
- * - `dpif/show`: per datapath `<type>@<name>: hit:H missed:M`, then per bridge `  <bridge>:`
- *   and one line per port `    <port> <ofport>/<dp port>: (type)`.
+ * - `ofproto/list`: one bridge (OpenFlow switch) name a line; nothing when there is none.
  * - `upcall/show`: per datapath `<type>@<name>:`, then
  *   `flows : (current C) (avg A) (max M) (limit L)` and `dump duration : Dms`.
  */
@@ -45,12 +44,6 @@ export interface UpcallDatapath {
   flows?: { current: number; limit: number };
   /** Duration of the last flow dump (revalidation), in seconds. */
   dumpDurationSeconds?: number;
-}
-
-/** `dpif/show`: ports per bridge. */
-export interface DpifShow {
-  /** OpenFlow ports of each bridge (its local port included), by bridge name. */
-  bridges: Record<string, number>;
 }
 
 const DATAPATH_HEADER = /^(\S+@\S+?):(.*)$/;
@@ -115,21 +108,13 @@ export function parseUpcallShow(text: string): UpcallDatapath[] {
   });
 }
 
-/** Parses `dpif/show`: the bridges under each datapath and their port counts. */
-export function parseDpifShow(text: string): DpifShow {
-  const bridges: Record<string, number> = {};
-  for (const { body } of datapathBlocks('dpif/show', text)) {
-    let bridge: string | undefined;
-    for (const line of body) {
-      const indent = line.length - line.trimStart().length;
-      const t = line.trim();
-      if (indent === 2 && t.endsWith(':') && !t.includes(' ')) {
-        bridge = t.slice(0, -1);
-        bridges[bridge] = 0;
-      } else if (bridge !== undefined && indent > 2 && /^\S+ \d+\/(\d+|none):/.test(t)) {
-        bridges[bridge] = (bridges[bridge] ?? 0) + 1;
-      }
-    }
-  }
-  return { bridges };
+/** Parses `ofproto/list`: one bridge name a line. */
+export function parseOfprotoList(text: string): string[] {
+  const names = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
+  const bad = names.find((n) => !/^[^\s:]+$/.test(n));
+  if (bad !== undefined) throw new OvsReplyError('ofproto/list', `not a bridge name: ${JSON.stringify(bad)}`);
+  return names;
 }

@@ -20,10 +20,14 @@ import type { Logger } from '../log.js';
 import { collectorMetrics } from './sampler.js';
 import { formatLabels, SnapshotMetric, type Series } from './series.js';
 
-/** The monitor of the interface client: the `Interface` columns the metrics read, nothing else. */
+/**
+ * The monitor of the interface client: the `Interface` columns the metrics read, and each
+ * bridge's `ports` (their count per bridge), nothing else.
+ */
 export const INTERFACE_METRICS_MONITOR: ClientMonitorConfig = {
   tables: {
     Interface: { columns: ['name', 'statistics', 'link_state', 'mtu', 'ofport', 'external_ids'] },
+    Bridge: { columns: ['name', 'ports'] },
   },
 };
 
@@ -91,16 +95,32 @@ export interface InterfaceSnapshot {
   dropped: number;
   /** Rows skipped because they cannot be read (no name). */
   invalid: number;
+  /** Ports (`Bridge.ports`, the bridge's local port included) by bridge name. */
+  bridges: Record<string, number>;
 }
 
 const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/** Ports per bridge from `Bridge` rows (pure); rows without a name are skipped. */
+export function bridgePorts(rows: Iterable<Row>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const row of rows) {
+    const name = row['name'];
+    if (typeof name !== 'string' || name === '') continue;
+    const ports = row['ports'];
+    // A set of uuids: an array, or a bare uuid string when it holds exactly one (RFC 7047 §5.1).
+    out[name] = Array.isArray(ports) ? ports.length : typeof ports === 'string' ? 1 : 0;
+  }
+  return out;
+}
+
 /** Builds the series of `rows` (pure): the unit tests feed it recorded and broken rows. */
 export function interfaceSnapshot(
   rows: Iterable<Row>,
   options: InterfaceCollectorOptions = {},
+  bridges: Iterable<Row> = [],
 ): InterfaceSnapshot {
   const all: InterfaceSample[] = [];
   const byLinkState = { up: 0, down: 0, unknown: 0 };
@@ -136,7 +156,13 @@ export function interfaceSnapshot(
       (a.labels.interface < b.labels.interface ? -1 : a.labels.interface > b.labels.interface ? 1 : 0),
   );
   const keep = options.perInterface === false ? 0 : Math.max(0, options.maxInterfaces ?? 2000);
-  return { interfaces: all.slice(0, keep), byLinkState, dropped: Math.max(0, all.length - keep), invalid };
+  return {
+    interfaces: all.slice(0, keep),
+    byLinkState,
+    dropped: Math.max(0, all.length - keep),
+    invalid,
+    bridges: bridgePorts(bridges),
+  };
 }
 
 export interface InterfaceCollector {
@@ -149,6 +175,7 @@ const EMPTY: InterfaceSnapshot = {
   byLinkState: { up: 0, down: 0, unknown: 0 },
   dropped: 0,
   invalid: 0,
+  bridges: {},
 };
 
 /** Registers the interface metrics on `deps.registry`, read from `deps.source`'s cache. */
@@ -171,7 +198,11 @@ export function createInterfaceCollector(
       if (!deps.source.isOnline) throw new Error('the Open_vSwitch client is not connected');
       const seqno = deps.source.cache.seqno;
       if (memo && !memo.failed && memo.seqno === seqno && now - memo.at < 5000) return memo.snap;
-      const snap = interfaceSnapshot(deps.source.cache.rows('Interface'), options);
+      const snap = interfaceSnapshot(
+        deps.source.cache.rows('Interface'),
+        options,
+        deps.source.cache.rows('Bridge'),
+      );
       memo = { seqno, at: now, snap, failed: false };
       warned = false;
       shared.refreshSeconds.set({ collector: 'interfaces' }, (performance.now() - t0) / 1000);
@@ -204,6 +235,16 @@ export function createInterfaceCollector(
     registers,
     collect() {
       this.set(snapshot().dropped);
+    },
+  });
+  new Gauge({
+    name: 'vpc_agent_bridge_ports',
+    help: 'Ports of a bridge in the Open_vSwitch database (its local port included), by bridge',
+    labelNames: ['bridge'],
+    registers,
+    collect() {
+      this.reset();
+      for (const [bridge, n] of Object.entries(snapshot().bridges)) this.set({ bridge }, n);
     },
   });
   // Per-interface series: SnapshotMetrics (./series.ts), rendered from the snapshot's label

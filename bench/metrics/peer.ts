@@ -1,8 +1,9 @@
 /**
  * The peer of the `metrics` benchmark: collection as OVS exporters of the ovs_exporter /
  * kube-ovn-pinger kind do it, one process per command per scrape:
- * - `ovs-appctl -t <ctl> dpctl/show`, `dpif/show`, `upcall/show` (the datapath values);
- * - `ovs-vsctl --format=json list Interface` for the interface columns our collector monitors;
+ * - `ovs-appctl -t <ctl> dpctl/show`, `upcall/show` (the datapath values);
+ * - `ovs-vsctl --format=json list Interface` for the interface columns our collector monitors, and
+ *   `list Bridge` for each bridge's ports;
  * - `ovs-ofctl dump-aggregate <bridge>` per bridge (its flow count).
  * It parses the same values ours exposes (with our parsers for the unixctl texts, so only the
  * transport differs) and renders them into a prom-client registry, as an exporter would.
@@ -11,7 +12,7 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Counter, Gauge, Registry } from 'prom-client';
-import { parseDpctlShow, parseDpifShow, parseUpcallShow } from '../../agent/metrics/datapath-parse.js';
+import { parseDpctlShow, parseUpcallShow } from '../../agent/metrics/datapath-parse.js';
 
 const exec = promisify(execFile);
 
@@ -28,24 +29,21 @@ export const peerProcessesPerScrape = (bridges: number) => 4 + bridges;
 /** One scrape: spawn, parse, render. Returns the exposition text. */
 export async function peerScrape(t: PeerTarget): Promise<string> {
   const appctl = (cmd: string) => exec('ovs-appctl', ['-t', t.vswitchdCtl, cmd]).then((r) => r.stdout);
-  const [dpctl, dpif, upcall, ifaces] = await Promise.all([
-    appctl('dpctl/show'),
-    appctl('dpif/show'),
-    appctl('upcall/show'),
+  const vsctlList = (table: string, columns: string) =>
     exec(
       'ovs-vsctl',
-      [
-        `--db=${t.ovsRemote}`,
-        '--timeout=10',
-        '--format=json',
-        '--columns=name,statistics,link_state,mtu,ofport,external_ids',
-        'list',
-        'Interface',
-      ],
-      { maxBuffer: 256 * 1024 * 1024 },
-    ).then((r) => r.stdout),
+      [`--db=${t.ovsRemote}`, '--timeout=10', '--format=json', `--columns=${columns}`, 'list', table],
+      {
+        maxBuffer: 256 * 1024 * 1024,
+      },
+    ).then((r) => JSON.parse(r.stdout) as { headings: string[]; data: unknown[][] });
+  const [dpctl, upcall, table, bridgeTable] = await Promise.all([
+    appctl('dpctl/show'),
+    appctl('upcall/show'),
+    vsctlList('Interface', 'name,statistics,link_state,mtu,ofport,external_ids'),
+    vsctlList('Bridge', 'name,ports'),
   ]);
-  const bridges = Object.keys(parseDpifShow(dpif).bridges);
+  const bridges = bridgeTable.data.map((r) => String(r[0]));
   const flows = await Promise.all(
     bridges.map(async (b) => {
       const out = (await exec('ovs-ofctl', ['dump-aggregate', `unix:${path.join(t.runDir, `${b}.mgmt`)}`]))
@@ -71,8 +69,15 @@ export async function peerScrape(t: PeerTarget): Promise<string> {
   const of = new Gauge({ name: 'peer_bridge_flows', help: 'h', labelNames: ['bridge'], registers });
   bridges.forEach((b, i) => of.set({ bridge: b }, flows[i]!));
 
+  const ports = new Gauge({ name: 'peer_bridge_ports', help: 'h', labelNames: ['bridge'], registers });
+  for (const r of bridgeTable.data) {
+    const set = r[1];
+    ports.set(
+      { bridge: String(r[0]) },
+      Array.isArray(set) && set[0] === 'set' ? (set[1] as unknown[]).length : 1,
+    );
+  }
   // ovs-vsctl JSON: {headings, data: [[name, ["map", [[k, v]…]], …]]}.
-  const table = JSON.parse(ifaces) as { headings: string[]; data: unknown[][] };
   const col = (n: string) => table.headings.indexOf(n);
   const stats = new Counter({
     name: 'peer_interface_stat_total',

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   OvsReplyError,
   parseDpctlShow,
-  parseDpifShow,
+  parseOfprotoList,
   parseUpcallShow,
 } from '../../../../agent/metrics/datapath-parse.js';
 import { fixture } from './replay.js';
@@ -81,22 +81,14 @@ describe('parseUpcallShow', () => {
   });
 });
 
-describe('parseDpifShow', () => {
-  it('counts the recorded ports of br-int (its local port included)', () => {
-    expect(parseDpifShow(fixture('dpif-show.txt'))).toEqual({ bridges: { 'br-int': 3 } });
+describe('parseOfprotoList', () => {
+  it('reads the recorded bridge list, and none', () => {
+    expect(parseOfprotoList(fixture('ofproto-list.txt'))).toEqual(['br-int']);
+    expect(parseOfprotoList('br-int\nbr-pn1\n')).toEqual(['br-int', 'br-pn1']);
+    expect(parseOfprotoList('')).toEqual([]);
   });
 
-  it('reads several bridges, patch ports (no datapath port) included, and an empty bridge', () => {
-    const text = `netdev@ovs-netdev: hit:3 missed:4
-  br-int:
-    br-int 65534/1: (tap)
-    patch-br-int-to-ln 2/none: (patch: peer=patch-ln-to-br-int)
-  br-pn1:
-    br-pn1 65534/4: (tap)
-    eth1 1/5: (system)
-    patch-ln-to-br-int 2/none: (patch: peer=patch-br-int-to-ln)
-  br-empty:
-`;
-    expect(parseDpifShow(text).bridges).toEqual({ 'br-int': 2, 'br-pn1': 3, 'br-empty': 0 });
+  it('rejects a reply that is not a list of names', () => {
+    expect(() => parseOfprotoList(fixture('dpctl-show.txt'))).toThrow(OvsReplyError);
   });
 });

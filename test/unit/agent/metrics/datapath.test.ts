@@ -13,7 +13,7 @@ import { fixture, openflowFixture, openflowReplay, unixctlReplay, type UnixctlRe
 
 const RECORDED: Record<string, UnixctlReply> = {
   'dpctl/show': fixture('dpctl-show.txt'),
-  'dpif/show': fixture('dpif-show.txt'),
+  'ofproto/list': fixture('ofproto-list.txt'),
   'upcall/show': fixture('upcall-show.txt'),
 };
 
@@ -74,7 +74,6 @@ describe('datapath collector on recorded replies', () => {
     expect(await value('vpc_agent_datapath_flows', NETDEV)).toBe(2);
     expect(await value('vpc_agent_datapath_upcall_flow_limit', NETDEV)).toBe(11000);
     expect(await value('vpc_agent_datapath_upcall_dump_duration_seconds', NETDEV)).toBe(0.001);
-    expect(await value('vpc_agent_bridge_ports', { bridge: 'br-int' })).toBe(3);
     expect(await value('vpc_agent_bridge_openflow_flows', { bridge: 'br-int' })).toBe(141);
     // The userspace datapath counts no masks: no series rather than a made-up value.
     expect(out).not.toMatch(/^vpc_agent_datapath_masks/m);
@@ -88,7 +87,7 @@ describe('datapath collector on recorded replies', () => {
     await Promise.all([cached.text(), cached.text(), cached.text(), cached.text()]);
     await cached.text();
     expect(cached.collector.sampler.refreshes).toBe(1);
-    expect(ctl.seen).toEqual(['dpctl/show', 'dpif/show', 'upcall/show']);
+    expect(ctl.seen).toEqual(['dpctl/show', 'ofproto/list', 'upcall/show']);
 
     const eager = setup({ runDir, socket }, 0);
     await Promise.all([eager.text(), eager.text()]);
@@ -125,15 +124,14 @@ describe('datapath collector on wrong and partial replies', () => {
   it('a reply of the wrong shape is counted; a partial one keeps what it has', async () => {
     const { runDir, socket } = await node({
       ...RECORDED,
-      'dpif/show': 'handlers:1 idl-cells-Open_vSwitch:214 ofconns:3',
+      'ofproto/list': 'handlers:1 idl-cells-Open_vSwitch:214 ofconns:3',
       'dpctl/show': 'netdev@ovs-netdev:\n  lookups: hit:18 missed:21 lost:0\n',
     });
     const { text, value } = setup({ runDir, socket });
     const out = await text();
     expect(await value('vpc_agent_datapath_lookups_total', { ...NETDEV, result: 'hit' })).toBe(18);
     expect(out).not.toMatch(/^vpc_agent_datapath_flows\{/m);
-    // No port counts without dpif/show; the OpenFlow read (independent of it) still counts flows.
-    expect(out).not.toMatch(/^vpc_agent_bridge_ports\{/m);
+    // The OpenFlow read does not depend on ofproto/list: the bridge's flows still appear.
     expect(await value('vpc_agent_bridge_openflow_flows', { bridge: 'br-int' })).toBe(141);
     expect(await value('vpc_agent_collector_errors_total', { collector: 'datapath' })).toBe(1);
   });
@@ -142,7 +140,7 @@ describe('datapath collector on wrong and partial replies', () => {
     const { runDir, socket } = await node({ 'dpctl/show': { raw: 'this is not JSON' } });
     const { text, value } = setup({ runDir, socket });
     const out = await text();
-    expect(out).not.toMatch(/^vpc_agent_(datapath_\w+|bridge_ports)\{/m);
+    expect(out).not.toMatch(/^vpc_agent_datapath_\w+\{/m);
     expect(await value('vpc_agent_bridge_openflow_flows', { bridge: 'br-int' })).toBe(141);
     expect(await value('vpc_agent_collector_errors_total', { collector: 'datapath' })).toBeGreaterThanOrEqual(
       1,
@@ -172,12 +170,15 @@ describe('datapath collector on wrong and partial replies', () => {
     expect(await value('vpc_agent_collector_errors_total', { collector: 'datapath' })).toBe(0);
   });
 
-  it('a bridge of dpif/show without an OpenFlow socket keeps its port count and loses only its flow count', async () => {
+  it('a bridge vswitchd lists without an OpenFlow socket is an error and has no flow series', async () => {
     const { runDir, socket } = await node(RECORDED, { openflow: false });
-    const { text, value } = setup({ runDir, socket });
+    const { text, value, collector } = setup({ runDir, socket });
     const out = await text();
-    expect(await value('vpc_agent_bridge_ports', { bridge: 'br-int' })).toBe(3);
     expect(out).not.toMatch(/^vpc_agent_bridge_openflow_flows\{/m);
+    expect(await value('vpc_agent_datapath_lookups_total', { ...NETDEV, result: 'hit' })).toBe(18);
     expect(await value('vpc_agent_collector_errors_total', { collector: 'datapath' })).toBe(1);
+    expect((await collector.sample()).errors).toEqual([
+      { source: 'openflow br-int', message: `no management socket ${path.join(runDir, 'br-int.mgmt')}` },
+    ]);
   });
 });

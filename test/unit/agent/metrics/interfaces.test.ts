@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
+  bridgePorts,
   createInterfaceCollector,
   interfaceSnapshot,
   type InterfaceRowsSource,
@@ -13,6 +14,7 @@ import type { Row } from '../../../../ovsdb/index.js';
 import { fixture } from './replay.js';
 
 const ROWS = JSON.parse(fixture('interface-rows.json')) as Row[];
+const BRIDGES = JSON.parse(fixture('bridge-rows.json')) as Row[];
 const PLACEMENT: Record<string, { subnet: string; vpc: string }> = {
   vm1: { subnet: 'subnet-a', vpc: 'vpc-1' },
   vm2: { subnet: 'subnet-b', vpc: 'vpc-1' },
@@ -36,6 +38,7 @@ function source(
         return s.seqno;
       },
       rows: (table: string) => {
+        if (table === 'Bridge') return BRIDGES[Symbol.iterator]();
         if (table !== 'Interface') throw new Error(`table ${table} is not monitored`);
         return s.rows[Symbol.iterator]();
       },
@@ -53,6 +56,19 @@ function setup(src: InterfaceRowsSource, options: Parameters<typeof createInterf
   const values = async (name: string) => (await metrics.registry.getSingleMetric(name)?.get())?.values ?? [];
   return { metrics, collector, values, text: () => metrics.registry.metrics() };
 }
+
+describe('bridgePorts', () => {
+  it('counts the recorded ports of br-int, a one-port bridge (a bare uuid) and an empty one', () => {
+    expect(bridgePorts(BRIDGES)).toEqual({ 'br-int': 3 });
+    const uuid = '3659c292-0ce9-4f37-80be-1f905eed68b8';
+    const rows = [
+      { _uuid: 'a', name: 'br-one', ports: uuid },
+      { _uuid: 'b', name: 'br-none', ports: [] },
+      { _uuid: 'c', ports: [uuid] },
+    ] as unknown as Row[];
+    expect(bridgePorts(rows)).toEqual({ 'br-one': 1, 'br-none': 0 });
+  });
+});
 
 describe('interfaceSnapshot on recorded rows', () => {
   it('labels VM ports with iface-id, subnet and VPC, puts them first, and reads the counters', () => {
@@ -139,6 +155,7 @@ describe('interface collector on the agent registry', () => {
       'vpc_agent_interface_mtu_bytes{interface="h-vm2",port="vm2",subnet="subnet-b",vpc="vpc-1"} 1500',
     );
     expect(out).toContain('vpc_agent_interfaces{link_state="up"} 2');
+    expect(out).toContain('vpc_agent_bridge_ports{bridge="br-int"} 3');
     expect(out).toContain('vpc_agent_interface_series_dropped 0');
     expect(out).toContain('vpc_agent_collector_errors_total{collector="interfaces"} 0');
   });

@@ -10,10 +10,12 @@
  *   npm run bench -- ports --quick              # 20 ports
  *   npm run bench -- inet                       # IP library: per-call costs, IPAM at 10,000 ports
  *   npm run bench -- kube                       # Kubernetes source vs client-node's informer, 5,000 Subnets
+ *   npm run bench -- metrics                    # a scrape at 1,000 interfaces: ours vs process-per-command
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { runInetBench } from './inet.js';
 import { runKubeBench } from './kube.js';
+import { runMetricsBench } from './metrics/index.js';
 import { runNbBench } from './nb/index.js';
 import { runOvsdbBench } from './ovsdb/index.js';
 import { runPortsBench } from './ports/index.js';
@@ -122,6 +124,26 @@ program
       pageSize: o.pageSize,
       repeat: o.repeat,
       out: o.out === false ? false : typeof o.out === 'string' ? o.out : undefined,
+    });
+    process.exitCode = ok ? 0 : 1;
+  });
+
+program
+  .command('metrics')
+  .description(
+    'one scrape at N interfaces on a sandbox node: the agent’s collectors vs a process per command',
+  )
+  .option('--interfaces <n>', 'internal ports with an iface-id on br-bench', int, 1000)
+  .option('--scrapes <n>', 'scrapes per side', int, 100)
+  .option('--quick', 'smoke run: 100 interfaces, 20 scrapes')
+  .option('--out <file>', 'JSON result file (default bench/results/metrics-<date>.json)')
+  .option('--no-out', 'do not write a JSON result file')
+  .action(async (o: { interfaces: number; scrapes: number; quick?: boolean; out: string | boolean }) => {
+    const ok = await runMetricsBench({
+      interfaces: o.quick ? 100 : o.interfaces,
+      scrapes: o.quick ? 20 : o.scrapes,
+      out: o.out === false ? false : typeof o.out === 'string' ? o.out : undefined,
+      command: `npm run bench -- ${process.argv.slice(2).join(' ')}`,
     });
     process.exitCode = ok ? 0 : 1;
   });

@@ -61,6 +61,57 @@ export async function unixctl(
   }
 }
 
+/** One command of {@link unixctlBatch}. */
+export interface UnixctlCommand {
+  command: string;
+  args?: readonly string[];
+}
+
+/** The outcome of one command of {@link unixctlBatch}: its output, or why it failed. */
+export type UnixctlOutcome = { ok: true; output: string } | { ok: false; error: Error };
+
+/**
+ * Runs several unixctl commands over ONE connection to `socketPath`, all sent at once (the
+ * daemon answers them in order), and returns one outcome per command, in order: a failed
+ * command does not fail the others. A monitoring scrape thus costs one connect, not one per
+ * command, and never a process.
+ * @throws OvsdbConnectionError when the socket cannot be reached (no command was sent).
+ */
+export async function unixctlBatch(
+  socketPath: string,
+  commands: readonly UnixctlCommand[],
+  options: UnixctlOptions = {},
+): Promise<UnixctlOutcome[]> {
+  const remote = socketPath.startsWith('unix:') ? socketPath : `unix:${socketPath}`;
+  const conn = await RpcConnection.connect(remote, { probeIntervalMs: 0 });
+  try {
+    const timeoutMs = options.timeoutMs ?? 5000;
+    return await Promise.all(
+      commands.map(({ command, args = [] }) =>
+        conn.request<unknown>(command, args, { timeoutMs }).then(
+          (result): UnixctlOutcome => ({
+            ok: true,
+            output: typeof result === 'string' ? result : JSON.stringify(result),
+          }),
+          (err: unknown): UnixctlOutcome => ({
+            ok: false,
+            error:
+              err instanceof OvsdbRpcError
+                ? new UnixctlError('OVSDB_UNIXCTL_ERROR', `${command}: ${err.error.trim()}`, command, {
+                    cause: err,
+                  })
+                : err instanceof Error
+                  ? err
+                  : new Error(String(err)),
+          }),
+        ),
+      ),
+    );
+  } finally {
+    await conn.close();
+  }
+}
+
 /** Options of {@link findUnixctlSocket}. */
 export interface FindUnixctlOptions {
   /** Run directory of the daemon (OVS_RUNDIR / OVN_RUNDIR), e.g. `/var/run/ovn`. */

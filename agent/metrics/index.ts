@@ -15,3 +15,19 @@ export {
   type DebugServer,
   type HttpHandlers,
 } from './server.js';
+export {
+  createDatapathCollector,
+  readDatapath,
+  type DatapathCollector,
+  type DatapathCollectorOptions,
+  type DatapathSample,
+} from './datapath.js';
+export {
+  createInterfaceCollector,
+  INTERFACE_METRICS_MONITOR,
+  type InterfaceCollector,
+  type InterfaceCollectorOptions,
+  type InterfaceRowsSource,
+  type PortPlacement,
+} from './interfaces.js';
+export { collectorMetrics, createSampler, setCounter, type Sampler } from './sampler.js';

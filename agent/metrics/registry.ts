@@ -12,11 +12,13 @@
  * `vpc_agent_<subsystem>_<name>_<unit>`, `_total` for counters, `_seconds` for durations, and
  * the text exposition format 0.0.4 is what `registry.metrics()` renders.
  */
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { SubnetStats } from '../ipam/index.js';
 import type { ReconcileStats } from '../nb/reconcile/index.js';
 import type { RunnerHealth, RunnerObserver } from '../reconcile/runner.js';
 import type { BlockedDelete } from '../resources/deletes.js';
+import { setCounter } from './sampler.js';
+import { AgentRegistry } from './series.js';
 
 /** Counts of the last manifest load, by resource kind. */
 export interface LoadSummary {
@@ -74,19 +76,22 @@ const PASS_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 3
 /** Buckets of a port add: NB round trip + veth + OVS + binding, 50 ms to the 30 s timeout. */
 const PORT_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30];
 
-/** Sets a counter to an absolute running total kept elsewhere (totals only grow). */
-function setCounter<L extends string>(
-  c: Counter<L>,
-  value: number,
-  labels?: Partial<Record<L, string>>,
-): void {
-  if (labels) c.inc(labels, value);
-  else c.inc(value);
+/**
+ * prom-client's default metrics include gauges named `…_total` (`nodejs_active_handles_total`,
+ * `…_requests_total`, `…_resources_total`): a `_total` suffix promises a counter, `promtool
+ * check metrics` flags it, and `rate()` on a gauge is wrong. Each is the sum of a per-type gauge
+ * registered beside it (`nodejs_active_handles{type}`), so it is dropped: `sum()` gives it.
+ */
+function dropTotalGauges(registry: Registry): void {
+  for (const metric of registry.getMetricsAsArray()) {
+    const { name } = metric as unknown as { name: string };
+    if (metric instanceof Gauge && name.endsWith('_total')) registry.removeSingleMetric(name);
+  }
 }
 
 /** Creates the registry and every metric of docs/metrics.md. */
 export function createMetrics(sources: MetricSources = {}, options: MetricsOptions = {}): AgentMetrics {
-  const registry = new Registry();
+  const registry: Registry = new AgentRegistry();
   let src = sources;
   const registers = [registry];
 
@@ -333,7 +338,10 @@ export function createMetrics(sources: MetricSources = {}, options: MetricsOptio
     },
   };
 
-  if (options.processMetrics ?? true) collectDefaultMetrics({ register: registry });
+  if (options.processMetrics ?? true) {
+    collectDefaultMetrics({ register: registry });
+    dropTotalGauges(registry);
+  }
 
   let previousErrors = new Set<string>();
   return {

@@ -8,7 +8,7 @@ import {
   type OvsdbClusterHandle,
   type OvsdbServerHandle,
 } from '../../../agent/sandbox/ovsdb-server.js';
-import { UnixctlError, unixctl } from '../../../ovsdb/unixctl.js';
+import { UnixctlError, unixctl, unixctlBatch } from '../../../ovsdb/unixctl.js';
 
 const NB_SCHEMA = '/usr/share/ovn/ovn-nb.ovsschema';
 
@@ -57,6 +57,27 @@ describe('unixctl against ovsdb-server control sockets', () => {
     const unknown = await unixctl(server.ctlPath, 'no/such-command').catch((e: unknown) => e);
     expect(unknown).toMatchObject({ code: 'OVSDB_UNIXCTL_ERROR' });
     expect((unknown as Error).message).toContain('is not a valid command');
+  });
+
+  it('runs a batch over one connection: outcomes in order, a failed command beside good ones', async () => {
+    const out = await unixctlBatch(server.ctlPath, [
+      { command: 'ovsdb-server/list-dbs' },
+      { command: 'no/such-command' },
+      { command: 'cluster/status', args: ['OVN_Northbound'] },
+      { command: 'list-commands' },
+    ]);
+    expect(out.map((o) => o.ok)).toEqual([true, false, false, true]);
+    expect(out[0]).toMatchObject({ ok: true, output: expect.stringContaining('OVN_Northbound') });
+    expect(out[1]).toMatchObject({
+      ok: false,
+      error: { code: 'OVSDB_UNIXCTL_ERROR', command: 'no/such-command' },
+    });
+    expect(out[3]).toMatchObject({ ok: true, output: expect.stringMatching(/^The available commands are:/) });
+    await expect(
+      unixctlBatch(path.join(dir, 'nothing.ctl'), [{ command: 'list-commands' }]),
+    ).rejects.toMatchObject({
+      code: 'OVSDB_CONNECT_FAILED',
+    });
   });
 
   it('fails with OVSDB_CONNECT_FAILED when the socket does not exist', async () => {

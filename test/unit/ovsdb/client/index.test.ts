@@ -28,6 +28,7 @@ describe('ovsdb public entry', () => {
       'RpcConnection',
       'ReconnectingSession',
       'unixctl',
+      'unixctlBatch',
     ] as const) {
       expect(ovsdb[name], name).toBeDefined();
     }

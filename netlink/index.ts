@@ -59,3 +59,28 @@ export {
   type EthtoolTarget,
 } from './ethtool.js';
 export { readSysctl, sysctlPath, writeSysctl } from './sysctl.js';
+export { commandIn } from './exec.js';
+export {
+  applyNftScript,
+  deleteNftTable,
+  listNftCounters,
+  listNftTable,
+  listNftTableText,
+  NftError,
+  parseNftTable,
+  type NftChainInfo,
+  type NftCounter,
+  type NftRuleInfo,
+  type NftTableInfo,
+} from './nftables.js';
+export {
+  ConntrackError,
+  deleteConntrack,
+  deleteConntrackEntries,
+  isUnNated,
+  listConntrack,
+  parseConntrackLine,
+  type ConntrackEntry,
+  type ConntrackFilter,
+  type ConntrackTuple,
+} from './conntrack.js';

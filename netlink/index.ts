@@ -11,6 +11,7 @@ export * from './inet.js';
 export { inNetns, netnsPath, NETNS_RUN_DIR, type NetnsRef } from './setns.js';
 export { cachedRtnlNamespaces, closeAllRtnl, closeRtnl, Rtnl, rtnl } from './socket.js';
 export {
+  checkNetnsName,
   createNetns,
   deleteNetns,
   defaultVia,

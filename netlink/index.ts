@@ -22,6 +22,7 @@ export {
 } from './namespaces.js';
 export {
   createBridge,
+  createMacvlan,
   createVeth,
   createVlan,
   deleteLink,

@@ -129,3 +129,45 @@ export async function plugVeth(opts: {
   await setLinkUp(nl, 'eth0');
   if (opts.defaultVia) await replaceRoute(nl, { dst: 'default', via: opts.defaultVia });
 }
+
+export interface ArpSeen {
+  /** 1 request, 2 reply. */
+  op: number;
+  senderMac: string;
+  senderIp: string;
+  targetIp: string;
+}
+
+/** Records the ARP packets seen on `dev` in `netns` (an AF_PACKET socket, in a python child). */
+export async function captureArp(
+  netns: string,
+  dev: string,
+): Promise<{ seen(): ArpSeen[]; stop(): Promise<void> }> {
+  const script = [
+    'import socket',
+    's=socket.socket(socket.AF_PACKET,socket.SOCK_RAW,socket.htons(0x0806))',
+    `s.bind((${JSON.stringify(dev)},0))`,
+    "print('ready',flush=True)",
+    'while True:',
+    '  p=s.recv(128)',
+    "  print('arp',int.from_bytes(p[20:22],'big'),p[22:28].hex(':'),socket.inet_ntoa(p[28:32]),socket.inet_ntoa(p[38:42]),flush=True)",
+  ].join('\n');
+  const child = execa('ip', ['netns', 'exec', netns, 'python3', '-c', script], {
+    reject: false,
+    stdin: 'ignore',
+  });
+  if (child.pid !== undefined) started.add(child.pid);
+  let out = '';
+  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  await waitUntil(() => out.includes('ready'), { what: `ARP capture on ${netns}/${dev}`, timeoutMs: 10_000 });
+  return {
+    seen: () =>
+      [...out.matchAll(/^arp (\d+) (\S+) (\S+) (\S+)$/gm)].map((m) => ({
+        op: Number(m[1]),
+        senderMac: m[2]!,
+        senderIp: m[3]!,
+        targetIp: m[4]!,
+      })),
+    stop: () => stopPid(child.pid!, 1_000),
+  };
+}

@@ -33,3 +33,4 @@ export { allocateEips } from './eip-alloc.js';
 export { buildRuleset, NAT_TABLE, type NatRules, type RulesetScript } from './ruleset.js';
 export { conntrackVictims } from './conntrack-policy.js';
 export { markerOf, ownedNamespaces } from './observe.js';
+export { ensureHairpin, hairpinDesired, shimName, SHIM_PREFIX } from './hairpin.js';

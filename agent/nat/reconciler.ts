@@ -33,6 +33,7 @@ import {
   type NatProblem,
 } from './desired.js';
 import { allocateEips } from './eip-alloc.js';
+import { ensureHairpin, hairpinDesired } from './hairpin.js';
 import { observe, ownedNamespaces, planGateway, type Step } from './observe.js';
 import { NAT_TABLE } from './ruleset.js';
 
@@ -44,6 +45,11 @@ export interface NatReconcilerConfig {
   netnsPrefix?: string;
   /** nft table name inside each namespace (default `vpc-nat-gw`). */
   table?: string;
+  /**
+   * With net2 as a macvlan: give the node a way to its own EIPs (./hairpin.ts) in `hostNetns`
+   * (undefined: the agent's own namespace). Leave out when net2 is attached another way.
+   */
+  hairpin?: { hostNetns?: string };
 }
 
 /** Status of one object, with Kube-OVN's status fields. */
@@ -62,6 +68,8 @@ export interface NatResult {
   /** Per gateway, what was done (empty when converged). */
   done: Map<string, string[]>;
   removed: string[];
+  /** Node-side hairpin changes (shims, routes). */
+  hairpin: string[];
   errors: Map<string, string>;
 }
 
@@ -102,7 +110,7 @@ export function createNatReconciler(deps: NatAttachments, config: NatReconcilerC
     return { desired: d, steps, remove };
   }
 
-  async function apply(p: NatPlan): Promise<NatResult> {
+  async function apply(p: NatPlan, ctx: PassContext): Promise<NatResult> {
     const done = new Map<string, string[]>();
     const errors = new Map<string, string>();
     for (const gw of p.desired.gateways.values()) {
@@ -126,12 +134,23 @@ export function createNatReconciler(deps: NatAttachments, config: NatReconcilerC
         errors.set(name, err instanceof Error ? err.message : String(err));
       }
     }
+    let hairpin: string[] = [];
+    if (config.hairpin) {
+      try {
+        hairpin = await ensureHairpin(hairpinDesired(p.desired), {
+          ...(config.hairpin.hostNetns === undefined ? {} : { hostNetns: config.hairpin.hostNetns }),
+          prune: ctx.prune,
+        });
+      } catch (err) {
+        errors.set('node-hairpin', err instanceof Error ? err.message : String(err));
+      }
+    }
     status = statusOf(p.desired, errors);
     if (errors.size > 0) {
       const list = [...errors].map(([g, m]) => `${g}: ${m}`).join('; ');
       throw new AgentError('ERR_NAT_APPLY', `NAT gateways not converged: ${list}`);
     }
-    return { done, removed, errors };
+    return { done, removed, hairpin, errors };
   }
 
   return {

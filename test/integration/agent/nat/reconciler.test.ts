@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createMacvlanWan,
   createNatReconciler,
+  shimName,
   type GatewayDesired,
   type NatReconciler,
 } from '../../../../agent/nat/index.js';
@@ -23,6 +24,7 @@ import {
   applyNftScript,
   createNetns,
   createVeth,
+  deleteLink,
   deleteNetns,
   getLink,
   listAddresses,
@@ -57,6 +59,8 @@ const GW_PREFIX = `${prefix}gw-`;
 const GW_NS = `${GW_PREFIX}gw1`;
 const EIP = '203.0.113.10';
 const FIP_EIP = '203.0.113.20';
+/** The node's own address on the external segment. */
+const NODE_IP = '203.0.113.5';
 
 const docs = (over: { dnat?: boolean; gateway?: boolean } = {}): Doc[] => [
   vpc('v'),
@@ -122,6 +126,7 @@ beforeAll(async () => {
   await createNetns(VM);
   await createVeth(rtnl(NODE), { name: 'eth1', peer: { name: 'eth0', netns: EXT } });
   await setLinkUp(rtnl(NODE), 'eth1');
+  await replaceAddress(rtnl(NODE), 'eth1', `${NODE_IP}/24`);
   await replaceAddress(rtnl(EXT), 'eth0', `${EXT_HOST}/24`);
   await setLinkUp(rtnl(EXT), 'eth0');
   rec = createNatReconciler(
@@ -139,7 +144,7 @@ beforeAll(async () => {
       },
       attachWan: createMacvlanWan({ hostNetns: NODE }),
     },
-    { node: { name: 'node1', labels: {} }, netnsPrefix: GW_PREFIX },
+    { node: { name: 'node1', labels: {} }, netnsPrefix: GW_PREFIX, hairpin: { hostNetns: NODE } },
   );
   await startHttpServer(EXT, 80, 'ext');
   await startHttpServer(VM, 80, 'vm');
@@ -185,6 +190,20 @@ describe('NAT gateway reconciler', () => {
   it('a second pass has nothing to do', async () => {
     const { steps } = await pass(load(docs()));
     expect(steps).toEqual([]);
+  });
+
+  it('the node reaches a DNAT service on its own EIP through its shim (and only through it)', async () => {
+    expect(await httpGet(NODE, `http://${EIP}:8888/`)).toBe(`vm ${NODE_IP}`);
+    const shim = shimName('eth1');
+    await deleteLink(rtnl(NODE), shim);
+    expect(await httpGet(NODE, `http://${EIP}:8888/`, { timeoutS: 1 })).toBeUndefined();
+    const { result } = await pass(load(docs()));
+    expect(result.hairpin).toEqual([
+      `shim ${shim} on eth1`,
+      `route ${EIP} dev ${shim}`,
+      `route ${FIP_EIP} dev ${shim}`,
+    ]);
+    expect(await httpGet(NODE, `http://${EIP}:8888/`)).toBe(`vm ${NODE_IP}`);
   });
 
   it('a namespace deleted out of band is rebuilt with the same EIPs and MAC, and traffic works', async () => {

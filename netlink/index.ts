@@ -65,6 +65,10 @@ export { commandIn } from './exec.js';
 export {
   applyNftScript,
   deleteNftTable,
+  nftVia,
+  runNft,
+  type NftOutput,
+  type NftVia,
   listNftCounters,
   listNftTable,
   listNftTableText,
@@ -86,3 +90,10 @@ export {
   type ConntrackFilter,
   type ConntrackTuple,
 } from './conntrack.js';
+export {
+  closeAllNftContexts,
+  closeNftContext,
+  libnftablesAvailable,
+  NFT_OUTPUT,
+  runLibnftables,
+} from './libnftables.js';

@@ -16,6 +16,7 @@ import { execIp } from './exec.js';
 import { CLONE_NEWNET, libc, MNT_DETACH, MS_BIND, MS_REC, MS_SHARED } from './ffi.js';
 import { setLinkUp } from './links.js';
 import { NETNS_RUN_DIR, netnsPath } from './setns.js';
+import { closeNftContext } from './libnftables.js';
 import { closeRtnl, rtnl } from './socket.js';
 
 /** How namespace-sensitive helpers reach the kernel: libc via koffi, or the `ip`/`ethtool` tools. */
@@ -162,6 +163,7 @@ function unlinkQuiet(path: string): void {
 export async function deleteNetns(name: string, opts: { via?: Via } = {}): Promise<boolean> {
   checkNetnsName(name);
   closeRtnl(name);
+  closeNftContext(name);
   const path = netnsPath(name);
   let present = true;
   try {

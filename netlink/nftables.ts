@@ -1,12 +1,14 @@
 /**
  * nftables through `nft` (nft(8), nftables 1.0): a script applied with `nft -f -` from stdin —
  * one transaction, all or nothing — and tables/counters read back as JSON (`nft -j`,
- * libnftables-json(5)). Inside a network namespace given by name or path (`nsenter --net`).
+ * libnftables-json(5)). Inside a network namespace given by name or path. In-process through
+ * libnftables when it loads (no process per call), else the `nft` tool under `nsenter --net`.
  * Knows nothing of NAT gateways: the scripts come from the caller.
  */
 import { execa } from 'execa';
 import { HostNetError } from './errors.js';
 import { commandIn } from './exec.js';
+import { libnftablesAvailable, NFT_OUTPUT, runLibnftables } from './libnftables.js';
 
 /** `nft` failed; `stderr` holds its message (with the script's line and column). */
 export class NftError extends HostNetError {
@@ -22,24 +24,61 @@ export class NftError extends HostNetError {
 
 const NFT_TIMEOUT_MS = 30_000;
 
-async function nft(
+/** Output options (nft(8) `-j`, `-s`, `-e`, `-a`). */
+export interface NftOutput {
+  json?: boolean;
+  stateless?: boolean;
+  /** Print what was added (with `handle`, the handles given). */
+  echo?: boolean;
+  handle?: boolean;
+}
+
+/** How nft is reached: libnftables in-process (./libnftables.ts) when it loads, else the `nft` tool. */
+export type NftVia = 'lib' | 'exec';
+let defaultNftVia: NftVia | undefined;
+export function nftVia(): NftVia {
+  defaultNftVia ??= libnftablesAvailable() ? 'lib' : 'exec';
+  return defaultNftVia;
+}
+
+/** Runs an nft script (commands, one per line) in `netns`. */
+export async function runNft(
   netns: string | undefined,
-  args: readonly string[],
-  input?: string,
+  script: string,
+  out: NftOutput = {},
+  via: NftVia = nftVia(),
 ): Promise<{ ok: boolean; stdout: string; stderr: string; exitCode: number | undefined }> {
+  if (via === 'lib') {
+    let flags = 0;
+    if (out.json) flags |= NFT_OUTPUT.JSON;
+    if (out.stateless) flags |= NFT_OUTPUT.STATELESS;
+    if (out.echo) flags |= NFT_OUTPUT.ECHO;
+    if (out.handle) flags |= NFT_OUTPUT.HANDLE;
+    const r = runLibnftables(netns, script, flags);
+    return { ...r, exitCode: r.ok ? 0 : 1 };
+  }
+  const args = [
+    ...(out.json ? ['-j'] : []),
+    ...(out.stateless ? ['-s'] : []),
+    ...(out.echo ? ['-e'] : []),
+    ...(out.handle ? ['-a'] : []),
+    '-f',
+    '-',
+  ];
   const [cmd, argv] = commandIn(netns, 'nft', args);
-  const r = await execa(cmd, argv, {
-    reject: false,
-    timeout: NFT_TIMEOUT_MS,
-    ...(input === undefined ? { stdin: 'ignore' as const } : { input }),
-  });
+  const r = await execa(cmd, argv, { reject: false, timeout: NFT_TIMEOUT_MS, input: script });
   return { ok: r.exitCode === 0, stdout: r.stdout, stderr: r.stderr, exitCode: r.exitCode };
 }
 
-/** Applies `script` in one transaction (`nft -f -`); throws {@link NftError}, nothing applied. */
-export async function applyNftScript(netns: string | undefined, script: string): Promise<void> {
-  const r = await nft(netns, ['-f', '-'], script);
+/** Applies `script` in one transaction; throws {@link NftError}, nothing applied. Returns nft's output. */
+export async function applyNftScript(
+  netns: string | undefined,
+  script: string,
+  out: NftOutput = {},
+): Promise<string> {
+  const r = await runNft(netns, script, out);
   if (!r.ok) throw new NftError('nft.apply', netns, r.stderr, r.exitCode);
+  return r.stdout;
 }
 
 /** A named counter's values. */
@@ -117,7 +156,7 @@ export async function listNftTable(
   family: string,
   name: string,
 ): Promise<NftTableInfo | undefined> {
-  const r = await nft(netns, ['-j', 'list', 'table', family, name]);
+  const r = await runNft(netns, `list table ${family} ${name}\n`, { json: true });
   if (!r.ok) {
     if (isAbsent(r.stderr)) return undefined;
     throw new NftError('nft.list', netns, r.stderr, r.exitCode);
@@ -134,7 +173,7 @@ export async function listNftTableText(
   family: string,
   name: string,
 ): Promise<string | undefined> {
-  const r = await nft(netns, ['-s', 'list', 'table', family, name]);
+  const r = await runNft(netns, `list table ${family} ${name}\n`, { stateless: true });
   if (!r.ok) {
     if (isAbsent(r.stderr)) return undefined;
     throw new NftError('nft.list', netns, r.stderr, r.exitCode);
@@ -157,7 +196,7 @@ export async function deleteNftTable(
   family: string,
   name: string,
 ): Promise<boolean> {
-  const r = await nft(netns, ['delete', 'table', family, name]);
+  const r = await runNft(netns, `delete table ${family} ${name}\n`);
   if (r.ok) return true;
   if (isAbsent(r.stderr)) return false;
   throw new NftError('nft.delete', netns, r.stderr, r.exitCode);

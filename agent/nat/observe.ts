@@ -4,6 +4,8 @@
  */
 import { execa } from 'execa';
 import {
+  closeNftContext,
+  closeRtnl,
   commandIn,
   getLink,
   listAddresses,
@@ -70,7 +72,13 @@ export async function ownedNamespaces(prefix: string, owner: string): Promise<Ma
 }
 
 export async function observe(gw: GatewayDesired, table: string): Promise<Observation> {
-  if (!netnsExists(gw.netns)) return EMPTY;
+  if (!netnsExists(gw.netns)) {
+    // Deleted behind our back: a cached socket or nft context would keep the old namespace (and
+    // the links in it) alive.
+    closeRtnl(gw.netns);
+    closeNftContext(gw.netns);
+    return EMPTY;
+  }
   const nl = rtnl(gw.netns);
   const [lan, wan] = await Promise.all([getLink(nl, LAN_IFNAME), getLink(nl, WAN_IFNAME)]);
   const addrs = async (l: LinkInfo | undefined) =>

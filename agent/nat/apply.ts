@@ -30,7 +30,14 @@ import { AgentError } from '../errors.js';
 import { conntrackVictims } from './conntrack-policy.js';
 import { WAN_IFNAME, type GatewayDesired } from './desired.js';
 import type { Applied, Step } from './observe.js';
-import { buildRuleset, deleteRulesetScript, type NatRules } from './ruleset.js';
+import {
+  buildIncremental,
+  buildRuleset,
+  deleteRulesetScript,
+  parseEchoedHandles,
+  type NatRules,
+  type RenderedRule,
+} from './ruleset.js';
 
 /** How the legs are attached and EIPs announced (injected: tests and the agent differ). */
 export interface NatAttachments {
@@ -96,6 +103,11 @@ export interface GatewayMemory {
   applied?: Applied;
   /** The rules of the last successful nft apply (the "before" of conntrack clean-up). */
   rules?: NatRules;
+  /** Those rules as rendered, and each one's handle by counter name (incremental updates). */
+  rendered?: RenderedRule[];
+  handles?: Map<string, { chain: string; handle: number }>;
+  /** How long the last nft transaction took until committed, and its form (metrics, bench). */
+  lastNft?: { ms: number; form: 'incremental' | 'update' | 'replace' | 'none' };
 }
 
 async function ipLink(netns: string, args: string[]): Promise<void> {
@@ -103,26 +115,71 @@ async function ipLink(netns: string, args: string[]): Promise<void> {
   await execa(cmd, argv, { stdin: 'ignore' });
 }
 
-/** Applies the nft table (counter-keeping form when the table exists), then cleans conntrack. */
-async function applyNft(gw: GatewayDesired, table: string, mem: GatewayMemory): Promise<string[]> {
-  const existing = await listNftTable(gw.netns, 'ip', table);
+/**
+ * Applies the nft table, then cleans conntrack. When the table is as the last apply left it
+ * (`intact`), only the difference is sent (./ruleset.ts `buildIncremental`); otherwise the
+ * counter-keeping update form, or the replace form when the table is absent or refuses it.
+ */
+async function applyNft(
+  gw: GatewayDesired,
+  table: string,
+  mem: GatewayMemory,
+  intact: boolean,
+): Promise<string[]> {
+  const echo = { echo: true, handle: true };
   const full = buildRuleset(gw.rules, { table });
-  if (existing) {
-    const update = buildRuleset(gw.rules, { table, existingCounters: new Set(existing.counters.keys()) });
-    try {
-      await applyNftScript(gw.netns, update.script);
-    } catch (err) {
-      // A table edited by hand (a chain with another hook) can refuse the update: replace it.
-      if (!(err instanceof NftError)) throw err;
-      await applyNftScript(gw.netns, full.script);
+  let handles: Map<string, { chain: string; handle: number }> | undefined;
+  const t0 = performance.now();
+  let form: 'incremental' | 'update' | 'replace' | 'none' = 'none';
+  if (intact && mem.rendered && mem.handles) {
+    const script = buildIncremental(
+      mem.rendered,
+      new Map([...mem.handles].map(([k, v]) => [k, v.handle])),
+      gw.rules,
+      table,
+    );
+    if (script === '') handles = mem.handles;
+    else if (script !== undefined) {
+      try {
+        const added = parseEchoedHandles(await applyNftScript(gw.netns, script, echo));
+        const next = new Set(full.rules.map((r) => r.counter));
+        const flushed = /^flush chain \S+ \S+ postrouting$/m.test(script);
+        handles = new Map(
+          [...mem.handles].filter(([c, v]) => next.has(c) && !(flushed && v.chain === 'postrouting')),
+        );
+        for (const [c, v] of added) handles.set(c, v);
+        form = 'incremental';
+      } catch (err) {
+        if (!(err instanceof NftError)) throw err;
+      }
     }
-  } else {
-    await applyNftScript(gw.netns, full.script);
   }
+  if (!handles) {
+    const existing = await listNftTable(gw.netns, 'ip', table);
+    let out: string | undefined;
+    if (existing) {
+      const update = buildRuleset(gw.rules, { table, existingCounters: new Set(existing.counters.keys()) });
+      try {
+        out = await applyNftScript(gw.netns, update.script, echo);
+        form = 'update';
+      } catch (err) {
+        // A table edited by hand (a chain with another hook) can refuse the update: replace it.
+        if (!(err instanceof NftError)) throw err;
+      }
+    }
+    if (out === undefined) {
+      out = await applyNftScript(gw.netns, full.script, echo);
+      form = 'replace';
+    }
+    handles = parseEchoedHandles(out);
+  }
+  mem.lastNft = { ms: performance.now() - t0, form };
   const local = new Set([gw.lan.ip, ...gw.eips.flatMap((e) => (e.ip ? [e.ip] : []))]);
   const change = conntrackVictims(await listConntrack(gw.netns), mem.rules, gw.rules, local);
   await deleteConntrackEntries(gw.netns, change.victims);
   mem.rules = gw.rules;
+  mem.rendered = full.rules;
+  mem.handles = handles;
   mem.applied = { digest: full.digest, text: (await listNftTableText(gw.netns, 'ip', table)) ?? '' };
   return change.reasons;
 }
@@ -182,7 +239,7 @@ export async function runSteps(
         await deleteRoute(nl(), s.route);
         break;
       case 'nft': {
-        const reasons = await applyNft(gw, ctx.table, ctx.mem);
+        const reasons = await applyNft(gw, ctx.table, ctx.mem, s.intact === true);
         done.push(...reasons.map((r) => `conntrack: ${r}`));
         break;
       }

@@ -111,7 +111,7 @@ export type Step =
   | { op: 'up'; dev: string }
   | { op: 'route'; route: RouteSpec }
   | { op: 'route-del'; route: RouteSpec }
-  | { op: 'nft'; digest: string }
+  | { op: 'nft'; digest: string; intact?: boolean }
   | { op: 'garp'; ips: string[] };
 
 /** What the last apply left in a gateway's table (kept in memory by the reconciler). */
@@ -165,8 +165,9 @@ export function planGateway(
       });
 
   const digest = buildRuleset(gw.rules, { table: opts.table }).digest;
-  if (obs.nftText === undefined || opts.applied?.digest !== digest || opts.applied.text !== obs.nftText)
-    steps.push({ op: 'nft', digest });
+  const intact = obs.nftText !== undefined && opts.applied?.text === obs.nftText;
+  if (!intact || opts.applied?.digest !== digest)
+    steps.push({ op: 'nft', digest, ...(intact ? { intact } : {}) });
 
   // Announce every EIP when the namespace or net2 is new (a new MAC upstream), else the new ones.
   const fresh = !obs.exists || !obs.wan || obs.wan.mac !== gw.wanMac;

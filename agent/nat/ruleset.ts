@@ -223,3 +223,55 @@ export function buildRuleset(rules: NatRules, opts: RulesetOptions = {}): Rulese
 export function deleteRulesetScript(table = NAT_TABLE): string {
   return `table ip ${table}\ndelete table ip ${table}\n`;
 }
+
+/**
+ * The smallest script from `prev` (what the table holds, with each rule's handle by counter
+ * name) to `rules`, one transaction: prerouting rules (DNAT/FIP, whose order does not matter:
+ * each matches its own EIP or EIP:port) deleted by handle and added one by one; postrouting
+ * (order matters: longest prefix first) flushed and rewritten when anything in it changed;
+ * counters added before and deleted after the rules. `''` when nothing changes; undefined when
+ * a handle is unknown (use the full forms).
+ */
+export function buildIncremental(
+  prev: readonly RenderedRule[],
+  handles: ReadonlyMap<string, number>,
+  rules: NatRules,
+  table = NAT_TABLE,
+): string | undefined {
+  const t = `ip ${table}`;
+  const next = renderRules(rules);
+  const key = (r: RenderedRule) => `${r.chain} ${r.counter} ${r.text}`;
+  const prevKeys = new Set(prev.map(key));
+  const nextKeys = new Set(next.map(key));
+  const lines: string[] = [];
+  const prevCounters = new Set(prev.map((r) => r.counter));
+  const nextCounters = new Set(next.map((r) => r.counter));
+  for (const r of next) if (!prevCounters.has(r.counter)) lines.push(`add counter ${t} ${r.counter}`);
+  for (const r of prev) {
+    if (r.chain !== 'prerouting' || nextKeys.has(key(r))) continue;
+    const h = handles.get(r.counter);
+    if (h === undefined) return undefined;
+    lines.push(`delete rule ${t} prerouting handle ${h}`);
+  }
+  const post = (xs: readonly RenderedRule[]) =>
+    xs
+      .filter((r) => r.chain === 'postrouting')
+      .map(key)
+      .join('\n');
+  const postChanged = post(prev) !== post(next);
+  if (postChanged) lines.push(`flush chain ${t} postrouting`);
+  for (const r of next) {
+    if (r.chain === 'prerouting' ? prevKeys.has(key(r)) : !postChanged) continue;
+    lines.push(`add rule ${t} ${r.chain} ${r.text}`);
+  }
+  for (const c of [...prevCounters].sort()) if (!nextCounters.has(c)) lines.push(`delete counter ${t} ${c}`);
+  return lines.length === 0 ? '' : lines.join('\n') + '\n';
+}
+
+/** Rule handles by counter name from nft's echo output (`nft -e -a`). */
+export function parseEchoedHandles(out: string): Map<string, { chain: string; handle: number }> {
+  const found = new Map<string, { chain: string; handle: number }>();
+  const re = /^add rule \S+ \S+ (\S+) .*counter name "([^"]+)".* # handle (\d+)\s*$/gm;
+  for (const m of out.matchAll(re)) found.set(m[2]!, { chain: m[1]!, handle: Number(m[3]) });
+  return found;
+}

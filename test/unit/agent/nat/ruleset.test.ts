@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import {
+  buildIncremental,
   buildRuleset,
   counterName,
   deleteRulesetScript,
   HAIRPIN_COUNTER,
   orderSnat,
+  parseEchoedHandles,
   renderRules,
   type NatRules,
 } from '../../../../agent/nat/ruleset.js';
@@ -149,5 +151,52 @@ describe('buildRuleset', () => {
 
   it('deleteRulesetScript removes the table even when it is absent', () => {
     expect(deleteRulesetScript('t')).toBe('table ip t\ndelete table ip t\n');
+  });
+});
+
+describe('buildIncremental', () => {
+  const prev = renderRules(seeds);
+  const handles = new Map(prev.map((r, i) => [r.counter, 100 + i]));
+
+  it('changes one DNAT rule by deleting it by handle and adding it back', () => {
+    const next = { ...seeds, dnat: [{ ...seeds.dnat[0]!, internalPort: 81 }] };
+    expect(buildIncremental(prev, handles, next, 't')).toBe(
+      'delete rule ip t prerouting handle 100\n' +
+        'add rule ip t prerouting ip daddr 203.0.113.10 tcp dport 8888 counter name "dnat-web" dnat to 10.0.1.5:81\n',
+    );
+  });
+
+  it('rewrites postrouting in order when an SNAT rule changes, adding and deleting counters around it', () => {
+    const next = {
+      ...seeds,
+      snat: [...seeds.snat.slice(1), { name: 'new', eip: '203.0.113.13', cidr: '10.0.3.0/24' }],
+    };
+    const lines = buildIncremental(prev, handles, next, 't')!.trimEnd().split('\n');
+    expect(lines[0]).toBe('add counter ip t snat-new');
+    expect(lines[1]).toBe('flush chain ip t postrouting');
+    expect(
+      lines
+        .filter((l) => l.startsWith('add rule ip t postrouting'))
+        .map((l) => /counter name "([^"]+)"/.exec(l)![1]),
+    ).toEqual([HAIRPIN_COUNTER, 'fip-vm2-out', 'snat-snat-host', 'snat-snat-narrow', 'snat-new']);
+    expect(lines.at(-1)).toBe('delete counter ip t snat-snat-wide');
+  });
+
+  it('nothing changed: an empty script; a missing handle: no incremental script', () => {
+    expect(buildIncremental(prev, handles, seeds, 't')).toBe('');
+    const next = { ...seeds, dnat: [] };
+    expect(buildIncremental(prev, new Map(), next, 't')).toBeUndefined();
+  });
+
+  it('reads rule handles from nft echo output', () => {
+    const out = [
+      'add counter ip t dnat-web { # handle 3 packets 0 bytes 0 }',
+      'add rule ip t prerouting ip daddr 203.0.113.10 tcp dport 8888 counter name "dnat-web" dnat to 10.0.1.5:80 # handle 6',
+      'add rule ip t postrouting oifname "net2" ip saddr 10.0.1.0/24 counter name "snat-s" snat to 203.0.113.10 # handle 8',
+    ].join('\n');
+    expect([...parseEchoedHandles(out)]).toEqual([
+      ['dnat-web', { chain: 'prerouting', handle: 6 }],
+      ['snat-s', { chain: 'postrouting', handle: 8 }],
+    ]);
   });
 });

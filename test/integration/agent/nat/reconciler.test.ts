@@ -18,7 +18,7 @@ import {
   type NatReconciler,
 } from '../../../../agent/nat/index.js';
 import { NAT_TABLE } from '../../../../agent/nat/ruleset.js';
-import type { PassContext } from '../../../../agent/reconcile/reconciler.js';
+import { createReconcileLoop, type PassContext } from '../../../../agent/reconcile/reconciler.js';
 import type { ResourceSet } from '../../../../agent/resources/index.js';
 import { waitUntil } from '../../../../agent/sandbox/process.js';
 import {
@@ -232,6 +232,24 @@ describe('NAT gateway reconciler', () => {
     expect(await httpGet(EXT, `http://${EIP}:8888/`, { timeoutS: 1 })).toBeUndefined();
     expect(await httpGet(VM, `http://${EXT_HOST}/`, { from: '10.0.1.5' })).toBe(`ext ${EIP}`);
     expect(rec.status().has('IptablesDnatRule/d1')).toBe(false);
+  });
+
+  it('under the reconcile loop, a namespace deleted by hand comes back by itself (drift watch)', async () => {
+    const loop = createReconcileLoop(rec, { runner: { resyncMs: 0, debounceMs: 20 } });
+    loop.set(load(docs({ dnat: false })), { complete: true });
+    loop.start();
+    try {
+      await loop.settled();
+      await execa('ip', ['netns', 'delete', GW_NS]);
+      await waitUntil(
+        async () =>
+          netnsExists(GW_NS) &&
+          (await httpGet(EXT, `http://${FIP_EIP}/`, { timeoutS: 1 })) === `vm ${EXT_HOST}`,
+        { what: 'gateway rebuilt by the loop', timeoutMs: 20_000 },
+      );
+    } finally {
+      await loop.stop();
+    }
   });
 
   it('an incomplete load prunes nothing; a namespace with the prefix but without the marker is never touched', async () => {

@@ -11,11 +11,13 @@
  *   npm run bench -- inet                       # IP library: per-call costs, IPAM at 10,000 ports
  *   npm run bench -- kube                       # Kubernetes source vs client-node's informer, 5,000 Subnets
  *   npm run bench -- metrics                    # a scrape at 1,000 interfaces: ours vs process-per-command
+ *   npm run bench -- nat                        # 1,000 DNAT rules: one nft transaction vs iptables per rule
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { runInetBench } from './inet.js';
 import { runKubeBench } from './kube.js';
 import { runMetricsBench } from './metrics/index.js';
+import { runNatBench } from './nat/index.js';
 import { runNbBench } from './nb/index.js';
 import { runOvsdbBench } from './ovsdb/index.js';
 import { runPortsBench } from './ports/index.js';
@@ -144,6 +146,25 @@ program
       scrapes: o.quick ? 20 : o.scrapes,
       out: o.out === false ? false : typeof o.out === 'string' ? o.out : undefined,
       command: `npm run bench -- ${process.argv.slice(2).join(' ')}`,
+    });
+    process.exitCode = ok ? 0 : 1;
+  });
+
+program
+  .command('nat')
+  .description(
+    'one NAT gateway with N DNAT rules: converged and one change, nft transaction vs iptables per rule',
+  )
+  .option('--rules <n>', 'DNAT rules on the gateway', int, 1000)
+  .option('--repeat <n>', 'rounds of each phase (medians)', int, 5)
+  .option('--quick', 'smoke run: 100 rules, 3 rounds')
+  .option('--out <file>', 'JSON result file (default bench/results/nat-<date>.json)')
+  .option('--no-out', 'do not write a JSON result file')
+  .action(async (o: { rules: number; repeat: number; quick?: boolean; out: string | boolean }) => {
+    const ok = await runNatBench({
+      rules: o.quick ? 100 : o.rules,
+      repeat: o.quick ? 3 : o.repeat,
+      out: o.out === false ? false : typeof o.out === 'string' ? o.out : undefined,
     });
     process.exitCode = ok ? 0 : 1;
   });

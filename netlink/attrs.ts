@@ -88,6 +88,15 @@ export function vethInfoData(peer: VethPeerSpec): Buffer {
 }
 
 /** IFLA_INFO_DATA of a vlan: the 802.1Q VLAN id (IEEE 802.1Q §9.6, 1..4094). */
+/** IFLA_MACVLAN_MODE (<linux/if_link.h>) and MACVLAN_MODE_BRIDGE. */
+export const IFLA_MACVLAN_MODE = 1;
+export const MACVLAN_MODE_BRIDGE = 4;
+
+/** IFLA_INFO_DATA of a macvlan in bridge mode (children of one parent reach each other). */
+export function macvlanInfoData(mode = MACVLAN_MODE_BRIDGE): Buffer {
+  return nla(IFLA_MACVLAN_MODE, u32(mode));
+}
+
 export function vlanInfoData(id: number): Buffer {
   return nla(IFLA_VLAN_ID, u16(id));
 }

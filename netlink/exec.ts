@@ -6,6 +6,7 @@
  */
 import { execa } from 'execa';
 import { NetlinkError } from './errors.js';
+import { netnsPath } from './setns.js';
 
 export interface ExecContext {
   op: string;
@@ -50,4 +51,17 @@ export async function execIn(file: string, args: readonly string[], ctx: ExecCon
 /** `ip ARGS` in the agent's namespace. */
 export function execIp(args: readonly string[], ctx: ExecContext): Promise<string> {
   return execIn('ip', args, ctx);
+}
+
+/**
+ * `[cmd, argv]` that runs `file args` inside `netns`: a name (`/run/netns/NAME`) or a path
+ * (`/proc/PID/ns/net`, `/var/run/netns/X`), entered with `nsenter --net=PATH` (util-linux), which
+ * joins only the network namespace (`ip netns exec` also remounts /sys). `undefined`: here.
+ */
+export function commandIn(
+  netns: string | undefined,
+  file: string,
+  args: readonly string[],
+): [string, string[]] {
+  return netns === undefined ? [file, [...args]] : ['nsenter', [`--net=${netnsPath(netns)}`, file, ...args]];
 }

@@ -11,6 +11,7 @@ export * from './inet.js';
 export { inNetns, netnsPath, NETNS_RUN_DIR, type NetnsRef } from './setns.js';
 export { cachedRtnlNamespaces, closeAllRtnl, closeRtnl, Rtnl, rtnl } from './socket.js';
 export {
+  checkNetnsName,
   createNetns,
   deleteNetns,
   defaultVia,
@@ -21,6 +22,7 @@ export {
 } from './namespaces.js';
 export {
   createBridge,
+  createMacvlan,
   createVeth,
   createVlan,
   deleteLink,
@@ -59,3 +61,39 @@ export {
   type EthtoolTarget,
 } from './ethtool.js';
 export { readSysctl, sysctlPath, writeSysctl } from './sysctl.js';
+export { commandIn } from './exec.js';
+export {
+  applyNftScript,
+  deleteNftTable,
+  nftVia,
+  runNft,
+  type NftOutput,
+  type NftVia,
+  listNftCounters,
+  listNftTable,
+  listNftTableText,
+  NftError,
+  parseNftTable,
+  type NftChainInfo,
+  type NftCounter,
+  type NftRuleInfo,
+  type NftTableInfo,
+} from './nftables.js';
+export {
+  ConntrackError,
+  deleteConntrack,
+  deleteConntrackEntries,
+  isUnNated,
+  listConntrack,
+  parseConntrackLine,
+  type ConntrackEntry,
+  type ConntrackFilter,
+  type ConntrackTuple,
+} from './conntrack.js';
+export {
+  closeAllNftContexts,
+  closeNftContext,
+  libnftablesAvailable,
+  NFT_OUTPUT,
+  runLibnftables,
+} from './libnftables.js';

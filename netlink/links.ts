@@ -11,7 +11,7 @@
 import { closeSync } from 'node:fs';
 import { FlagsNew, type ifla, type rt } from 'netlink';
 import { isGone, NetlinkError } from './errors.js';
-import { linkInfo, linkKindOf, u32, vethInfoData, vlanInfoData } from './attrs.js';
+import { linkInfo, linkKindOf, macvlanInfoData, u32, vethInfoData, vlanInfoData } from './attrs.js';
 import { checkIfname, formatMac, parseMac } from './inet.js';
 import { openNetns, type NetnsRef } from './setns.js';
 import { rtnl, type Rtnl } from './socket.js';
@@ -192,6 +192,33 @@ export async function createVlan(
     attrs,
     'link.create.vlan',
     'this kernel has no 802.1Q (8021q) vlan support',
+  );
+}
+
+/**
+ * Creates a macvlan `name` on `parent` in bridge mode, directly in `netns` when given (the parent
+ * stays here), with `mac` when given. Idempotent on `name` in the socket's namespace only: with
+ * `netns`, check there first.
+ */
+export async function createMacvlan(
+  nl: Rtnl,
+  spec: { name: string; parent: string; netns?: NetnsRef; mac?: string },
+): Promise<void> {
+  checkIfname(spec.name);
+  const parent = await requireLink(nl, spec.parent);
+  const attrs = (fd?: number): ifla.LinkAttrs => ({
+    link: u32(parent.index),
+    linkinfo: linkInfo('macvlan', macvlanInfoData()),
+    ...(spec.mac === undefined ? {} : { address: parseMac(spec.mac) }),
+    ...(fd === undefined ? {} : { netNsFd: fd }),
+  });
+  const op = 'link.create.macvlan';
+  if (spec.netns === undefined) {
+    await createLink(nl, spec.name, 'macvlan', attrs(), op);
+    return;
+  }
+  await withNetnsFd(spec.netns, op, (fd) =>
+    nl.call(op, spec.name, (s) => s.newLink({}, { ifname: spec.name, ...attrs(fd) }, { flags: CREATE_EXCL })),
   );
 }
 

@@ -11,12 +11,12 @@
  * cannot be loaded.
  */
 import { closeSync, mkdirSync, openSync, readdirSync, readlinkSync, statSync, unlinkSync } from 'node:fs';
-import { isGone, NetlinkError, toNetlinkError } from './errors.js';
+import { isGone, NetlinkError, NetlinkInputError, toNetlinkError } from './errors.js';
 import { execIp } from './exec.js';
 import { CLONE_NEWNET, libc, MNT_DETACH, MS_BIND, MS_REC, MS_SHARED } from './ffi.js';
-import { checkIfname } from './inet.js';
 import { setLinkUp } from './links.js';
 import { NETNS_RUN_DIR, netnsPath } from './setns.js';
+import { closeNftContext } from './libnftables.js';
 import { closeRtnl, rtnl } from './socket.js';
 
 /** How namespace-sensitive helpers reach the kernel: libc via koffi, or the `ip`/`ethtool` tools. */
@@ -36,6 +36,25 @@ export interface CreateNetnsOptions {
   /** Bring `lo` up in the new namespace (default true: `ip netns add` leaves it down). */
   loopbackUp?: boolean;
   via?: Via;
+}
+
+/**
+ * A namespace name is a file name under /run/netns: 1..255 bytes (NAME_MAX), no `/`, no
+ * whitespace, not `.`/`..`. Longer than an interface name, so `vpc-nat-gw-<gateway>` fits.
+ */
+export function checkNetnsName(name: string): string {
+  if (
+    name.length === 0 ||
+    Buffer.byteLength(name) > 255 ||
+    /[/\s]/.test(name) ||
+    name === '.' ||
+    name === '..'
+  ) {
+    throw new NetlinkInputError(
+      `invalid namespace name ${JSON.stringify(name)} (1-255 bytes, no / or space)`,
+    );
+  }
+  return name;
 }
 
 /** True when `path` is an nsfs file (a mounted namespace), i.e. on the same device as our own ns. */
@@ -90,7 +109,7 @@ function prepareRunDir(): void {
  * as it is). Returns true when it was created now.
  */
 export async function createNetns(name: string, opts: CreateNetnsOptions = {}): Promise<boolean> {
-  checkIfname(name);
+  checkNetnsName(name);
   if (netnsExists(name)) return false;
   const via = opts.via ?? defaultVia();
   if (via === 'exec') {
@@ -142,8 +161,9 @@ function unlinkQuiet(path: string): void {
  * exist is success. Returns true when something was removed.
  */
 export async function deleteNetns(name: string, opts: { via?: Via } = {}): Promise<boolean> {
-  checkIfname(name);
+  checkNetnsName(name);
   closeRtnl(name);
+  closeNftContext(name);
   const path = netnsPath(name);
   let present = true;
   try {

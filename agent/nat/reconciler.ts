@@ -50,6 +50,16 @@ export interface NatReconcilerConfig {
    * (undefined: the agent's own namespace). Leave out when net2 is attached another way.
    */
   hairpin?: { hostNetns?: string };
+  /**
+   * Of the gateways this node's labels select, the ones it runs now (its placement election,
+   * ./placement.ts); default: all of them. The others are left to the node that runs them.
+   */
+  runs?: (gateway: string) => boolean;
+  /**
+   * Addresses of EIPs without `v4ip`, as the Northbound writer allocated and recorded them
+   * (stable across restarts and moves); default: chosen here (./eip-alloc.ts).
+   */
+  eipAddresses?: () => ReadonlyMap<string, string>;
 }
 
 /** Status of one object, with Kube-OVN's status fields. */
@@ -91,8 +101,11 @@ export function createNatReconciler(deps: NatAttachments, config: NatReconcilerC
   function desired(input: Snapshot | ResourceSet): NatDesired {
     const set = isSnapshot(input) ? input.resources : input;
     // Allocation first (a separate step), then the pure build.
-    held = allocateEips(set, held);
-    return buildNatDesired(set, config.node, { allocations: held, netnsPrefix: prefix });
+    held = config.eipAddresses ? config.eipAddresses() : allocateEips(set, held);
+    const d = buildNatDesired(set, config.node, { allocations: held, netnsPrefix: prefix });
+    if (config.runs)
+      for (const name of [...d.gateways.keys()]) if (!config.runs(name)) d.gateways.delete(name);
+    return d;
   }
 
   async function plan(d: NatDesired, ctx: PassContext): Promise<NatPlan> {

@@ -1,0 +1,151 @@
+/**
+ * The NAT half of the node work (docs/nat.md): which VPC NAT gateways this node runs, and the
+ * NAT reconciler that builds them, in its reconcile loop.
+ *
+ * - Placement: this node is a candidate for every gateway whose selector matches its name and
+ *   labels; of the candidates, the holder of the gateway's Northbound lock runs it
+ *   (agent/nat/placement.ts). Winning or losing one rebuilds the desired state at once.
+ * - EIP addresses come from the Northbound writer's records (agent/nb/eips.ts): a change there
+ *   (an address allocated, an EIP gone) rebuilds the desired state too.
+ * - net1 is a workload port like a VM's, added through this node's {@link PortService} with
+ *   `lanIp` (an LSP of this node, repaired and restored like any port); removing the gateway
+ *   deletes it.
+ */
+import type { OvsdbClient } from '../ovsdb/index.js';
+import type { Logger } from './log.js';
+import type { AgentMetrics } from './metrics/index.js';
+import {
+  createNatReconciler,
+  LAN_IFNAME,
+  selectsNode,
+  type GatewayDesired,
+  type NatObjectStatus,
+  type NatReconciler,
+} from './nat/index.js';
+import { createGatewayPlacement } from './nat/placement.js';
+import { eipAddressesFromNb } from './nb/eips.js';
+import type { PortService } from './node/ports/index.js';
+import { parseNetwork } from './node/ports/names.js';
+import type { Snapshot } from './pipeline/snapshot.js';
+import { createReconcileLoop } from './reconcile/reconciler.js';
+import type { RunnerHealth } from './reconcile/runner.js';
+import { parseProvider } from './resources/index.js';
+
+export interface NatWorkDeps {
+  log: Logger;
+  metrics?: AgentMetrics | undefined;
+  nb: OvsdbClient;
+  ports: PortService;
+}
+
+export interface NatWorkConfig {
+  node: string;
+  labels: Readonly<Record<string, string>>;
+  owner: string;
+  /** Namespace of the node's NICs (the external networks' `master`); undefined = the agent's own. */
+  netns: string | undefined;
+  /** Periodic pass (rules flushed or addresses removed inside a namespace have no event). */
+  resyncMs: number;
+}
+
+export interface NatWork {
+  schedule(snapshot: Snapshot): void;
+  settled(): Promise<void>;
+  health(): RunnerHealth;
+  status(): ReadonlyMap<string, NatObjectStatus>;
+  /** The gateways this node runs now. */
+  running(): string[];
+  close(): Promise<void>;
+}
+
+/** The `<namespace>/<nad>` network of a subnet's provider (`<nad>.<namespace>.ovn`). */
+function lanNetwork(gw: GatewayDesired, snapshot: Snapshot | undefined): string {
+  const subnet = snapshot?.resources.subnets.get(gw.lan.subnet);
+  const p = subnet ? parseProvider(subnet.spec.provider) : undefined;
+  if (!p)
+    throw new Error(
+      `VpcNatGateway ${gw.name}: subnet ${gw.lan.subnet} has no NetworkAttachmentDefinition provider (<nad>.<namespace>.ovn) to attach net1 through`,
+    );
+  return `${p.namespace}/${p.nad}`;
+}
+
+export function startNatWork(deps: NatWorkDeps, config: NatWorkConfig): NatWork {
+  const { log, nb, ports } = deps;
+  const node = { name: config.node, labels: config.labels };
+  let latest: Snapshot | undefined;
+  const placement = createGatewayPlacement({ client: nb, log: log.child({ module: 'nat-placement' }) });
+  const reconciler: NatReconciler = createNatReconciler(
+    {
+      attachLan: async (gw) => {
+        const r = await ports.add({
+          network: parseNetwork(lanNetwork(gw, latest))!,
+          netns: gw.netns,
+          ifname: LAN_IFNAME,
+          ip: gw.lan.ip,
+          defaultRoute: false,
+        });
+        return { ifname: r.ifname };
+      },
+      detachLan: async (gw) => {
+        await ports.del({ netns: gw.netns });
+      },
+    },
+    {
+      node,
+      owner: config.owner,
+      hairpin: config.netns === undefined ? {} : { hostNetns: config.netns },
+      runs: (gw) => placement.runs(gw),
+      eipAddresses: () => eipAddressesFromNb(nb.cache, config.owner),
+    },
+  );
+  const loop = createReconcileLoop(reconciler, {
+    enabled: () => nb.isOnline,
+    runner: {
+      log,
+      resyncMs: config.resyncMs,
+      ...(deps.metrics ? { observer: deps.metrics.reconcilers } : {}),
+    },
+    onResult: (r) => {
+      for (const [gw, done] of r.done)
+        if (done.length > 0) log.info({ gateway: gw, done }, 'NAT gateway reconciled');
+      if (r.removed.length > 0) log.info({ removed: r.removed }, 'NAT gateways removed');
+    },
+  });
+  /** The latest snapshot again: the desired state depends on placement and EIP records too. */
+  const rebuild = () => {
+    if (latest) loop.set(latest, { complete: latest.complete });
+  };
+  const offPlacement = placement.onChange((gw, runs) => {
+    log.info({ gateway: gw }, runs ? 'this node runs NAT gateway' : 'this node no longer runs NAT gateway');
+    rebuild();
+  });
+  const offRecords = nb.cache.onChange((batch) => {
+    if (batch.changes.some((c) => c.table === 'Address_Set')) rebuild();
+  });
+  loop.start();
+
+  return {
+    schedule(snapshot) {
+      latest = snapshot;
+      const candidates = [...snapshot.resources.natGateways.values()]
+        .filter((g) => selectsNode(g.spec.selector, node))
+        .map((g) => g.meta.name);
+      // An incomplete load stands for nothing it does not show: give nothing up then.
+      const keep = snapshot.complete ? [] : placement.running();
+      placement
+        .want([...candidates, ...keep])
+        .catch((err: unknown) => log.warn({ err }, 'NAT placement failed'));
+      loop.set(snapshot, { complete: snapshot.complete });
+    },
+    settled: () => loop.settled(),
+    health: () => loop.health(),
+    status: () => reconciler.status() as ReadonlyMap<string, NatObjectStatus>,
+    running: () => placement.running(),
+    async close() {
+      offPlacement();
+      offRecords();
+      await loop.stop();
+      await placement.close();
+    },
+  };
+}

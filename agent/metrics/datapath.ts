@@ -17,7 +17,7 @@
  * left out of that scrape; every other series still appears. OVS running totals are exposed as
  * counters through {@link setCounter} (never as gauges), point-in-time values as gauges.
  */
-import { readdir } from 'node:fs/promises';
+import { access, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { findUnixctlSocket, unixctlBatch, type UnixctlOutcome } from '../../ovsdb/index.js';
@@ -34,8 +34,8 @@ import { collectorMetrics, createSampler, setCounter, type Sampler } from './sam
 
 export interface DatapathCollectorOptions {
   /**
-   * ovs-vswitchd's control socket. Default: located in `runDir` from its pidfile at every refresh
-   * (`ovs-vswitchd.<pid>.ctl`), so a restarted vswitchd is found again.
+   * ovs-vswitchd's control socket. Default: located in `runDir` at every refresh, from its
+   * pidfile (`ovs-vswitchd.<pid>.ctl`) else `ovs-vswitchd.ctl`, so a restarted vswitchd is found again.
    */
   socket?: string;
   /** OVS run directory: the pidfile, control socket and `<bridge>.mgmt` sockets (default `/var/run/openvswitch`). */
@@ -99,7 +99,7 @@ export async function readDatapath(
 
   let outcomes: UnixctlOutcome[] | undefined;
   try {
-    const socket = options.socket ?? (await findUnixctlSocket('ovs-vswitchd', { runDir }));
+    const socket = options.socket ?? (await locateVswitchd(runDir));
     outcomes = await unixctlBatch(
       socket,
       COMMANDS.map((command) => ({ command })),
@@ -140,6 +140,26 @@ export async function readDatapath(
     for (const [name, f] of flows) if (typeof f === 'number') sample.bridges.push({ name, flows: f });
   }
   return finish();
+}
+
+/**
+ * vswitchd's control socket in `runDir`: `ovs-vswitchd.<pid>.ctl` from its pidfile (its default
+ * name), else `ovs-vswitchd.ctl` (a vswitchd started with `--unixctl` so, as the sandbox does).
+ */
+async function locateVswitchd(runDir: string): Promise<string> {
+  try {
+    return await findUnixctlSocket('ovs-vswitchd', { runDir });
+  } catch (err) {
+    const fixed = path.join(runDir, 'ovs-vswitchd.ctl');
+    if (
+      await access(fixed).then(
+        () => true,
+        () => false,
+      )
+    )
+      return fixed;
+    throw err;
+  }
 }
 
 /**

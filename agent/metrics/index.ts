@@ -31,3 +31,11 @@ export {
   type PortPlacement,
 } from './interfaces.js';
 export { collectorMetrics, createSampler, setCounter, type Sampler } from './sampler.js';
+export {
+  createNodeMetrics,
+  unixRemoteDir,
+  type NodeMetrics,
+  type NodeMetricsConfig,
+  type NodeMetricsDeps,
+} from './node.js';
+export { AgentRegistry, SnapshotMetric } from './series.js';

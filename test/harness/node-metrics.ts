@@ -1,51 +1,49 @@
 /**
  * The agent's full metrics registry on a sandbox node, as the agent builds it: `createMetrics`
- * (process metrics included) plus the datapath collector on the node's ovs-vswitchd and the
- * interface collector on its own Open_vSwitch client — and `promtool check metrics` on a scrape.
+ * (process metrics included) plus `createNodeMetrics` (the datapath collector on the node's
+ * ovs-vswitchd, the interface collector on its own Open_vSwitch client) — and `promtool check
+ * metrics` on a scrape.
  */
 import type { Registry } from 'prom-client';
 import {
   createMetrics,
-  createDatapathCollector,
-  createInterfaceCollector,
+  createNodeMetrics,
   type AgentMetrics,
+  type PortPlacement,
 } from '../../agent/metrics/index.js';
-import { INTERFACE_METRICS_MONITOR, type PortPlacement } from '../../agent/metrics/interfaces.js';
 import type { ChassisInfo } from '../../agent/sandbox/chassis.js';
 import { run } from '../../agent/sandbox/process.js';
-import { OvsdbClient, vswitch } from '../../ovsdb/index.js';
+import { OvsdbClient } from '../../ovsdb/index.js';
 
 export interface NodeMetrics {
   /** The agent's metrics (`createMetrics`), to feed events into. */
   metrics: AgentMetrics;
   registry: Registry;
-  /** The interface collector's Open_vSwitch client. */
-  client: OvsdbClient;
   close(): Promise<void>;
 }
 
-/** Builds the registry for `node`; `minIntervalMs` of the datapath collector (default 0: every scrape refreshes). */
+/**
+ * Builds the registry for `node` as the agent wires it (`createNodeMetrics`, the run directory
+ * derived from the node's `unix:` Open_vSwitch remote); `minIntervalMs` of the datapath
+ * collector (default 0: every scrape refreshes). Resolves once the interface client is synced.
+ */
 export async function startNodeMetrics(
-  node: Pick<ChassisInfo, 'vswitchdCtl' | 'dir' | 'ovsRemote'>,
+  node: Pick<ChassisInfo, 'ovsRemote'>,
   opts: { minIntervalMs?: number; lookup?: (ifaceId: string) => PortPlacement | undefined } = {},
 ): Promise<NodeMetrics> {
   const metrics = createMetrics({ isWriter: () => true });
-  const datapath = createDatapathCollector(
-    { registry: metrics.registry },
-    { socket: node.vswitchdCtl, runDir: node.dir, minIntervalMs: opts.minIntervalMs ?? 0 },
+  let client: OvsdbClient | undefined;
+  const nodeMetrics = createNodeMetrics(
+    {
+      registry: metrics.registry,
+      createClient: (o) => (client = OvsdbClient.create(o)),
+      ...(opts.lookup ? { lookup: opts.lookup } : {}),
+    },
+    { ovs: node.ovsRemote, datapathIntervalMs: opts.minIntervalMs ?? 0 },
   );
-  const client = await OvsdbClient.connect({
-    remotes: node.ovsRemote,
-    database: 'Open_vSwitch',
-    schema: vswitch.schema(),
-    monitor: INTERFACE_METRICS_MONITOR,
-  });
-  await client.ready();
-  createInterfaceCollector(
-    { registry: metrics.registry, source: client },
-    opts.lookup ? { lookup: opts.lookup } : {},
-  );
-  return { metrics, registry: metrics.registry, client, close: () => (datapath.close(), client.close()) };
+  nodeMetrics.start();
+  await client!.ready();
+  return { metrics, registry: metrics.registry, close: () => nodeMetrics.stop() };
 }
 
 /** `promtool check metrics` on an exposition text: its exit code and what it printed (problems). */

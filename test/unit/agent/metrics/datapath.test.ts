@@ -106,6 +106,17 @@ describe('datapath collector on recorded replies', () => {
   });
 });
 
+describe('locating ovs-vswitchd in the run directory', () => {
+  it('falls back to ovs-vswitchd.ctl when the pidfile names no socket (vswitchd run with --unixctl)', async () => {
+    const runDir = await mkdtemp(path.join(dir, 'fixed-'));
+    const { writeFile } = await import('node:fs/promises');
+    await writeFile(path.join(runDir, 'ovs-vswitchd.pid'), '4243\n');
+    closers.push(await unixctlReplay(path.join(runDir, 'ovs-vswitchd.ctl'), RECORDED));
+    const { value } = setup({ runDir });
+    expect(await value('vpc_agent_datapath_lookups_total', { ...NETDEV, result: 'missed' })).toBe(21);
+  });
+});
+
 describe('datapath collector on wrong and partial replies', () => {
   it('an unknown command is counted and only its series are missing', async () => {
     const { runDir, socket } = await node({

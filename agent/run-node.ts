@@ -11,11 +11,17 @@ import { sb as sbModel, vswitch, type ClientMonitorConfig, type OvsdbClient } fr
 import type { AgentClients } from './clients.js';
 import type { Ipam } from './ipam/index.js';
 import type { Logger } from './log.js';
-import { instrumentPortService, watchOvsdbClient, type AgentMetrics } from './metrics/index.js';
+import {
+  createNodeMetrics,
+  instrumentPortService,
+  watchOvsdbClient,
+  type AgentMetrics,
+} from './metrics/index.js';
 import { DEFAULT_BUILD_OPTIONS } from './nb/build/index.js';
 import { nodeOwner } from './ownership.js';
 import type { Snapshot } from './pipeline/snapshot.js';
-import { nodePortsFromNb } from './node/ports/nb-ports.js';
+import { startNatWork } from './run-nat.js';
+import { nodePortOf, nodePortsFromNb } from './node/ports/nb-ports.js';
 import { createPortsReconciler } from './node/ports/reconciler.js';
 import { keyedSerial } from './node/ports/serial.js';
 import { createReconcileLoop, type ObjectStatus } from './reconcile/reconciler.js';
@@ -38,6 +44,8 @@ export interface NodeWorkConfig {
   ovs: string;
   sb?: string | string[];
   node?: string;
+  /** This node's labels (VpcNatGateway selectors), beside `kubernetes.io/hostname` and `…/os`. */
+  nodeLabels?: Readonly<Record<string, string>>;
   netns?: string;
   owner: string;
   portReadyTimeoutMs: number;
@@ -46,6 +54,8 @@ export interface NodeWorkConfig {
   nodeResyncMs?: number;
   /** Periodic ports repair pass (default 30 s; 0 disables). */
   portsResyncMs?: number;
+  /** Periodic NAT gateway pass (default 30 s; 0 disables). */
+  natResyncMs?: number;
 }
 
 export interface NodeWorkDeps {
@@ -77,8 +87,15 @@ export interface NodeWork {
   portCount(): number;
   /** Health of the node's reconcilers, by runner name. */
   health(): Record<string, RunnerHealth>;
-  /** Per-object status of the node's reconcilers: provider networks/VLANs, and ports by LSP name. */
-  statuses(): { providers: ReadonlyMap<string, ObjectStatus>; ports: ReadonlyMap<string, ObjectStatus> };
+  /**
+   * Per-object status of the node's reconcilers: provider networks/VLANs, ports by LSP name, and
+   * the NAT gateways this node runs (with their EIPs and rules).
+   */
+  statuses(): {
+    providers: ReadonlyMap<string, ObjectStatus>;
+    ports: ReadonlyMap<string, ObjectStatus>;
+    nat: ReadonlyMap<string, ObjectStatus>;
+  };
   last(): NodeOvsResult | undefined;
   debug(): Record<string, unknown>;
   close(): Promise<void>;
@@ -160,6 +177,40 @@ export async function startNodeWork(deps: NodeWorkDeps, config: NodeWorkConfig):
     );
     if (deps.metrics) ports = instrumentPortService(ports, deps.metrics);
   }
+  // NAT gateways attach their LAN leg as a port of this node: with the port service only.
+  const nat = ports
+    ? startNatWork(
+        { log, metrics: deps.metrics, nb: deps.nb, ports },
+        {
+          node: nodeName,
+          labels: { 'kubernetes.io/hostname': nodeName, 'kubernetes.io/os': 'linux', ...config.nodeLabels },
+          owner: config.owner,
+          netns: config.netns,
+          resyncMs: config.natResyncMs ?? 30_000,
+        },
+      )
+    : undefined;
+  // Datapath and interface metrics: their own Open_vSwitch client (statistics never wake the
+  // reconcilers); started without waiting, so a slow vswitchd never delays the agent's start.
+  const nodeMetrics = deps.metrics
+    ? createNodeMetrics(
+        {
+          registry: deps.metrics.registry,
+          createClient: (o) =>
+            deps.clients.create({ ...o, logger: log.child({ module: 'ovsdb', db: 'ovs-metrics' }) }),
+          log,
+          lookup: (lsp) => {
+            const row = deps.nb.cache.lookup('Logical_Switch_Port', 'name', lsp)[0];
+            const port = row ? nodePortOf(row) : undefined;
+            if (!port) return undefined;
+            const vpc = deps.resources()?.subnets.get(port.subnet)?.spec.vpc;
+            return { subnet: port.subnet, ...(vpc ? { vpc } : {}) };
+          },
+        },
+        { ovs: config.ovs },
+      )
+    : undefined;
+  nodeMetrics?.start();
 
   const runnerOpts = (resyncMs: number) => ({
     log,
@@ -199,14 +250,24 @@ export async function startNodeWork(deps: NodeWorkDeps, config: NodeWorkConfig):
     schedule(snapshot) {
       nodeLoop.set(snapshot, { complete: snapshot.complete });
       portsLoop.set(snapshot, { complete: snapshot.complete });
+      nat?.schedule(snapshot);
     },
     settled: async () => {
       await nodeLoop.settled();
       await portsLoop.settled();
+      await nat?.settled();
     },
     portsSettled: () => portsLoop.settled(),
-    health: () => ({ 'node-ovs': nodeLoop.health(), ports: portsLoop.health() }),
-    statuses: () => ({ providers: reconciler.status(), ports: portsReconciler.status() }),
+    health: () => ({
+      'node-ovs': nodeLoop.health(),
+      ports: portsLoop.health(),
+      ...(nat ? { 'nat-gateways': nat.health() } : {}),
+    }),
+    statuses: () => ({
+      providers: reconciler.status(),
+      ports: portsReconciler.status(),
+      nat: nat?.status() ?? new Map(),
+    }),
     portCount: () => nodePortsFromNb(deps.nb.cache, nodeOwnerId).size,
     triggerPorts: () => portsLoop.trigger('request', 0),
     last: () => reconciler.last(),
@@ -223,8 +284,10 @@ export async function startNodeWork(deps: NodeWorkDeps, config: NodeWorkConfig):
       };
     },
     async close() {
+      await nat?.close();
       await nodeLoop.stop();
       await portsLoop.stop();
+      await nodeMetrics?.stop();
       offChassis?.();
       await sb?.close();
       await ovs.close();

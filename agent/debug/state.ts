@@ -67,7 +67,8 @@ export function resourceTable(src: DebugSources): ResourceRow[] {
   const nb = src.flow.engine.status();
   const h = src.flow.engine.health();
   const converged = h.lastSuccessAt !== undefined && h.consecutiveFailures === 0 && !h.running;
-  const node = src.nodeWork?.statuses().providers;
+  const statuses = src.nodeWork?.statuses();
+  const node = statuses?.providers;
   for (const r of allResources(s.resources)) {
     if (r.kind === 'Vpc' && r.implicit) continue;
     const id = resourceId(r);
@@ -79,8 +80,9 @@ export function resourceTable(src: DebugSources): ResourceRow[] {
     // No row of its own (a NAD): ready once a pass over the current resources succeeded.
     else if (converged) note(id, r.kind, name, 'ready');
     else note(id, r.kind, name, 'pending', 'not reconciled yet');
-    const onNode = node?.get(id);
-    if (onNode) note(id, r.kind, name, onNode.state, onNode.message);
+    // What this node does for it (a provider network's bridge, a NAT gateway it runs).
+    for (const onNode of [node?.get(id), statuses?.nat.get(id)])
+      if (onNode) note(id, r.kind, name, onNode.state, onNode.message);
   }
   const idOf = (kind: string, name: string, namespace?: string) =>
     `${kind}/${kind === 'NetworkAttachmentDefinition' ? `${namespace ?? 'default'}/${name}` : name}`;
@@ -146,6 +148,7 @@ export function debugState(src: DebugSources): StateDoc {
         ? {
             'node-ovs': { health: health['node-ovs'], objects: statusList(node?.providers) },
             ports: { health: health['ports'], objects: statusList(node?.ports) },
+            'nat-gateways': { health: health['nat-gateways'], objects: statusList(node?.nat) },
           }
         : {}),
     },
@@ -183,6 +186,11 @@ export function debugErrors(src: DebugSources): Record<string, unknown> {
         .map(([name, h]) => [name, { lastError: h.lastError, at: h.lastErrorAt, healthy: h.healthy }]),
     ),
     nbRecent: flow.engine.stats.lastErrors,
-    objects: [...failing(flow.engine.status()), ...failing(node?.providers), ...failing(node?.ports)],
+    objects: [
+      ...failing(flow.engine.status()),
+      ...failing(node?.providers),
+      ...failing(node?.ports),
+      ...failing(node?.nat),
+    ],
   };
 }

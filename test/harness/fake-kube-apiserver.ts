@@ -166,7 +166,7 @@ export async function startFakeKubeApiServer(
   });
 
   const record = (type: HistoryEvent['type'], r: FakeResource, object: Obj) => {
-    const ev: HistoryEvent = { rv, type, resource: resourceId(r), object: structuredClone(object) };
+    const ev: HistoryEvent = { rv, type, resource: resourceId(r), object }; // stored objects are replaced, never mutated
     history.push(ev);
     for (const w of watches)
       if (resourceId(w.resource) === ev.resource && matches(w, object)) send(w, type, ev.object);

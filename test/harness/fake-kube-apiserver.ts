@@ -118,6 +118,8 @@ export interface FakeKubeApiServer {
   dropWatches(): void;
   /** While on, watches stay open but receive nothing (a stuck watch). */
   stallWatches(on: boolean): void;
+  /** While on, every new watch is answered and ended at once, with no event (a bad proxy). */
+  endWatchesAtOnce(on: boolean): void;
   /** The next `n` requests answer 429 with `Retry-After: retryAfterSeconds`. */
   throttle(n: number, retryAfterSeconds: number): void;
   /** Answers every list (not watch) of `plural` with HTTP `code` until cleared (`undefined`). */
@@ -140,6 +142,7 @@ export async function startFakeKubeApiServer(
   const sockets = new Set<Socket>();
   const listSnapshots = new Map<string, { rv: number; items: Obj[] }>();
   let stalled = false;
+  let endAtOnce = false;
   let throttled = { n: 0, retryAfter: 1 };
   const failing = new Map<string, number>();
   const requests: FakeRequest[] = [];
@@ -266,6 +269,7 @@ export async function startFakeKubeApiServer(
       return reply(res, 410, status(410, 'Expired', `too old resource version: ${from} (${compactedRv})`));
     res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
     res.flushHeaders(); // as the real server: the client sees the watch open before any event
+    if (endAtOnce) return void res.end();
     const w: OpenWatch = {
       resource: r,
       namespace: ns ?? nsSel,
@@ -427,6 +431,9 @@ export async function startFakeKubeApiServer(
     },
     stallWatches(on) {
       stalled = on;
+    },
+    endWatchesAtOnce(on) {
+      endAtOnce = on;
     },
     throttle(n, retryAfterSeconds) {
       throttled = { n, retryAfter: retryAfterSeconds };

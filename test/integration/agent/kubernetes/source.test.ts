@@ -278,6 +278,26 @@ describe('Kubernetes source', () => {
     expect(src.stats()).toMatchObject({ lists: 1, gone: 0, errors: 0 });
   });
 
+  it('a watch that ends at once without events is retried with backoff, not in a loop', async () => {
+    const { fake } = ctx;
+    const c = collector();
+    const src = ctx.source({ kinds: ['Vpc'] });
+    await src.start(c.on);
+    await waitFor(() => fake.openWatches() === 1);
+    fake.endWatchesAtOnce(true);
+    const from = fake.requests.length;
+    fake.dropWatches();
+    // Backoff from 20 ms, doubling (±20 %): the first four attempts span at least 0.8 × 140 ms;
+    // a loop without backoff would make them within a few milliseconds.
+    const watches = () => fake.requests.slice(from).filter((r) => r.query['watch']);
+    await waitFor(() => watches().length >= 5);
+    const [, a1, , , a4] = watches();
+    expect(a4!.at - a1!.at).toBeGreaterThanOrEqual(112);
+    fake.endWatchesAtOnce(false);
+    fake.apply(vpc('after'));
+    await c.until((s) => namesOf(s).join() === 'after', 'event once watches work again');
+  });
+
   it('check() lists every kind again', async () => {
     const { fake } = ctx;
     fake.apply(vpc('a'));

@@ -122,6 +122,8 @@ export interface FakeKubeApiServer {
   endWatchesAtOnce(on: boolean): void;
   /** The next `n` requests answer 429 with `Retry-After: retryAfterSeconds`. */
   throttle(n: number, retryAfterSeconds: number): void;
+  /** Lists answer only after this long (a slow or stuck API server); 0: at once. */
+  delayLists(ms: number): void;
   /** Answers every list (not watch) of `plural` with HTTP `code` until cleared (`undefined`). */
   failLists(plural: string, code: number | undefined): void;
   openWatches(): number;
@@ -143,6 +145,7 @@ export async function startFakeKubeApiServer(
   const listSnapshots = new Map<string, { rv: number; items: Obj[] }>();
   let stalled = false;
   let endAtOnce = false;
+  let listDelayMs = 0;
   let throttled = { n: 0, retryAfter: 1 };
   const failing = new Map<string, number>();
   const requests: FakeRequest[] = [];
@@ -318,6 +321,11 @@ export async function startFakeKubeApiServer(
     const code = failing.get(r.plural);
     if (code !== undefined)
       return reply(res, code, status(code, 'InternalError', `injected failure ${code}`));
+    if (listDelayMs > 0) {
+      const t = setTimeout(() => handleList(res, r, query, rt.namespace), listDelayMs);
+      res.on('close', () => clearTimeout(t));
+      return;
+    }
     handleList(res, r, query, rt.namespace);
   };
 
@@ -434,6 +442,9 @@ export async function startFakeKubeApiServer(
     },
     endWatchesAtOnce(on) {
       endAtOnce = on;
+    },
+    delayLists(ms) {
+      listDelayMs = ms;
     },
     throttle(n, retryAfterSeconds) {
       throttled = { n, retryAfter: retryAfterSeconds };

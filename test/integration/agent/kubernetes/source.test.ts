@@ -298,6 +298,22 @@ describe('Kubernetes source', () => {
     await c.until((s) => namesOf(s).join() === 'after', 'event once watches work again');
   });
 
+  it('a list that does not answer in time is abandoned and retried; incomplete until one does', async () => {
+    const { fake } = ctx;
+    fake.apply(vpc('a'));
+    fake.delayLists(60_000);
+    const c = collector();
+    const src = ctx.source({ kinds: ['Vpc'], requestTimeoutMs: 200 });
+    await src.start(c.on);
+    expect(c.seen[0]).toMatchObject({ complete: false });
+    expect(c.seen[0]!.incomplete).toEqual([
+      'Vpc: not listed yet: /apis/kubeovn.io/v1/vpcs: no answer within 200 ms',
+    ]);
+    fake.delayLists(0);
+    const s = await c.until((x) => x.complete, 'listed');
+    expect(namesOf(s)).toEqual(['a']);
+  });
+
   it('check() lists every kind again', async () => {
     const { fake } = ctx;
     fake.apply(vpc('a'));

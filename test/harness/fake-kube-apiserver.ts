@@ -118,8 +118,12 @@ export interface FakeKubeApiServer {
   dropWatches(): void;
   /** While on, watches stay open but receive nothing (a stuck watch). */
   stallWatches(on: boolean): void;
+  /** While on, every new watch is answered and ended at once, with no event (a bad proxy). */
+  endWatchesAtOnce(on: boolean): void;
   /** The next `n` requests answer 429 with `Retry-After: retryAfterSeconds`. */
   throttle(n: number, retryAfterSeconds: number): void;
+  /** Lists answer only after this long (a slow or stuck API server); 0: at once. */
+  delayLists(ms: number): void;
   /** Answers every list (not watch) of `plural` with HTTP `code` until cleared (`undefined`). */
   failLists(plural: string, code: number | undefined): void;
   openWatches(): number;
@@ -140,6 +144,8 @@ export async function startFakeKubeApiServer(
   const sockets = new Set<Socket>();
   const listSnapshots = new Map<string, { rv: number; items: Obj[] }>();
   let stalled = false;
+  let endAtOnce = false;
+  let listDelayMs = 0;
   let throttled = { n: 0, retryAfter: 1 };
   const failing = new Map<string, number>();
   const requests: FakeRequest[] = [];
@@ -166,7 +172,7 @@ export async function startFakeKubeApiServer(
   });
 
   const record = (type: HistoryEvent['type'], r: FakeResource, object: Obj) => {
-    const ev: HistoryEvent = { rv, type, resource: resourceId(r), object: structuredClone(object) };
+    const ev: HistoryEvent = { rv, type, resource: resourceId(r), object }; // stored objects are replaced, never mutated
     history.push(ev);
     for (const w of watches)
       if (resourceId(w.resource) === ev.resource && matches(w, object)) send(w, type, ev.object);
@@ -266,6 +272,7 @@ export async function startFakeKubeApiServer(
       return reply(res, 410, status(410, 'Expired', `too old resource version: ${from} (${compactedRv})`));
     res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
     res.flushHeaders(); // as the real server: the client sees the watch open before any event
+    if (endAtOnce) return void res.end();
     const w: OpenWatch = {
       resource: r,
       namespace: ns ?? nsSel,
@@ -314,6 +321,11 @@ export async function startFakeKubeApiServer(
     const code = failing.get(r.plural);
     if (code !== undefined)
       return reply(res, code, status(code, 'InternalError', `injected failure ${code}`));
+    if (listDelayMs > 0) {
+      const t = setTimeout(() => handleList(res, r, query, rt.namespace), listDelayMs);
+      res.on('close', () => clearTimeout(t));
+      return;
+    }
     handleList(res, r, query, rt.namespace);
   };
 
@@ -427,6 +439,12 @@ export async function startFakeKubeApiServer(
     },
     stallWatches(on) {
       stalled = on;
+    },
+    endWatchesAtOnce(on) {
+      endAtOnce = on;
+    },
+    delayLists(ms) {
+      listDelayMs = ms;
     },
     throttle(n, retryAfterSeconds) {
       throttled = { n, retryAfter: retryAfterSeconds };

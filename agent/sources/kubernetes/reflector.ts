@@ -232,6 +232,8 @@ export function createReflector(deps: {
         ),
       timing.watchTimeoutSeconds * 1000 + timing.idleTimeoutMs,
     );
+    const opened = Date.now();
+    let received = 0;
     try {
       await api.watch(
         path,
@@ -241,9 +243,20 @@ export function createReflector(deps: {
           timeoutSeconds: timing.watchTimeoutSeconds,
           ...fields,
         },
-        { signal, idleTimeoutMs: timing.idleTimeoutMs, onEvent: apply },
+        {
+          signal,
+          idleTimeoutMs: timing.idleTimeoutMs,
+          onEvent: (e) => {
+            received++;
+            apply(e);
+          },
+        },
       );
+      // Ended at once with nothing (a proxy closing it, say): back off rather than spin.
+      if (received === 0 && Date.now() - opened < Math.min(1000, timing.watchTimeoutSeconds * 500))
+        throw new KubeApiError(`watch ${path}: ended at once without a single event`);
       delay = timing.backoffInitialMs;
+      lastError = undefined;
     } finally {
       clearTimeout(deadline);
     }

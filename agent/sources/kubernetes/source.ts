@@ -138,8 +138,8 @@ export function createKubernetesSource(options: KubernetesSourceOptions): Kubern
     let out = built.get(objs);
     if (out) return out;
     out = [];
-    for (const key of [...objs.keys()].sort()) {
-      const obj = objs.get(key)!;
+    // The list's order (the server's, by key), then the order of arrival: no sort per snapshot.
+    for (const [key, obj] of objs) {
       let item = docs.get(obj);
       if (!item) {
         item = { doc: obj, source: objectRef(r.kind, key) };

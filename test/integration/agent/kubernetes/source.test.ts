@@ -278,6 +278,42 @@ describe('Kubernetes source', () => {
     expect(src.stats()).toMatchObject({ lists: 1, gone: 0, errors: 0 });
   });
 
+  it('a watch that ends at once without events is retried with backoff, not in a loop', async () => {
+    const { fake } = ctx;
+    const c = collector();
+    const src = ctx.source({ kinds: ['Vpc'] });
+    await src.start(c.on);
+    await waitFor(() => fake.openWatches() === 1);
+    fake.endWatchesAtOnce(true);
+    const from = fake.requests.length;
+    fake.dropWatches();
+    // Backoff from 20 ms, doubling (±20 %): the first four attempts span at least 0.8 × 140 ms;
+    // a loop without backoff would make them within a few milliseconds.
+    const watches = () => fake.requests.slice(from).filter((r) => r.query['watch']);
+    await waitFor(() => watches().length >= 5);
+    const [, a1, , , a4] = watches();
+    expect(a4!.at - a1!.at).toBeGreaterThanOrEqual(112);
+    fake.endWatchesAtOnce(false);
+    fake.apply(vpc('after'));
+    await c.until((s) => namesOf(s).join() === 'after', 'event once watches work again');
+  });
+
+  it('a list that does not answer in time is abandoned and retried; incomplete until one does', async () => {
+    const { fake } = ctx;
+    fake.apply(vpc('a'));
+    fake.delayLists(60_000);
+    const c = collector();
+    const src = ctx.source({ kinds: ['Vpc'], requestTimeoutMs: 200 });
+    await src.start(c.on);
+    expect(c.seen[0]).toMatchObject({ complete: false });
+    expect(c.seen[0]!.incomplete).toEqual([
+      'Vpc: not listed yet: /apis/kubeovn.io/v1/vpcs: no answer within 200 ms',
+    ]);
+    fake.delayLists(0);
+    const s = await c.until((x) => x.complete, 'listed');
+    expect(namesOf(s)).toEqual(['a']);
+  });
+
   it('check() lists every kind again', async () => {
     const { fake } = ctx;
     fake.apply(vpc('a'));

@@ -31,6 +31,11 @@ export function registerRunCommand(program: Command): void {
     .option('--ovs <remote>', "this node's Open_vSwitch remote (provider bridges, workload ports)")
     .option('--node <name>', 'this node name (default: host name; chassis name unless OVS has system-id)')
     .option(
+      '--node-label <key=value>',
+      'a label of this node, for VpcNatGateway selectors (repeatable; kubernetes.io/hostname and kubernetes.io/os=linux are implied)',
+      (v: string, prev: string[] = []) => [...prev, v],
+    )
+    .option(
       '--netns <name>',
       "network namespace of br-int's datapath and host-side veths (default: the agent's own)",
     )
@@ -51,7 +56,7 @@ export function registerRunCommand(program: Command): void {
     )
     .option(
       '--listen <host:port>',
-      'serve GET /healthz, /readyz, /debug (JSON) and /metrics (Prometheus) here (port 0: any)',
+      'serve GET /healthz, /readyz, /debug, /debug/{state,errors,trace} and /metrics (Prometheus) here (port 0: any)',
     )
     .option('--owner <id>', 'owner id written to external_ids', DEFAULT_AGENT_CONFIG.owner)
     .option('--lock <name>', 'OVSDB lock electing the NB writer', DEFAULT_AGENT_CONFIG.lockName)

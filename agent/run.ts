@@ -57,6 +57,8 @@ export interface AgentConfig {
   ovs?: string;
   /** Node name (default: the host name); the chassis name when OVS has no `system-id`. */
   node?: string;
+  /** This node's labels, for VpcNatGateway selectors (`kubernetes.io/hostname`, `…/os` implied). */
+  nodeLabels?: Record<string, string>;
   /** Namespace of br-int's datapath and the host-side veths; undefined = the agent's own. */
   netns?: string;
   /** Unix socket of the local API (ports); undefined = none. Needs `ovs` and `sb`. */

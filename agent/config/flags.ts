@@ -48,6 +48,8 @@ export interface RunFlags {
   resync: string;
   portsResync?: string;
   gatewayChassis?: string;
+  /** `--node-label key=value`, repeatable. */
+  nodeLabel?: string[];
   privateKey?: string;
   certificate?: string;
   caCert?: string;
@@ -196,6 +198,13 @@ export function parseRunFlags(flags: RunFlags): ParsedRunFlags {
     .map((c) => c.trim())
     .filter((c) => c !== '');
 
+  const nodeLabels: Record<string, string> = {};
+  for (const text of flags.nodeLabel ?? []) {
+    const m = /^([A-Za-z0-9][-A-Za-z0-9_./]*)=(.*)$/.exec(text);
+    if (!m) throw new FlagError('--node-label', `"${text}" is not key=value`);
+    nodeLabels[m[1]!] = m[2]!;
+  }
+
   const tls = tlsFlags(flags);
   if (!tls) {
     for (const [flag, value] of [
@@ -216,6 +225,7 @@ export function parseRunFlags(flags: RunFlags): ParsedRunFlags {
     sb,
     ovs,
     node: flags.node,
+    ...(Object.keys(nodeLabels).length > 0 ? { nodeLabels } : {}),
     netns: flags.netns,
     apiSocket,
     portReadyTimeoutMs: duration('--port-ready-timeout', flags.portReadyTimeout, { min: 1 }),

@@ -87,6 +87,16 @@ describe('parseRunFlags', () => {
     expect(err.message).toMatch(why);
   });
 
+  it('collects --node-label key=value (values may be empty or hold =), refusing other shapes', () => {
+    const { config } = parseRunFlags(
+      flags({ nodeLabel: ['zone=a', 'node-role.kubernetes.io/gateway=', 'x/y=a=b'] }),
+    );
+    expect(config.nodeLabels).toEqual({ zone: 'a', 'node-role.kubernetes.io/gateway': '', 'x/y': 'a=b' });
+    expect(parseRunFlags(flags()).config.nodeLabels).toBeUndefined();
+    for (const bad of ['zone', '=a', ' z=a'])
+      expect(refused({ nodeLabel: [bad] }).message).toBe(`--node-label: "${bad}" is not key=value`);
+  });
+
   it('refuses flags that mean nothing without the ones they depend on', () => {
     expect(refused({ apiSocket: '/run/a.sock' }).message).toMatch(/^--api-socket: needs --ovs and --sb/);
     expect(refused({ apiSocket: '/run/a.sock', ovs: 'unix:/ovs.sock' }).flag).toBe('--api-socket');

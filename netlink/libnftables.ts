@@ -11,13 +11,15 @@
  * synchronous (they block the event loop for their duration, a few ms for small scripts).
  */
 import { createRequire } from 'node:module';
-import { statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { inNetns, netnsPath } from './setns.js';
 
 /** NFT_CTX_OUTPUT_* flags (<nftables/libnftables.h>). */
 export const NFT_OUTPUT = { STATELESS: 1 << 2, HANDLE: 1 << 3, JSON: 1 << 4, ECHO: 1 << 5 } as const;
 
 interface Lib {
+  /** fcntl(fd, F_SETFD, FD_CLOEXEC). */
+  cloexec(fd: number): number;
   ctxNew(flags: number): unknown;
   ctxFree(ctx: unknown): void;
   bufferOutput(ctx: unknown): number;
@@ -46,7 +48,9 @@ function load(): Lib | undefined {
     const errorBuffer = f('const char *nft_ctx_get_error_buffer(void *ctx)');
     const setFlags = f('void nft_ctx_output_set_flags(void *ctx, uint32_t flags)');
     const run = f('int nft_run_cmd_from_buffer(void *ctx, const char *buf)');
+    const fcntl = koffi.load('libc.so.6').func('int fcntl(int fd, int cmd, ...)');
     lib = {
+      cloexec: (fd) => fcntl(fd, 2, 'int', 1) as number,
       ctxNew: (flags) => ctxNew(flags),
       ctxFree: (ctx) => void ctxFree(ctx),
       bufferOutput: (ctx) => bufferOutput(ctx) as number,
@@ -75,8 +79,12 @@ function contextFor(l: Lib, netns: string | undefined): unknown {
   const hit = contexts.get(key);
   if (hit && hit.ino === ino) return hit.ctx;
   if (hit) l.ctxFree(hit.ctx);
+  // libmnl opens the context's netlink socket without close-on-exec: a process spawned later
+  // would inherit it and keep the namespace alive after it is deleted. Mark the new fds.
+  const before = new Set(readdirSync('/proc/self/fd'));
   const make = () => l.ctxNew(0);
   const ctx = netns === undefined ? make() : inNetns(netns, make, 'nft.ctx');
+  for (const fd of readdirSync('/proc/self/fd')) if (!before.has(fd)) l.cloexec(Number(fd));
   l.bufferOutput(ctx);
   l.bufferError(ctx);
   contexts.set(key, { ino, ctx });

@@ -28,7 +28,7 @@ import {
 } from '../../netlink/index.js';
 import { AgentError } from '../errors.js';
 import { conntrackVictims } from './conntrack-policy.js';
-import { WAN_IFNAME, type GatewayDesired } from './desired.js';
+import { LAN_IFNAME, WAN_IFNAME, type GatewayDesired } from './desired.js';
 import type { Applied, Step } from './observe.js';
 import {
   buildIncremental,
@@ -211,11 +211,18 @@ export async function runSteps(
         await writeSysctl(gw.netns, 'net.ipv4.ip_forward', 1);
         break;
       case 'attach-lan':
-        await ctx.deps.attachLan(gw);
+      case 'attach-wan': {
+        const attach =
+          s.op === 'attach-lan' ? ctx.deps.attachLan : (ctx.deps.attachWan ?? createMacvlanWan());
+        const { ifname } = await attach(gw);
+        const want = s.op === 'attach-lan' ? LAN_IFNAME : WAN_IFNAME;
+        if (ifname !== want || !(await getLink(nl(), want)))
+          throw new AgentError(
+            'ERR_NAT_ATTACH',
+            `${s.op} of ${gw.name} did not put ${want} into ${gw.netns}`,
+          );
         break;
-      case 'attach-wan':
-        await (ctx.deps.attachWan ?? createMacvlanWan())(gw);
-        break;
+      }
       case 'mac': {
         const up = (await getLink(nl(), s.dev))?.up;
         if (up) await setLinkDown(nl(), s.dev);

@@ -279,3 +279,16 @@ export function buildNatDesired(set: ResourceSet, node: NatNode, opts: NatDesire
   }
   return { node: node.name, gateways, problems };
 }
+
+/**
+ * What the VPC router must send to the gateway's `lanIp` (its policy routes): the sources of
+ * SNAT (CIDRs) and FIP (the internal address), and the DNAT targets, whose answers must come
+ * back through the gateway to be un-NATed. Sorted, each once, as `network/prefix`.
+ */
+export function gatewaySources(gw: GatewayDesired): string[] {
+  const out = new Set<string>();
+  for (const s of gw.rules.snat) out.add(s.cidr);
+  for (const f of gw.rules.fip) out.add(`${f.internalIp}/32`);
+  for (const d of gw.rules.dnat) out.add(`${d.internalIp}/32`);
+  return [...out].sort();
+}

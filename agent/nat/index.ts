@@ -15,6 +15,7 @@ export { createMacvlanWan, garp, removeGateway, type NatAttachments } from './ap
 export {
   buildGateway,
   buildNatDesired,
+  gatewaySources,
   LAN_IFNAME,
   NAT_NETNS_PREFIX,
   parseSelector,

@@ -21,6 +21,7 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { NETNS_RUN_DIR } from '../../netlink/index.js';
 import { AgentError } from '../errors.js';
+import { DEFAULT_OWNER } from '../ownership.js';
 import type { Snapshot } from '../pipeline/snapshot.js';
 import type { ObjectStatus, PassContext, Reconciler } from '../reconcile/reconciler.js';
 import type { ResourceSet } from '../resources/index.js';
@@ -91,7 +92,7 @@ export interface NatReconciler extends Reconciler<Snapshot | ResourceSet, NatDes
 const isSnapshot = (x: Snapshot | ResourceSet): x is Snapshot => 'seq' in x && 'resources' in x;
 
 export function createNatReconciler(deps: NatAttachments, config: NatReconcilerConfig): NatReconciler {
-  const owner = config.owner ?? 'vpc-agent';
+  const owner = config.owner ?? DEFAULT_OWNER;
   const prefix = config.netnsPrefix ?? NAT_NETNS_PREFIX;
   const table = config.table ?? NAT_TABLE;
   const memory = new Map<string, GatewayMemory>();

@@ -6,7 +6,14 @@
  */
 import { execa, type ResultPromise } from 'execa';
 import { stopPid, waitUntil } from '../../agent/sandbox/process.js';
-import { createVeth, replaceAddress, replaceRoute, rtnl, setLinkUp } from '../../netlink/index.js';
+import {
+  createVeth,
+  deleteLink,
+  replaceAddress,
+  replaceRoute,
+  rtnl,
+  setLinkUp,
+} from '../../netlink/index.js';
 
 /** The external segment (RFC 5737 TEST-NET-3) and its "router"/host. */
 export const EXT_CIDR = '203.0.113.0/24';
@@ -22,8 +29,13 @@ export async function stopAll(): Promise<void> {
   }
 }
 
+/**
+ * `nsenter --net` rather than `ip netns exec`: the latter gives the process its own copy of the
+ * mount table, bind mounts of /run/netns included, and a namespace deleted while such a process
+ * runs stays alive (with its links) until the process exits.
+ */
 function spawnIn(netns: string, script: string) {
-  const child = execa('ip', ['netns', 'exec', netns, process.execPath, '-e', script], {
+  const child = execa('nsenter', [`--net=/run/netns/${netns}`, process.execPath, '-e', script], {
     reject: false,
     buffer: true,
     stdin: 'ignore',
@@ -115,7 +127,7 @@ export async function pingFrom(netns: string, ip: string, from?: string): Promis
   return r.exitCode === 0;
 }
 
-/** Connects `ns`'s `eth0` to `peerNs`'s `peerName` with a veth, addresses `cidrs` on eth0, up. */
+/** Connects `ns`'s `eth0` to `peerNs`'s `peerName` with a fresh veth, addresses `cidrs` on eth0, up. */
 export async function plugVeth(opts: {
   ns: string;
   cidrs: string[];
@@ -124,6 +136,8 @@ export async function plugVeth(opts: {
   defaultVia?: string;
 }): Promise<void> {
   const nl = rtnl(opts.ns);
+  // An eth0 left from an earlier attachment (its peer in a namespace being torn down) goes first.
+  await deleteLink(nl, 'eth0');
   await createVeth(nl, { name: 'eth0', peer: { name: opts.peerName, netns: opts.peerNs } });
   for (const c of opts.cidrs) await replaceAddress(nl, 'eth0', c);
   await setLinkUp(nl, 'eth0');
@@ -152,7 +166,7 @@ export async function captureArp(
     '  p=s.recv(128)',
     "  print('arp',int.from_bytes(p[20:22],'big'),p[22:28].hex(':'),socket.inet_ntoa(p[28:32]),socket.inet_ntoa(p[38:42]),flush=True)",
   ].join('\n');
-  const child = execa('ip', ['netns', 'exec', netns, 'python3', '-c', script], {
+  const child = execa('nsenter', [`--net=/run/netns/${netns}`, 'python3', '-c', script], {
     reject: false,
     stdin: 'ignore',
   });

@@ -4,12 +4,14 @@
  * (net1 towards the VM, net2 on 203.0.113.0/24 with the EIPs) and an "external host"
  * (203.0.113.1, with no route back to the VPC: only translated traffic can return).
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { conntrackVictims } from '../../../agent/nat/conntrack-policy.js';
 import { buildRuleset, type NatRules } from '../../../agent/nat/ruleset.js';
 import { waitUntil } from '../../../agent/sandbox/process.js';
 import {
   applyNftScript,
+  closeNftContext,
   createNetns,
   deleteConntrackEntries,
   listConntrack,
@@ -17,6 +19,7 @@ import {
   listNftTable,
   listNftTableText,
   NftError,
+  nftVia,
   replaceAddress,
   replaceRoute,
   rtnl,
@@ -198,6 +201,19 @@ describe('NAT gateway data path (real nft, real conntrack)', () => {
     const bad = buildRuleset(rules()).script.replace('dnat to 10.0.1.5:80', 'dnat to 10.0.1.5:99999');
     await expect(applyNftScript(GW, bad)).rejects.toBeInstanceOf(NftError);
     expect(await listNftTableText(GW, 'ip', 'vpc-nat-gw')).toBe(text);
+  });
+
+  it('the in-process nft context keeps its socket out of child processes (close-on-exec)', async () => {
+    expect(nftVia()).toBe('lib');
+    closeNftContext(GW);
+    const before = new Set(readdirSync('/proc/self/fd'));
+    await listNftTable(GW, 'ip', 'vpc-nat-gw');
+    const opened = readdirSync('/proc/self/fd').filter((fd) => !before.has(fd));
+    expect(opened.length).toBeGreaterThan(0);
+    for (const fd of opened) {
+      const flags = /^flags:\s+(\d+)/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))?.[1] ?? '0';
+      expect(parseInt(flags, 8) & 0o2000000).not.toBe(0); // O_CLOEXEC
+    }
   });
 
   it('the replace form rebuilds after `nft flush ruleset`', async () => {

@@ -37,7 +37,16 @@ import {
   rtnl,
   setLinkUp,
 } from '../../../../netlink/index.js';
-import { captureArp, EXT_HOST, httpGet, plugVeth, startHttpServer, stopAll } from '../../../harness/nat.js';
+import {
+  captureArp,
+  EXT_HOST,
+  httpGet,
+  plugVeth,
+  startEchoServer,
+  startHttpServer,
+  startSession,
+  stopAll,
+} from '../../../harness/nat.js';
 import { useTestNamespaces } from '../../../harness/netns.js';
 import {
   check,
@@ -191,6 +200,29 @@ describe('NAT gateway reconciler', () => {
   it('a second pass has nothing to do', async () => {
     const { steps } = await pass(load(docs()));
     expect(steps).toEqual([]);
+  });
+
+  it('an agent restart (a new reconciler) re-applies only the table: same EIPs, no GARP, no session cut', async () => {
+    await startEchoServer(EXT, 7);
+    const session = await startSession(VM, EXT_HOST, 7);
+    const fresh = createNatReconciler(
+      {
+        attachLan: () => Promise.reject(new Error('net1 exists: not called')),
+        attachWan: createMacvlanWan({ hostNetns: NODE }),
+      },
+      { node: { name: 'node1', labels: {} }, netnsPrefix: GW_PREFIX, hairpin: { hostNetns: NODE } },
+    );
+    const ctx: PassContext = { reasons: new Set(['start']), prune: true };
+    const plan = await fresh.plan(fresh.desired(load(docs()))!, ctx);
+    expect([...plan.steps.values()].flat()).toEqual([{ op: 'nft', digest: expect.any(String) }]);
+    await fresh.apply(plan, ctx);
+    const echoed = session.echoed();
+    await waitUntil(() => session.echoed() > echoed + 2, {
+      what: 'SNAT session still echoing',
+      timeoutMs: 5_000,
+    });
+    await session.stop();
+    await trafficWorks();
   });
 
   it('the node reaches a DNAT service on its own EIP through its shim (and only through it)', async () => {

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { buildNatDesired, parseSelector, selectsNode } from '../../../../agent/nat/desired.js';
+import {
+  buildNatDesired,
+  gatewaySources,
+  parseSelector,
+  selectsNode,
+} from '../../../../agent/nat/desired.js';
 import { allocateEips } from '../../../../agent/nat/eip-alloc.js';
 import { deriveMac } from '../../../../agent/ipam/mac.js';
 import {
@@ -108,6 +113,8 @@ describe('buildNatDesired', () => {
     ]);
     expect(gw.wanMac).toBe('02:00:00:00:00:10');
     expect(gw.problems).toEqual([]);
+    // what the VPC router must send to lanIp
+    expect(gatewaySources(gw)).toEqual(['10.0.1.0/24', '10.0.1.5/32', '10.0.1.6/32']);
   });
 
   it('another node runs nothing; an empty selector is reported, not placed everywhere', () => {

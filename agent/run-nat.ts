@@ -15,6 +15,7 @@ import type { OvsdbClient } from '../ovsdb/index.js';
 import type { Logger } from './log.js';
 import type { AgentMetrics } from './metrics/index.js';
 import {
+  createMacvlanWan,
   createNatReconciler,
   LAN_IFNAME,
   selectsNode,
@@ -83,12 +84,16 @@ export function startNatWork(deps: NatWorkDeps, config: NatWorkConfig): NatWork 
           ifname: LAN_IFNAME,
           ip: gw.lan.ip,
           defaultRoute: false,
+          // It forwards the VMs' traffic: port security on its MAC only.
+          routed: true,
         });
         return { ifname: r.ifname };
       },
       detachLan: async (gw) => {
         await ports.del({ netns: gw.netns });
       },
+      // net2: a macvlan of the external network's NIC, which lives in the node's namespace.
+      attachWan: createMacvlanWan(config.netns === undefined ? {} : { hostNetns: config.netns }),
     },
     {
       node,

@@ -12,6 +12,11 @@
  *   between subnets, to peered VPCs and along the Vpc's own routes is left alone;
  * - priority {@link NAT_GW_PRIORITY}.reroute: `ip4.src == {sources}` → `reroute` to lanIp.
  *
+ * And a default route `0.0.0.0/0` via the lanIp of the VPC's first gateway (by name): OVN drops
+ * a packet with no route before any policy applies, so the policies need a route to override.
+ * Sources no gateway translates then leave through that gateway with their own address (as the
+ * default VPC's subnets without natOutgoing do).
+ *
  * A Vpc that declares its own default route (a `policyDst` static route 0.0.0.0/0) decides itself where
  * outside traffic goes: no policy is built for it (the gateway still runs). `policyRoutes` of
  * the Vpc above these priorities win as well.
@@ -20,6 +25,7 @@ import type { ResourceSet, VpcNatGateway } from '../../resources/types.js';
 import type { DesiredRow } from '../desired.js';
 import type { BuildContext } from './context.js';
 import { eipRecordName, IP_KEY, IP_OWNER_KEY, keys, SUBNET_KEY } from './names.js';
+import { addStaticRoute } from './router.js';
 import { eipOwner } from './types.js';
 
 /** The policy priorities of a NAT gateway (below Kube-OVN's 31000 band for its own policies). */
@@ -87,6 +93,24 @@ function buildGateway(ctx: BuildContext, routers: Map<string, DesiredRow>, gw: V
   const dstRoutes = vpc.spec.staticRoutes.filter((r) => r.policy === 'policyDst' && r.cidr.family === 4);
   const ownDefault = dstRoutes.some((r) => r.cidr.prefix === 0);
   if (ownDefault) return;
+  // The router must have a route at all before its policies can reroute (a packet without one
+  // is dropped in routing): the VPC's way out is its first gateway (by name), whose policies,
+  // like every other gateway's, then steer the sources each translates.
+  if (
+    !ctx.has('Logical_Router_Static_Route', keys.route(vpcName, 'dst-ip', '', '0.0.0.0/0', gw.spec.lanIp))
+  ) {
+    const first = [...ctx.resources.natGateways.values()]
+      .filter((g) => g.spec.vpc === vpcName)
+      .map((g) => g.meta.name)
+      .sort()[0];
+    if (first === gw.meta.name)
+      addStaticRoute(ctx, router, vpcName, resource, {
+        prefix: '0.0.0.0/0',
+        nexthop: gw.spec.lanIp,
+        policy: 'dst-ip',
+        routeTable: '',
+      });
+  }
   const sources = natSources(ctx.resources, gw.meta.name);
   if (sources.length === 0) return;
   const internal = new Set<string>();

@@ -56,6 +56,7 @@ export const PORT_KEYS = {
   dhcp: 'vpc-agent.io/dhcp',
   defaultRoute: 'vpc-agent.io/default-route',
   node: 'vpc-agent.io/node',
+  routed: 'vpc-agent.io/routed',
 } as const;
 
 /** One port of this node, as its LSP records it. */
@@ -75,6 +76,11 @@ export interface NodePort {
   ifname: string;
   dhcp: boolean;
   defaultRoute: boolean;
+  /**
+   * The port forwards traffic of other addresses (a NAT gateway's LAN leg): its port security
+   * holds its MAC only, so packets it routes on behalf of others are not dropped.
+   */
+  routed?: boolean;
 }
 
 /** The address or MAC is already held by another row: allocate another one. */
@@ -115,6 +121,7 @@ export function nodePortIds(p: NodePort, nodeOwnerId: string): Record<string, st
     [PORT_KEYS.ifname]: p.ifname,
     [PORT_KEYS.dhcp]: String(p.dhcp),
     [PORT_KEYS.defaultRoute]: String(p.defaultRoute),
+    ...(p.routed ? { [PORT_KEYS.routed]: 'true' } : {}),
   };
 }
 
@@ -130,7 +137,7 @@ export function portColumns(
     name: p.name,
     type: '',
     addresses: [address],
-    port_security: [address],
+    port_security: [p.routed ? p.mac : address],
     options: { 'requested-chassis': p.chassis },
     dhcpv4_options: v4 && dhcpUuid ? dhcpUuid : [],
     dhcpv6_options: !v4 && dhcpUuid ? dhcpUuid : [],
@@ -170,6 +177,7 @@ export function nodePortOf(row: Row): NodePort | undefined {
     ifname: ids[PORT_KEYS.ifname] ?? '',
     dhcp: ids[PORT_KEYS.dhcp] === 'true',
     defaultRoute: ids[PORT_KEYS.defaultRoute] !== 'false',
+    ...(ids[PORT_KEYS.routed] === 'true' ? { routed: true } : {}),
   };
 }
 

@@ -33,6 +33,11 @@ export interface DelPortRequest {
 /** A checked add request, with `network` parsed. */
 export interface ValidAddRequest extends Omit<AddPortRequest, 'network'> {
   network: NetworkRef;
+  /**
+   * The port routes others' traffic (a NAT gateway's LAN leg; see `NodePort.routed`). Set by
+   * the agent itself, never taken from the API: a VM's port always has full port security.
+   */
+  routed?: boolean;
 }
 
 export interface ValidDelRequest {

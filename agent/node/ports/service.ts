@@ -317,6 +317,7 @@ export function createPortService(deps: PortServiceDeps, config: PortServiceConf
         ifname,
         dhcp,
         defaultRoute: !dhcp && (req.defaultRoute ?? existing?.defaultRoute ?? others.length === 0),
+        ...((req.routed ?? existing?.routed) ? { routed: true } : {}),
       };
       port = await writeLsp(subnet, req, port);
       if (!existing)

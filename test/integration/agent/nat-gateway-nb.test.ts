@@ -49,6 +49,9 @@ describe('vpc-nat-gateway in Northbound', () => {
       expect(policies).toMatch(
         /29000\s+ip4\.src == \{172\.30\.10\.0\/24, 172\.30\.10\.20\/32\}\s+reroute\s+172\.30\.10\.254/,
       );
+      expect(await nbctl(central, 'lr-route-list', 'vpc-nat')).toMatch(
+        /0\.0\.0\.0\/0\s+172\.30\.10\.254 dst-ip/,
+      );
       expect(await nbctl(central, '--bare', '--columns=name', 'list', 'Logical_Switch')).not.toContain(
         'subnetexternal',
       );

@@ -61,6 +61,20 @@ describe('vpc-nat-gateway seed', () => {
       [NAT_GW_PRIORITY.reroute, 'reroute', 'ip4.src == {172.30.10.0/24, 172.30.10.20/32}', ['172.30.10.254']],
     ]);
     expect(rows.every((r) => r.resource === 'VpcNatGateway/gw1')).toBe(true);
+    // A route out at all (OVN drops a packet without one before any policy applies).
+    const { state } = buildNorthboundReport({ resources, ports: [] });
+    const routes = refKeys(row(state, 'Logical_Router', 'lr/vpc-nat'), 'static_routes').map(
+      (k) => row(state, 'Logical_Router_Static_Route', k).columns,
+    );
+    expect(routes).toEqual([
+      {
+        ip_prefix: '0.0.0.0/0',
+        nexthop: '172.30.10.254',
+        policy: 'dst-ip',
+        route_table: '',
+        external_ids: {},
+      },
+    ]);
   });
 
   it('a Vpc with its own default route keeps it (no policy); its other static routes stay internal', async () => {

@@ -1,0 +1,177 @@
+/**
+ * Seed scenario "VPC NAT gateway" end to end, with the agent as a real process on sandbox
+ * node1: examples/vpc-nat-gateway (vpc-nat, natgw-lan-subnet 172.30.10.0/24, gateway gw1 with
+ * lanIp 172.30.10.254, SNAT of the subnet, DNAT EIP:8888 → 172.30.10.20:80) with its external
+ * network moved to 203.0.113.0/24: the node's NIC `eth1` (the NAD's `master`) is a veth to an
+ * "external host" namespace, 203.0.113.1, which has no route to 172.30.0.0/16.
+ *
+ * Checked: the gateway runs on node1 (its lock), its namespace holds net1 (an OVN port with
+ * lanIp) and net2 (the EIP); the VM — which keeps 172.30.10.1 as its gateway — reaches the host
+ * by HTTP and ICMP, and the host sees the EIP; the host reaches the VM's web server at
+ * EIP:8888; deleting the gateway's resources leaves no namespace behind.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { PortResult } from '../../../agent/node/ports/index.js';
+import { run, waitUntil } from '../../../agent/sandbox/process.js';
+import {
+  cleanUpAgent,
+  createVmNamespace,
+  find,
+  hvSync,
+  ping,
+  readExample,
+  startAgentProcess,
+  writeManifest,
+  type AgentProcess,
+  type Manifest,
+} from '../../harness/agent.js';
+import { useSandbox, useTmpDir } from '../../harness/index.js';
+
+const ctx = useSandbox({ nodes: 1 });
+const tmp = useTmpDir('natgw');
+const HOST = '203.0.113.1';
+const EIP = '203.0.113.200';
+const VM_IP = '172.30.10.20';
+let agent: AgentProcess;
+let extNs = '';
+let vm: PortResult;
+let docs: Manifest[];
+const servers: ChildProcess[] = [];
+const hostLog: string[] = [];
+
+/** `python3 -m http.server` in `netns` on `ip:port`, serving `dir`; its log lines go to `log`. */
+function httpServer(netns: string, ip: string, port: number, dir: string, log?: string[]): void {
+  // `ip netns exec` execs the command: the PID is python's.
+  const p = spawn(
+    'ip',
+    ['netns', 'exec', netns, '/usr/bin/python3', '-u', '-m', 'http.server', String(port), '--bind', ip],
+    {
+      cwd: dir,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
+  p.stderr?.on('data', (c: Buffer) => log?.push(c.toString()));
+  servers.push(p);
+}
+
+/** One HTTP GET from `netns` (curl); true when answered. */
+async function get(netns: string, url: string, timeoutS = 1): Promise<boolean> {
+  const r = await run('curl', ['-sf', '-o', '/dev/null', '--max-time', String(timeoutS), url], {
+    netns,
+    reject: false,
+    timeoutMs: (timeoutS + 5) * 1000,
+  });
+  return r.exitCode === 0;
+}
+
+/** Client addresses the external host has logged. */
+const hostClients = () =>
+  hostLog
+    .join('')
+    .split('\n')
+    .map((l) => /^(\S+) - - \[.*"GET /.exec(l)?.[1])
+    .filter((ip): ip is string => ip !== undefined);
+
+beforeAll(async () => {
+  const sb = ctx.sandbox;
+  extNs = `${sb.state.id}-ext`;
+  await run('ip', ['netns', 'add', extNs]);
+  await run('ip', ['-n', extNs, 'link', 'set', 'lo', 'up']);
+  await run('ip', [
+    '-n',
+    sb.node().netns,
+    'link',
+    'add',
+    'eth1',
+    'type',
+    'veth',
+    'peer',
+    'name',
+    'eth0',
+    'netns',
+    extNs,
+  ]);
+  await run('ip', ['-n', sb.node().netns, 'link', 'set', 'eth1', 'up']);
+  await run('ip', ['-n', extNs, 'addr', 'add', `${HOST}/24`, 'dev', 'eth0']);
+  await run('ip', ['-n', extNs, 'link', 'set', 'eth0', 'up']);
+  const www = path.join(tmp.dir, 'www');
+  await mkdir(www, { recursive: true });
+  await writeFile(path.join(www, 'index.html'), 'vm web\n');
+  httpServer(extNs, HOST, 8080, tmp.dir, hostLog);
+
+  docs = await readExample('vpc-nat-gateway');
+  const ext = find(docs, 'Subnet', 'subnetexternal');
+  ext.spec['cidrBlock'] = '203.0.113.0/24';
+  ext.spec['gateway'] = HOST;
+  find(docs, 'IptablesEIP', 'eip-gw1').spec['v4ip'] = EIP;
+  await writeManifest(`${tmp.dir}/manifests`, 'nat.yaml', docs);
+  agent = await startAgentProcess({ sandbox: sb, dir: tmp.dir });
+  const vmNs = await createVmNamespace(sb, 'natgwvm');
+  vm = await agent.api.add({ network: 'default/natgw-lan', netns: vmNs, ip: VM_IP });
+  httpServer(vmNs, VM_IP, 80, www);
+});
+
+afterAll(async () => {
+  await cleanUpAgent(agent, vm ? [vm.netns] : []);
+  for (const p of servers) {
+    if (p.pid === undefined || p.exitCode !== null) continue;
+    const exited = new Promise((r) => p.once('exit', r));
+    process.kill(p.pid, 'SIGTERM');
+    await exited;
+  }
+  if (extNs) await run('ip', ['netns', 'del', extNs], { reject: false });
+  // The gateway namespace, should a failed test have left it.
+  await run('ip', ['netns', 'del', 'vpc-nat-gw-gw1'], { reject: false });
+});
+
+describe('a VPC NAT gateway on node1', () => {
+  it('runs the gateway: namespace with net1 on the VPC subnet (lanIp) and net2 holding the EIP', async () => {
+    await waitUntil(
+      async () =>
+        (await run('ip', ['-n', 'vpc-nat-gw-gw1', '-br', 'addr'], { reject: false })).stdout.includes(EIP),
+      { what: 'the gateway namespace with its EIP', timeoutMs: 60_000 },
+    );
+    const addrs = (await run('ip', ['-n', 'vpc-nat-gw-gw1', '-br', 'addr'])).stdout;
+    expect(addrs).toMatch(/^net1@?\S*\s+UP\s+172\.30\.10\.254\/24/m);
+    expect(addrs).toMatch(new RegExp(`^net2@?\\S*\\s+UP\\s.*${EIP.replace(/\./g, '\\.')}/24`, 'm'));
+    const routes = (await run('ip', ['-n', 'vpc-nat-gw-gw1', 'route'])).stdout;
+    expect(routes).toContain(`default via ${HOST} dev net2`);
+    const vmRoutes = (await run('ip', ['-n', vm.netns, 'route'])).stdout;
+    expect(vmRoutes).toContain('default via 172.30.10.1'); // the VM keeps its subnet gateway
+  });
+
+  it('SNAT: the VM reaches the external host, which sees the EIP', async () => {
+    await hvSync(ctx.sandbox);
+    await waitUntil(() => get(vm.netns, `http://${HOST}:8080/`), {
+      what: 'HTTP from the VM to the external host',
+      timeoutMs: 30_000,
+    });
+    expect(await ping(vm.netns, HOST)).toBe(true);
+    await waitUntil(() => hostClients().length > 0, { what: 'the request in the host log' });
+    expect(new Set(hostClients())).toEqual(new Set([EIP]));
+  });
+
+  it("DNAT: the external host reaches the VM's web server at EIP:8888", async () => {
+    await waitUntil(() => get(extNs, `http://${EIP}:8888/`), {
+      what: 'HTTP from the host to EIP:8888',
+      timeoutMs: 30_000,
+    });
+  });
+
+  it('deleting the gateway and its rules removes the namespace', async () => {
+    const keep = docs.filter(
+      (d) =>
+        !['VpcNatGateway', 'IptablesEIP', 'IptablesSnatRule', 'IptablesDnatRule'].includes(String(d.kind)),
+    );
+    await writeManifest(agent.manifests, 'nat.yaml', keep);
+    await waitUntil(
+      async () =>
+        !(await run('ip', ['netns', 'list'])).stdout.split('\n').some((l) => l.startsWith('vpc-nat-gw-gw1')),
+      { what: 'the gateway namespace removed', timeoutMs: 30_000 },
+    );
+    expect(await get(vm.netns, `http://${HOST}:8080/`, 1)).toBe(false);
+  });
+});

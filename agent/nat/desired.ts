@@ -9,7 +9,8 @@
  *   other CIDRs routed via the subnet's gateway), the external leg (the first external subnet:
  *   CIDR, gateway, the NAD's `master` NIC), the EIPs with addresses, the rules as {@link NatRules}.
  * - EIP addresses: `v4ip`, else the address allocated before this build (`allocations`, see
- *   ./eip-alloc.ts). An EIP still without one is `pending`, and so are its rules.
+ *   the writer's EIP records in Northbound). An EIP still without one is `pending`, and so are
+ *   its rules.
  * - net2's MAC: the `macAddress` of the gateway's EIPs (they share net2, so one MAC), else one
  *   derived from the gateway's name — stable across re-creation and moves.
  * - Fields not implemented: `qosPolicy` and `bgpSpeaker` (VpcNatGateway) and `qosPolicy`
@@ -278,17 +279,4 @@ export function buildNatDesired(set: ResourceSet, node: NatNode, opts: NatDesire
     if (d) gateways.set(gw.meta.name, d);
   }
   return { node: node.name, gateways, problems };
-}
-
-/**
- * What the VPC router must send to the gateway's `lanIp` (its policy routes): the sources of
- * SNAT (CIDRs) and FIP (the internal address), and the DNAT targets, whose answers must come
- * back through the gateway to be un-NATed. Sorted, each once, as `network/prefix`.
- */
-export function gatewaySources(gw: GatewayDesired): string[] {
-  const out = new Set<string>();
-  for (const s of gw.rules.snat) out.add(s.cidr);
-  for (const f of gw.rules.fip) out.add(`${f.internalIp}/32`);
-  for (const d of gw.rules.dnat) out.add(`${d.internalIp}/32`);
-  return [...out].sort();
 }

@@ -15,7 +15,6 @@ export { createMacvlanWan, garp, removeGateway, type NatAttachments } from './ap
 export {
   buildGateway,
   buildNatDesired,
-  gatewaySources,
   LAN_IFNAME,
   NAT_NETNS_PREFIX,
   parseSelector,
@@ -30,7 +29,6 @@ export {
   type NatProblem,
   type RuleDesired,
 } from './desired.js';
-export { allocateEips } from './eip-alloc.js';
 export { buildRuleset, NAT_TABLE, type NatRules, type RulesetScript } from './ruleset.js';
 export { conntrackVictims } from './conntrack-policy.js';
 export { markerOf, ownedNamespaces } from './observe.js';

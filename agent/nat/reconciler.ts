@@ -1,6 +1,6 @@
 /**
  * The NAT gateway reconciler, in the one shape (agent/reconcile/reconciler.ts):
- * - desired: EIP addresses allocated first (./eip-alloc.ts, remembered between passes), then the
+ * - desired: the EIP addresses the Northbound writer allocated (read before the build), then the
  *   pure build of the gateways this node runs (./desired.ts);
  * - plan: each gateway namespace observed (netlink, nft, sysctl) and diffed into steps
  *   (./observe.ts); owned namespaces no gateway wants are listed for removal when `ctx.prune`;
@@ -33,7 +33,6 @@ import {
   type NatNode,
   type NatProblem,
 } from './desired.js';
-import { allocateEips } from './eip-alloc.js';
 import { ensureHairpin, hairpinDesired } from './hairpin.js';
 import { observe, ownedNamespaces, planGateway, type Step } from './observe.js';
 import { NAT_TABLE } from './ruleset.js';
@@ -58,9 +57,9 @@ export interface NatReconcilerConfig {
   runs?: (gateway: string) => boolean;
   /**
    * Addresses of EIPs without `v4ip`, as the Northbound writer allocated and recorded them
-   * (stable across restarts and moves); default: chosen here (./eip-alloc.ts).
+   * (agent/nb/eips.ts): stable across restarts and moves, never chosen on a node.
    */
-  eipAddresses?: () => ReadonlyMap<string, string>;
+  eipAddresses: () => ReadonlyMap<string, string>;
 }
 
 /** Status of one object, with Kube-OVN's status fields. */
@@ -101,8 +100,8 @@ export function createNatReconciler(deps: NatAttachments, config: NatReconcilerC
 
   function desired(input: Snapshot | ResourceSet): NatDesired {
     const set = isSnapshot(input) ? input.resources : input;
-    // Allocation first (a separate step), then the pure build.
-    held = config.eipAddresses ? config.eipAddresses() : allocateEips(set, held);
+    // Addresses first (allocated by the writer, read here), then the pure build.
+    held = config.eipAddresses();
     const d = buildNatDesired(set, config.node, { allocations: held, netnsPrefix: prefix });
     if (config.runs)
       for (const name of [...d.gateways.keys()]) if (!config.runs(name)) d.gateways.delete(name);

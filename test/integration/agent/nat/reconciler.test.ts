@@ -154,7 +154,12 @@ beforeAll(async () => {
       },
       attachWan: createMacvlanWan({ hostNetns: NODE }),
     },
-    { node: { name: 'node1', labels: {} }, netnsPrefix: GW_PREFIX, hairpin: { hostNetns: NODE } },
+    {
+      node: { name: 'node1', labels: {} },
+      netnsPrefix: GW_PREFIX,
+      hairpin: { hostNetns: NODE },
+      eipAddresses: () => new Map(),
+    },
   );
   await startHttpServer(EXT, 80, 'ext');
   await startHttpServer(VM, 80, 'vm');
@@ -210,7 +215,12 @@ describe('NAT gateway reconciler', () => {
         attachLan: () => Promise.reject(new Error('net1 exists: not called')),
         attachWan: createMacvlanWan({ hostNetns: NODE }),
       },
-      { node: { name: 'node1', labels: {} }, netnsPrefix: GW_PREFIX, hairpin: { hostNetns: NODE } },
+      {
+        node: { name: 'node1', labels: {} },
+        netnsPrefix: GW_PREFIX,
+        hairpin: { hostNetns: NODE },
+        eipAddresses: () => new Map(),
+      },
     );
     const ctx: PassContext = { reasons: new Set(['start']), prune: true };
     const plan = await fresh.plan(fresh.desired(load(docs()))!, ctx);

@@ -1,11 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  buildNatDesired,
-  gatewaySources,
-  parseSelector,
-  selectsNode,
-} from '../../../../agent/nat/desired.js';
-import { allocateEips } from '../../../../agent/nat/eip-alloc.js';
+import { buildNatDesired, parseSelector, selectsNode } from '../../../../agent/nat/desired.js';
 import { deriveMac } from '../../../../agent/ipam/mac.js';
 import {
   check,
@@ -113,8 +107,6 @@ describe('buildNatDesired', () => {
     ]);
     expect(gw.wanMac).toBe('02:00:00:00:00:10');
     expect(gw.problems).toEqual([]);
-    // what the VPC router must send to lanIp
-    expect(gatewaySources(gw)).toEqual(['10.0.1.0/24', '10.0.1.5/32', '10.0.1.6/32']);
   });
 
   it('another node runs nothing; an empty selector is reported, not placed everywhere', () => {
@@ -146,8 +138,8 @@ describe('buildNatDesired', () => {
       'NAT_EIP_UNALLOCATED IptablesEIP/e1',
       'NAT_EIP_UNALLOCATED IptablesSnatRule/s1',
     ]);
-    const allocations = allocateEips(set);
-    expect(allocations.get('e1')).toBe('203.0.113.10'); // .1 is the gateway, .2-.9 excluded
+    // The address the writer allocated and recorded in Northbound.
+    const allocations = new Map([['e1', '203.0.113.10']]);
     const ready = buildNatDesired(set, node, { allocations }).gateways.get('gw')!;
     expect(ready.rules.snat).toEqual([{ name: 's1', eip: '203.0.113.10', cidr: '10.0.1.0/24' }]);
     expect(ready.problems).toEqual([]);
@@ -171,27 +163,5 @@ describe('buildNatDesired', () => {
     expect(d.gateways.get('gw')!.problems.map((p) => `${p.code} ${p.resource} ${p.field}`)).toEqual([
       'NAT_EIP_MAC_CONFLICT IptablesEIP/e2 spec.macAddress',
     ]);
-  });
-});
-
-describe('allocateEips', () => {
-  it('keeps held addresses, skips taken and excluded ones, serves EIPs in name order', () => {
-    const set = load([
-      ...base(),
-      eip('a', { natGwDp: 'gw' }),
-      eip('b', { natGwDp: 'gw' }),
-      eip('fixed', { natGwDp: 'gw', v4ip: '203.0.113.10' }),
-    ]);
-    expect([...allocateEips(set)]).toEqual([
-      ['a', '203.0.113.11'],
-      ['b', '203.0.113.12'],
-    ]);
-    // b was given .50 before: it keeps it, and a newcomer does not take it
-    expect([...allocateEips(set, new Map([['b', '203.0.113.50']]))].sort()).toEqual([
-      ['a', '203.0.113.11'],
-      ['b', '203.0.113.50'],
-    ]);
-    // a held address that another EIP now claims is given up
-    expect(allocateEips(set, new Map([['a', '203.0.113.10']])).get('a')).toBe('203.0.113.11');
   });
 });

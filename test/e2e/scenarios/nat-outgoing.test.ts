@@ -94,10 +94,11 @@ beforeAll(async () => {
   await tor.connectTrunk({ nodeNetns: sb.node().netns, nodeIf: 'eth1', port: 'trunk-n1', vlans: [2017] });
   const extNs = `${sb.state.id}-ext`;
   await tor.addHost({ name: 'ext', netns: extNs, port: 'acc-ext', vlan: 2017, cidrs: [`${HOST}/24`] });
-  // `ip netns exec` execs the command: the PID is python's.
+  // nsenter execs the command (the PID is python's) and, unlike `ip netns exec`, keeps no copy
+  // of the /run/netns mounts that would hold other tests' deleted namespaces alive.
   server = spawn(
-    'ip',
-    ['netns', 'exec', extNs, '/usr/bin/python3', '-u', '-m', 'http.server', '8080', '--bind', HOST],
+    'nsenter',
+    [`--net=/run/netns/${extNs}`, '/usr/bin/python3', '-u', '-m', 'http.server', '8080', '--bind', HOST],
     { cwd: tmp.dir, stdio: ['ignore', 'ignore', 'pipe'] },
   );
   server.stderr?.on('data', (c: Buffer) => serverLog.push(c.toString()));

@@ -8,10 +8,13 @@
  * Checked: the gateway runs on node1 (its lock), its namespace holds net1 (an OVN port with
  * lanIp) and net2 (the EIP); the VM — which keeps 172.30.10.1 as its gateway — reaches the host
  * by HTTP and ICMP, and the host sees the EIP; the host reaches the VM's web server at
- * EIP:8888; deleting the gateway's resources leaves no namespace behind.
+ * EIP:8888; a second VM is reached at, and leaves from, its floating IP; the node reaches the
+ * DNAT service on the EIP; after the namespace is deleted by hand, after `nft flush ruleset` in
+ * it and after an agent restart, SNAT and DNAT work again with the same EIP; deleting the
+ * gateway's resources leaves no namespace behind.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PortResult } from '../../../agent/node/ports/index.js';
@@ -35,23 +38,26 @@ const tmp = useTmpDir('natgw');
 const HOST = '203.0.113.1';
 const EIP = '203.0.113.200';
 const VM_IP = '172.30.10.20';
+const FIP = '203.0.113.201';
+const NODE_EXT_IP = '203.0.113.2';
+const GW_NETNS = '/run/netns/vpc-nat-gw-gw1';
+const VM2_IP = '172.30.10.21';
 let agent: AgentProcess;
 let extNs = '';
 let vm: PortResult;
+let vm2: PortResult;
 let docs: Manifest[];
 const servers: ChildProcess[] = [];
 const hostLog: string[] = [];
 
 /** `python3 -m http.server` in `netns` on `ip:port`, serving `dir`; its log lines go to `log`. */
 function httpServer(netns: string, ip: string, port: number, dir: string, log?: string[]): void {
-  // `ip netns exec` execs the command: the PID is python's.
+  // nsenter execs the command (the PID is python's) and, unlike `ip netns exec`, keeps no copy
+  // of the /run/netns mounts that would hold other tests' deleted namespaces alive.
   const p = spawn(
-    'ip',
-    ['netns', 'exec', netns, '/usr/bin/python3', '-u', '-m', 'http.server', String(port), '--bind', ip],
-    {
-      cwd: dir,
-      stdio: ['ignore', 'ignore', 'pipe'],
-    },
+    'nsenter',
+    [`--net=/run/netns/${netns}`, '/usr/bin/python3', '-u', '-m', 'http.server', String(port), '--bind', ip],
+    { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] },
   );
   p.stderr?.on('data', (c: Buffer) => log?.push(c.toString()));
   servers.push(p);
@@ -65,6 +71,15 @@ async function get(netns: string, url: string, timeoutS = 1): Promise<boolean> {
     timeoutMs: (timeoutS + 5) * 1000,
   });
   return r.exitCode === 0;
+}
+
+/** SNAT (the host sees the EIP) and DNAT (EIP:8888 reaches the VM) work. */
+async function natWorksAgain(): Promise<void> {
+  const seen = hostClients().length;
+  await waitUntil(() => get(vm.netns, `http://${HOST}:8080/`), { what: 'SNAT again', timeoutMs: 60_000 });
+  await waitUntil(() => hostClients().length > seen, { what: 'the request in the host log' });
+  expect(hostClients().at(-1)).toBe(EIP);
+  await waitUntil(() => get(extNs, `http://${EIP}:8888/`), { what: 'DNAT again', timeoutMs: 30_000 });
 }
 
 /** Client addresses the external host has logged. */
@@ -95,6 +110,8 @@ beforeAll(async () => {
     extNs,
   ]);
   await run('ip', ['-n', sb.node().netns, 'link', 'set', 'eth1', 'up']);
+  // The node's own address on the external network (its source towards the EIPs it hosts).
+  await run('ip', ['-n', sb.node().netns, 'addr', 'add', `${NODE_EXT_IP}/24`, 'dev', 'eth1']);
   await run('ip', ['-n', extNs, 'addr', 'add', `${HOST}/24`, 'dev', 'eth0']);
   await run('ip', ['-n', extNs, 'link', 'set', 'eth0', 'up']);
   const www = path.join(tmp.dir, 'www');
@@ -107,15 +124,39 @@ beforeAll(async () => {
   ext.spec['cidrBlock'] = '203.0.113.0/24';
   ext.spec['gateway'] = HOST;
   find(docs, 'IptablesEIP', 'eip-gw1').spec['v4ip'] = EIP;
+  // A second EIP, floating to a second VM (1:1 both ways).
+  docs.push(
+    {
+      apiVersion: 'kubeovn.io/v1',
+      kind: 'IptablesEIP',
+      metadata: { name: 'eip-fip' },
+      spec: { natGwDp: 'gw1', v4ip: FIP },
+    },
+    {
+      apiVersion: 'kubeovn.io/v1',
+      kind: 'IptablesFIPRule',
+      metadata: { name: 'fip-vm2' },
+      spec: { eip: 'eip-fip', internalIp: VM2_IP },
+    },
+  );
   await writeManifest(`${tmp.dir}/manifests`, 'nat.yaml', docs);
   agent = await startAgentProcess({ sandbox: sb, dir: tmp.dir });
   const vmNs = await createVmNamespace(sb, 'natgwvm');
   vm = await agent.api.add({ network: 'default/natgw-lan', netns: vmNs, ip: VM_IP });
   httpServer(vmNs, VM_IP, 80, www);
+  vm2 = await agent.api.add({
+    network: 'default/natgw-lan',
+    netns: await createVmNamespace(sb, 'natgwvm2'),
+    ip: VM2_IP,
+  });
+  httpServer(vm2.netns, VM2_IP, 80, www);
 });
 
 afterAll(async () => {
-  await cleanUpAgent(agent, vm ? [vm.netns] : []);
+  await cleanUpAgent(
+    agent,
+    [vm, vm2].filter((v) => v !== undefined).map((v) => v.netns),
+  );
   for (const p of servers) {
     if (p.pid === undefined || p.exitCode !== null) continue;
     const exited = new Promise((r) => p.once('exit', r));
@@ -161,10 +202,66 @@ describe('a VPC NAT gateway on node1', () => {
     });
   });
 
+  it('FIP: the second VM is reached at its EIP and leaves from it', async () => {
+    await waitUntil(() => get(extNs, `http://${FIP}/`), {
+      what: 'HTTP from the host to the FIP',
+      timeoutMs: 30_000,
+    });
+    const seen = hostClients().length;
+    await waitUntil(() => get(vm2.netns, `http://${HOST}:8080/`), {
+      what: 'HTTP from VM2',
+      timeoutMs: 30_000,
+    });
+    await waitUntil(() => hostClients().length > seen, { what: "VM2's request in the host log" });
+    expect(hostClients().slice(seen)).toEqual([FIP]);
+  });
+
+  it('the node hosting the gateway reaches the DNAT service on its EIP (hairpin through its shim)', async () => {
+    await waitUntil(() => get(ctx.sandbox.node().netns, `http://${EIP}:8888/`), {
+      what: 'HTTP from the node to EIP:8888',
+      timeoutMs: 30_000,
+    });
+  });
+
+  it('the gateway namespace deleted by hand: rebuilt with the same EIPs, SNAT and DNAT work again', async () => {
+    const before = (await stat(GW_NETNS)).ino;
+    await run('ip', ['netns', 'del', 'vpc-nat-gw-gw1']);
+    // A new namespace (the old one may live on a moment, held by a socket).
+    await waitUntil(
+      async () =>
+        (await stat(GW_NETNS).catch(() => undefined))?.ino !== undefined &&
+        (await stat(GW_NETNS)).ino !== before,
+      {
+        what: 'the gateway namespace re-created',
+        timeoutMs: 30_000,
+      },
+    );
+    await natWorksAgain();
+  });
+
+  it('nft flush ruleset inside it: the table comes back, SNAT and DNAT work again', async () => {
+    await run('nsenter', [`--net=${GW_NETNS}`, 'nft', 'flush', 'ruleset']);
+    const table = async () => (await run('nsenter', [`--net=${GW_NETNS}`, 'nft', 'list', 'ruleset'])).stdout;
+    expect(await table()).toBe('');
+    await waitUntil(async () => (await table()).includes(EIP), {
+      what: 'the table re-applied',
+      timeoutMs: 60_000,
+    });
+    await natWorksAgain();
+  });
+
+  it('an agent restart keeps the gateway: same EIP, traffic flows', async () => {
+    await agent.stop();
+    await agent.start();
+    await natWorksAgain();
+  });
+
   it('deleting the gateway and its rules removes the namespace', async () => {
     const keep = docs.filter(
       (d) =>
-        !['VpcNatGateway', 'IptablesEIP', 'IptablesSnatRule', 'IptablesDnatRule'].includes(String(d.kind)),
+        !['VpcNatGateway', 'IptablesEIP', 'IptablesSnatRule', 'IptablesDnatRule', 'IptablesFIPRule'].includes(
+          String(d.kind),
+        ),
     );
     await writeManifest(agent.manifests, 'nat.yaml', keep);
     await waitUntil(

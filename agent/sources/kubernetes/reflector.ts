@@ -47,6 +47,21 @@ export interface ReflectorCounters {
   errors: number;
 }
 
+/** Every counter at zero. */
+export function emptyCounters(): ReflectorCounters {
+  return {
+    lists: 0,
+    pages: 0,
+    watches: 0,
+    events: 0,
+    bookmarks: 0,
+    gone: 0,
+    stuck: 0,
+    throttled: 0,
+    errors: 0,
+  };
+}
+
 export interface ReflectorState {
   kind: string;
   resourceVersion: string | undefined;
@@ -137,17 +152,7 @@ export function createReflector(deps: {
   let delay = timing.backoffInitialMs;
   let goneStreak = 0;
   let resyncWaiters: (() => void)[] = [];
-  const counters: ReflectorCounters = {
-    lists: 0,
-    pages: 0,
-    watches: 0,
-    events: 0,
-    bookmarks: 0,
-    gone: 0,
-    stuck: 0,
-    throttled: 0,
-    errors: 0,
-  };
+  const counters = emptyCounters();
   let settleFirst!: () => void;
   const firstAttempt = new Promise<void>((r) => (settleFirst = r));
   const listSettled = () => {

@@ -23,7 +23,13 @@ import type { ResourceSource, SourceItem, SourceSnapshot } from '../types.js';
 import { createKubeApi, type KubeApi } from './api.js';
 import { objectRef, toDocument } from './convert.js';
 import { WATCHED_KINDS, type WatchedKind } from './kinds.js';
-import { createReflector, type Reflector, type ReflectorCounters, type ReflectorState } from './reflector.js';
+import {
+  createReflector,
+  emptyCounters,
+  type Reflector,
+  type ReflectorCounters,
+  type ReflectorState,
+} from './reflector.js';
 
 export interface KubernetesSourceOptions {
   /** A loaded configuration (wins over the two below). */
@@ -183,18 +189,7 @@ export function createKubernetesSource(options: KubernetesSourceOptions): Kubern
     },
     state: () => reflectors.map((r) => r.state()),
     stats() {
-      const sum: KubernetesSourceStats = {
-        lists: 0,
-        pages: 0,
-        watches: 0,
-        events: 0,
-        bookmarks: 0,
-        gone: 0,
-        stuck: 0,
-        throttled: 0,
-        errors: 0,
-        snapshots,
-      };
+      const sum: KubernetesSourceStats = { ...emptyCounters(), snapshots };
       for (const r of reflectors) {
         const c = r.counters();
         for (const k of Object.keys(c) as (keyof ReflectorCounters)[]) sum[k] += c[k];

@@ -40,7 +40,8 @@ export interface Observation {
   nftText: string | undefined;
 }
 
-const EMPTY: Observation = {
+/** What a gateway namespace that does not exist looks like. */
+export const EMPTY: Observation = {
   exists: false,
   marker: undefined,
   forwarding: false,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildNatDesired, type GatewayDesired } from '../../../../agent/nat/desired.js';
-import { markerOf, planGateway, type Observation } from '../../../../agent/nat/observe.js';
+import { EMPTY, markerOf, planGateway, type Observation } from '../../../../agent/nat/observe.js';
 import { statusOf } from '../../../../agent/nat/reconciler.js';
 import { buildRuleset } from '../../../../agent/nat/ruleset.js';
 import { check, dnat, eip, nad, natGateway, snat, subnet, vpc } from '../resources/helpers.js';
@@ -27,17 +27,7 @@ const set = (extra = [eip('e2', { natGwDp: 'gw' })]) =>
 const gateway = (): GatewayDesired => buildNatDesired(set(), node).gateways.get('gw')!;
 
 const opts = { owner: 'o', table: 't', applied: undefined };
-const absent: Observation = {
-  exists: false,
-  marker: undefined,
-  forwarding: false,
-  lan: undefined,
-  wan: undefined,
-  lanAddrs: [],
-  wanAddrs: [],
-  routes: [],
-  nftText: undefined,
-};
+const absent: Observation = EMPTY;
 const link = (name: string, mac: string) => ({
   index: 2,
   name,

@@ -50,15 +50,22 @@ let docs: Manifest[];
 const servers: ChildProcess[] = [];
 const hostLog: string[] = [];
 
-/** `python3 -m http.server` in `netns` on `ip:port`, serving `dir`; its log lines go to `log`. */
+/**
+ * An HTTP server in `netns` on `ip:port` serving `dir`: python's for the external host (its log
+ * names each client), busybox httpd in the VMs — python's looks its own name up in DNS before it
+ * listens, which from a VM with a way out would wait for the host's resolver (and send a query
+ * towards it) instead of serving.
+ */
 function httpServer(netns: string, ip: string, port: number, dir: string, log?: string[]): void {
-  // nsenter execs the command (the PID is python's) and, unlike `ip netns exec`, keeps no copy
-  // of the /run/netns mounts that would hold other tests' deleted namespaces alive.
-  const p = spawn(
-    'nsenter',
-    [`--net=/run/netns/${netns}`, '/usr/bin/python3', '-u', '-m', 'http.server', String(port), '--bind', ip],
-    { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] },
-  );
+  // nsenter execs the command (the PID is the server's) and, unlike `ip netns exec`, keeps no
+  // copy of the /run/netns mounts that would hold other tests' deleted namespaces alive.
+  const cmd = log
+    ? ['/usr/bin/python3', '-u', '-m', 'http.server', String(port), '--bind', ip]
+    : ['busybox', 'httpd', '-f', '-p', `${ip}:${port}`, '-h', dir];
+  const p = spawn('nsenter', [`--net=/run/netns/${netns}`, ...cmd], {
+    cwd: dir,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   p.stderr?.on('data', (c: Buffer) => log?.push(c.toString()));
   servers.push(p);
 }

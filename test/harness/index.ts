@@ -14,7 +14,7 @@ import './env.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, onTestFinished } from 'vitest';
 import { isAlive, run } from '../../agent/sandbox/process.js';
 import {
   createSandbox,
@@ -38,6 +38,15 @@ export function made<T>(v: T | undefined, what: string): T {
 /** Creates a temporary directory `/tmp/vpca-<prefix>-XXXXXX`. */
 export function makeTmpDir(prefix: string): Promise<string> {
   return mkdtemp(path.join(tmpdir(), `vpca-${prefix}-`));
+}
+
+/** A temporary directory for the running test, removed when it finishes (pass or fail). */
+export async function tmpDirForTest(prefix: string): Promise<string> {
+  const dir = await makeTmpDir(prefix);
+  onTestFinished(async () => {
+    if (!keep()) await rm(dir, { recursive: true, force: true });
+  });
+  return dir;
 }
 
 /** Registers beforeAll/afterAll hooks providing a temporary directory, removed afterwards. */

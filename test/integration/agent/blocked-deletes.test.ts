@@ -9,7 +9,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { BlockedDelete } from '../../../agent/resources/index.js';
 import { createAgent } from '../../../agent/run.js';
-import { makeTmpDir } from '../../harness/index.js';
+import { tmpDirForTest } from '../../harness/index.js';
 import { ownedDump, ownedNames as ownedNamesOf, until, useCentral } from './nb/helpers.js';
 
 const env = useCentral();
@@ -35,7 +35,7 @@ const ownedNames = (table: string) => ownedNamesOf(env.central, table);
 describe('blocked deletes', () => {
   it('keeps a removed Vpc while its Subnets remain, then deletes it with them', async () => {
     const { central } = env;
-    const dir = await makeTmpDir('blocked');
+    const dir = await tmpDirForTest('blocked');
     await mkdir(dir, { recursive: true });
     await writeFile(path.join(dir, 'vpc.yaml'), vpc('vpc-1'));
     await writeFile(
@@ -116,7 +116,7 @@ describe('blocked deletes', () => {
   });
   it('keeps a removed ProviderNetwork while a Vlan uses it (the VLAN subnet stays converged)', async () => {
     const { central } = env;
-    const dir = await makeTmpDir('blocked-pn');
+    const dir = await tmpDirForTest('blocked-pn');
     const file = path.join(dir, 'underlay.yaml');
     const docs = (await readFile(path.resolve('examples/vlan-underlay/underlay.yaml'), 'utf8')).split(
       /^---$/m,

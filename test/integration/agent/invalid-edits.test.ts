@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { OWNER_KEY } from '../../../agent/nb/desired.js';
 import type { HeldEdit } from '../../../agent/resources/index.js';
 import { createAgent } from '../../../agent/run.js';
-import { makeTmpDir } from '../../harness/index.js';
+import { tmpDirForTest } from '../../harness/index.js';
 import { nbctl, until, useCentral } from './nb/helpers.js';
 
 const env = useCentral();
@@ -47,7 +47,7 @@ async function owned(table: string): Promise<Map<string, string>> {
 describe('invalid edits', () => {
   it('keep the last valid version in NB until fixed; a real removal still deletes', async () => {
     const { central } = env;
-    const dir = await makeTmpDir('held');
+    const dir = await tmpDirForTest('held');
     await mkdir(dir, { recursive: true });
     const subnets = path.join(dir, 'subnets.yaml');
     await writeFile(path.join(dir, 'vpc.yaml'), vpc);
@@ -141,7 +141,7 @@ describe('invalid edits', () => {
 
   it('an agent started while a manifest file is broken deletes nothing until it is fixed', async () => {
     const { central } = env;
-    const dir = await makeTmpDir('held-start');
+    const dir = await tmpDirForTest('held-start');
     await mkdir(dir, { recursive: true });
     const subnets = path.join(dir, 'subnets.yaml');
     const good = [

@@ -8,7 +8,7 @@ import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createAgent } from '../../../agent/run.js';
-import { makeTmpDir } from '../../harness/index.js';
+import { tmpDirForTest } from '../../harness/index.js';
 import { FAST, nbctl, ownedNames, until, useCentral } from './nb/helpers.js';
 
 const env = useCentral();
@@ -22,7 +22,7 @@ const ownedSwitches = () => ownedNames(env.central, 'Logical_Switch');
 
 describe('lifecycle', () => {
   it('a vanished manifests directory prunes nothing; once back, a real removal deletes', async () => {
-    const root = await makeTmpDir('vanish');
+    const root = await tmpDirForTest('vanish');
     const dir = path.join(root, 'manifests');
     await mkdir(dir);
     await writeFile(path.join(dir, 'vpc.yaml'), vpc);
@@ -53,7 +53,7 @@ describe('lifecycle', () => {
   });
 
   it('a standby that takes over after the writer is killed deletes nothing still wanted', async () => {
-    const dir = await makeTmpDir('takeover');
+    const dir = await tmpDirForTest('takeover');
     await writeFile(path.join(dir, 'vpc.yaml'), vpc);
     await writeFile(path.join(dir, 'a.yaml'), subnet('sub-c', 30));
     const cfg = {
@@ -84,7 +84,7 @@ describe('lifecycle', () => {
   });
 
   it('an NB killed and back on the same database: the writer resyncs and deletes nothing', async () => {
-    const dir = await makeTmpDir('nbkill');
+    const dir = await tmpDirForTest('nbkill');
     await writeFile(path.join(dir, 'vpc.yaml'), vpc);
     await writeFile(path.join(dir, 'a.yaml'), subnet('sub-k', 60));
     const agent = createAgent(
@@ -112,7 +112,7 @@ describe('lifecycle', () => {
   });
 
   it("a Subnet's pool re-created (CIDR edited and back) never re-issues an address a node's LSP holds; removing it waits for its ports", async () => {
-    const dir = await makeTmpDir('repool');
+    const dir = await tmpDirForTest('repool');
     await writeFile(path.join(dir, 'vpc.yaml'), vpc);
     const file = path.join(dir, 'e.yaml');
     await writeFile(file, subnet('sub-e', 50));

@@ -5,7 +5,7 @@
  * again while NB is down, and 200 once it is back.
  */
 // First: sets the test log level before any module creates the root logger.
-import { makeTmpDir } from '../../harness/index.js';
+import { tmpDirForTest } from '../../harness/index.js';
 import { cp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -22,7 +22,7 @@ async function get(base: string, p: string): Promise<{ status: number; body: Rea
 
 describe('/readyz', () => {
   it('is 503 with reasons before NB is up and while it is down, 200 when converged; /healthz is 200', async () => {
-    const dir = await makeTmpDir('readyz');
+    const dir = await tmpDirForTest('readyz');
     const manifests = path.join(dir, 'manifests');
     await cp(path.resolve('examples/vpc-two-subnets'), manifests, { recursive: true });
     const agent = createAgent(

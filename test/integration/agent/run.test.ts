@@ -12,7 +12,7 @@ import { buildNorthbound, type PortAllocation } from '../../../agent/nb/build/in
 import { OWNER_KEY } from '../../../agent/nb/desired.js';
 import { loadAndValidate } from '../../../agent/resources/index.js';
 import { createAgent, ipamEntriesFromNb } from '../../../agent/run.js';
-import { makeTmpDir } from '../../harness/index.js';
+import { tmpDirForTest } from '../../harness/index.js';
 import { connectNb, nbctl, ownedDump, sbctl, startTestAgent, until, useCentral } from './nb/helpers.js';
 
 const env = useCentral();
@@ -36,7 +36,7 @@ describe('vpc-agent run on the seed topologies', () => {
   ]) {
     it(`${seed}: converges, northd builds flows per datapath, deletes leave nothing`, async () => {
       const { central } = env;
-      const dir = await makeTmpDir('seed');
+      const dir = await tmpDirForTest('seed');
       await cp(path.join(EXAMPLES, seed), dir, { recursive: true });
       const agent = createAgent(
         {},

@@ -6,7 +6,7 @@ import { OWNER_KEY, type DesiredRow, type DesiredState } from '../../../../agent
 import { createNbReconciler, type NbReconciler } from '../../../../agent/nb/reconcile/index.js';
 import { createNbWriter, type NbWriter } from '../../../../agent/nb/writer.js';
 import { nb, OvsdbClient } from '../../../../ovsdb/index.js';
-import { makeTmpDir } from '../../../harness/index.js';
+import { makeTmpDir, tmpDirForTest } from '../../../harness/index.js';
 import { cp, rm } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -95,10 +95,9 @@ export async function ownedNames(central: CentralHandle, table: string): Promise
     .sort();
 }
 
-/** Agent timings for tests: manifest polls and reconcile debounce short, so changes show fast. */
 /** A new temporary directory (`/tmp/vpca-<prefix>-…`) holding a copy of `examples/<example>`. */
 export async function exampleDir(example: string, prefix: string): Promise<string> {
-  const dir = await makeTmpDir(prefix);
+  const dir = await tmpDirForTest(prefix);
   await cp(path.resolve('examples', example), dir, { recursive: true });
   return dir;
 }
@@ -114,6 +113,7 @@ spec:
   provider: broken.default.ovn
 `;
 
+/** Agent timings for tests: manifest polls and reconcile debounce short, so changes show fast. */
 export const FAST = { pollMs: 100, debounceMs: 20 } as const;
 
 /** Every NB table that has owned rows, with their counts (ovn-nbctl's view). */

@@ -14,6 +14,7 @@
 import type { OvsdbClient } from '../ovsdb/index.js';
 import type { Logger } from './log.js';
 import type { AgentMetrics } from './metrics/index.js';
+import { createNatMetrics } from './metrics/nat.js';
 import {
   createMacvlanWan,
   createNatReconciler,
@@ -128,6 +129,29 @@ export function startNatWork(deps: NatWorkDeps, config: NatWorkConfig): NatWork 
     if (batch.changes.some((c) => c.table === 'Address_Set')) rebuild();
   });
   loop.start();
+  /** The per-object status of the last pass (the NAT reconciler's own, with Kube-OVN's fields). */
+  const natStatus = () => reconciler.status() as ReadonlyMap<string, NatObjectStatus>;
+  if (deps.metrics)
+    createNatMetrics({
+      registry: deps.metrics.registry,
+      log,
+      view: {
+        // What the last pass built: the gateways this node runs, with their namespaces.
+        running: () =>
+          [...natStatus()]
+            .filter(([id]) => id.startsWith('VpcNatGateway/'))
+            .map(([id, st]) => ({
+              name: id.slice('VpcNatGateway/'.length),
+              netns: String(st.fields['netns']),
+            })),
+        eipStates: () => {
+          const out: Record<string, number> = {};
+          for (const [id, st] of natStatus())
+            if (id.startsWith('IptablesEIP/')) out[st.state] = (out[st.state] ?? 0) + 1;
+          return out;
+        },
+      },
+    });
 
   return {
     schedule(snapshot) {
@@ -144,7 +168,7 @@ export function startNatWork(deps: NatWorkDeps, config: NatWorkConfig): NatWork 
     },
     settled: () => loop.settled(),
     health: () => loop.health(),
-    status: () => reconciler.status() as ReadonlyMap<string, NatObjectStatus>,
+    status: natStatus,
     running: () => placement.running(),
     async close() {
       offPlacement();

@@ -32,6 +32,7 @@ import {
   type Manifest,
 } from '../../harness/agent.js';
 import { useSandbox, useTmpDir } from '../../harness/index.js';
+import { promtoolCheckMetrics, sampleValue } from '../../harness/node-metrics.js';
 
 const ctx = useSandbox({ nodes: 1 });
 const tmp = useTmpDir('natgw');
@@ -228,6 +229,28 @@ describe('a VPC NAT gateway on node1', () => {
       what: 'HTTP from the node to EIP:8888',
       timeoutMs: 30_000,
     });
+  });
+
+  it("exports each rule's nft counter as a Prometheus counter, and the EIPs ready; promtool is clean", async () => {
+    const scrape = async () => (await fetch(`http://${agent.listen}/metrics`)).text();
+    const rule = (text: string, counter: string) =>
+      sampleValue(text, 'vpc_agent_nat_rule_packets_total', { gateway: 'gw1', counter }) ?? 0;
+    // The sampler serves a read up to 5 s old: wait for one that has seen the traffic above.
+    await waitUntil(async () => rule(await scrape(), 'dnat-dnat-web') > 0, {
+      what: 'DNAT packets counted',
+      timeoutMs: 20_000,
+    });
+    const text = await scrape();
+    expect(rule(text, 'snat-snat-lan')).toBeGreaterThan(0);
+    expect(rule(text, 'fip-fip-vm2-in')).toBeGreaterThan(0);
+    expect(
+      sampleValue(text, 'vpc_agent_nat_rule_bytes_total', { gateway: 'gw1', counter: 'snat-snat-lan' }),
+    ).toBeGreaterThan(0);
+    expect(text).toContain('# TYPE vpc_agent_nat_rule_packets_total counter');
+    expect(sampleValue(text, 'vpc_agent_nat_gateways')).toBe(1);
+    expect(sampleValue(text, 'vpc_agent_nat_eips', { state: 'ready' })).toBe(2);
+    const check = await promtoolCheckMetrics(text);
+    expect(check.problems).toBe('');
   });
 
   it('the gateway namespace deleted by hand: rebuilt with the same EIPs, SNAT and DNAT work again', async () => {

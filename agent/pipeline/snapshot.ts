@@ -18,6 +18,7 @@
  */
 import type { LoadError } from '../resources/loader.js';
 import {
+  errorId,
   withBlockedKept,
   withLastValidKept,
   parseResource,
@@ -102,7 +103,10 @@ export function nextSnapshot(
     }
   }
   if (prev) {
-    const kept = withBlockedKept(prev.resources, resources);
+    // A resource whose new version was refused at parse time was edited, not removed: the held
+    // policy keeps its last valid version and says so (not a blocked delete).
+    const refused = new Set(errors.flatMap((e) => errorId(e) ?? []));
+    const kept = withBlockedKept(prev.resources, resources, refused);
     resources = kept.resources;
     blocked = [...inUse, ...kept.blocked];
     const v = withLastValidKept(prev.resources, { resources, errors });

@@ -94,9 +94,14 @@ const id = (kind: Kind, key: string) => `${kind}/${key}`;
  * before validation (so that dependents are not already skipped for the missing reference).
  * The implicit default VPC is never reported.
  */
-export function blockedDeletes(prev: ResourceSet, next: ResourceSet | readonly Resource[]): BlockedDelete[] {
+export function blockedDeletes(
+  prev: ResourceSet,
+  next: ResourceSet | readonly Resource[],
+  /** Resources the load shows but refused (by `Kind/key`): edited, not removed. */
+  refused: ReadonlySet<string> = new Set(),
+): BlockedDelete[] {
   const nextList = Array.isArray(next) ? (next as readonly Resource[]) : allResources(next as ResourceSet);
-  const present = new Set(nextList.map((r) => id(r.kind, resourceKey(r))));
+  const present = new Set([...nextList.map((r) => id(r.kind, resourceKey(r))), ...refused]);
   const removed = new Map<string, Resource>();
   for (const r of allResources(prev)) {
     const k = id(r.kind, resourceKey(r));
@@ -147,8 +152,9 @@ export function blockedDeletes(prev: ResourceSet, next: ResourceSet | readonly R
 export function withBlockedKept(
   prev: ResourceSet,
   next: readonly Resource[],
+  refused: ReadonlySet<string> = new Set(),
 ): { resources: Resource[]; blocked: BlockedDelete[] } {
-  const blocked = blockedDeletes(prev, next);
+  const blocked = blockedDeletes(prev, next, refused);
   const kept = blocked.flatMap((b) => {
     const r = allResources(prev).find(
       (x) => x.kind === b.kind && x.meta.name === b.name && x.meta.namespace === b.namespace,

@@ -33,7 +33,7 @@ export interface HeldEdit {
 const idOf = resourceId;
 
 /** `kind/key` of the resource a validation error names (NADs are keyed `namespace/name`). */
-function errorId(e: LoadError): string | undefined {
+export function errorId(e: LoadError): string | undefined {
   if (!(e instanceof ValidationError)) return undefined;
   const meta = { name: e.resourceName, namespace: e.namespace, labels: {}, annotations: {} };
   return resourceId({ kind: e.kind as Kind, meta });

@@ -13,7 +13,7 @@ export {
   type LoadAndValidateResult,
   type LoadError,
 } from './loader.js';
-export { withLastValidKept, type HeldEdit } from './held.js';
+export { errorId, withLastValidKept, type HeldEdit } from './held.js';
 export {
   blockedDeletes,
   withBlockedKept,

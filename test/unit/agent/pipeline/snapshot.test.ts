@@ -64,6 +64,29 @@ describe('nextSnapshot', () => {
     expect(again.held.map((h) => h.name)).toEqual(['s2']);
   });
 
+  it('an invalid edit of a Subnet a NAD refers to is a held edit (the last valid version stays), not a blocked delete', () => {
+    const nad = {
+      apiVersion: 'k8s.cni.cncf.io/v1',
+      kind: 'NetworkAttachmentDefinition',
+      metadata: { name: 's1', namespace: 'default' },
+      spec: { config: JSON.stringify({ cniVersion: '0.3.1', type: 'kube-ovn', provider: 's1.default.ovn' }) },
+    };
+    const first = nextSnapshot(undefined, input([...base, { doc: nad, file: 'n.yaml' }]));
+    expect(first.errors).toEqual([]);
+    const broken = {
+      ...subnet('s1', '10.1.0.0/24'),
+      spec: { ...subnet('s1', '10.1.0.0/24').spec, cidrBlock: '10.1.0.0/33' },
+    };
+    const next = nextSnapshot(
+      first,
+      input([base[0]!, { doc: broken, file: 'a.yaml' }, base[2]!, { doc: nad, file: 'n.yaml' }]),
+    );
+    expect(next.blocked).toEqual([]);
+    expect(next.held.map((h) => `${h.kind}/${h.name}`)).toEqual(['Subnet/s1']);
+    expect(next.resources.subnets.get('s1')?.spec.cidr.text).toBe('10.1.0.0/24');
+    expect(next.errors.some((e) => e.message.includes('spec.cidrBlock'))).toBe(true);
+  });
+
   it('a Subnet whose switch still carries workload ports is kept (blocked) until they are gone', () => {
     const first = nextSnapshot(undefined, input(base));
     const withPorts = nextSnapshot(first, input(base.slice(0, 2)), { portsBySubnet: new Map([['s2', 3]]) });

@@ -72,6 +72,20 @@ export interface Runner {
   settled(): Promise<void>;
 }
 
+/** The health of a runner that has run no pass yet. */
+export function initialHealth(): RunnerHealth {
+  return {
+    healthy: true,
+    passes: 0,
+    failures: 0,
+    consecutiveFailures: 0,
+    lastSuccessAt: undefined,
+    lastError: undefined,
+    lastErrorAt: undefined,
+    running: false,
+  };
+}
+
 export function createRunner(
   /** One pass; `reasons` are the triggers it answers (`start`, `resync`, `drift`, …). */
   pass: (reasons: ReadonlySet<string>) => Promise<void>,
@@ -95,16 +109,7 @@ export function createRunner(
   let notBefore = 0;
   const reasons = new Set<string>();
   let waiters: (() => void)[] = [];
-  const h: RunnerHealth = {
-    healthy: true,
-    passes: 0,
-    failures: 0,
-    consecutiveFailures: 0,
-    lastSuccessAt: undefined,
-    lastError: undefined,
-    lastErrorAt: undefined,
-    running: false,
-  };
+  const h = initialHealth();
 
   const isSettled = () => !running && !pending && timer === undefined;
   const wakeWaiters = () => {

@@ -210,3 +210,29 @@ export async function listeningTcpPorts(pid: number): Promise<number[]> {
   }
   return ports;
 }
+
+/**
+ * A veth pair: `name` in namespace `netns`, its peer `peerName` created straight in `peerNetns`
+ * (both down; the caller addresses and raises them).
+ */
+export async function addVethPair(
+  netns: string,
+  name: string,
+  peerNetns: string,
+  peerName: string,
+): Promise<void> {
+  await run('ip', [
+    '-n',
+    netns,
+    'link',
+    'add',
+    name,
+    'type',
+    'veth',
+    'peer',
+    'name',
+    peerName,
+    'netns',
+    peerNetns,
+  ]);
+}

@@ -10,7 +10,7 @@
  */
 import { disableTxChecksumFor } from '../node/ovs/datapath.js';
 import { type ChassisInfo, vsctl } from './chassis.js';
-import { run } from './process.js';
+import { addVethPair, run } from './process.js';
 
 export interface VmOptions {
   /** VM name; the host-side link is `h-<name>` (so at most 13 characters). */
@@ -68,20 +68,7 @@ export async function createVm(node: ChassisInfo, opts: VmOptions): Promise<VmIn
   await run('ip', ['netns', 'add', ns]);
   try {
     await run('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
-    await run('ip', [
-      '-n',
-      node.netns,
-      'link',
-      'add',
-      port,
-      'type',
-      'veth',
-      'peer',
-      'name',
-      'eth0',
-      'netns',
-      ns,
-    ]);
+    await addVethPair(node.netns, port, ns, 'eth0');
     const eth0 = ['address', opts.mac, 'mtu', String(opts.mtu ?? 1500)];
     await run('ip', ['-n', ns, 'link', 'set', 'eth0', ...eth0]);
     await run('ip', ['-n', ns, 'addr', 'add', opts.cidr, 'dev', 'eth0']);

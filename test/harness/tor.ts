@@ -11,7 +11,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { SCHEMAS } from '../../agent/sandbox/central.js';
 import { startOvsdbServer } from '../../agent/sandbox/ovsdb-server.js';
-import { readPidFile, run, stopPid } from '../../agent/sandbox/process.js';
+import { addVethPair, readPidFile, run, stopPid } from '../../agent/sandbox/process.js';
 
 export const TOR_BRIDGE = 'br-tor';
 
@@ -109,20 +109,7 @@ export async function startTor(opts: TorOptions): Promise<Tor> {
         namespaces.push(h.netns);
         await run('ip', ['netns', 'add', h.netns]);
         await run('ip', ['-n', h.netns, 'link', 'set', 'lo', 'up']);
-        await run('ip', [
-          '-n',
-          opts.netns,
-          'link',
-          'add',
-          h.port,
-          'type',
-          'veth',
-          'peer',
-          'name',
-          'eth0',
-          'netns',
-          h.netns,
-        ]);
+        await addVethPair(opts.netns, h.port, h.netns, 'eth0');
         for (const c of h.cidrs) await run('ip', ['-n', h.netns, 'addr', 'add', c, 'dev', 'eth0']);
         await run('ip', ['-n', h.netns, 'link', 'set', 'eth0', 'up']);
         // Partial checksums from a veth would reach the userspace datapath (see vm.ts).

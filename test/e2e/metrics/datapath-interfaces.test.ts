@@ -6,7 +6,7 @@
 import '../../harness/env.js';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunnerHealth } from '../../../agent/reconcile/runner.js';
+import { initialHealth, type RunnerHealth } from '../../../agent/reconcile/runner.js';
 import { run, waitUntil } from '../../../agent/sandbox/process.js';
 import { useSandbox } from '../../harness/index.js';
 import {
@@ -18,16 +18,7 @@ import {
 
 const VM1 = { name: 'vm1', mac: '0a:00:00:00:02:0a', cidr: '10.251.0.10/24' };
 const VM2 = { name: 'vm2', mac: '0a:00:00:00:02:0b', cidr: '10.251.0.11/24' };
-const HEALTHY: RunnerHealth = {
-  healthy: true,
-  passes: 1,
-  failures: 0,
-  consecutiveFailures: 0,
-  lastSuccessAt: undefined,
-  lastError: undefined,
-  lastErrorAt: undefined,
-  running: false,
-};
+const HEALTHY: RunnerHealth = { ...initialHealth(), passes: 1 };
 const ip = (cidr: string) => cidr.split('/')[0]!;
 const PLACEMENT: Record<string, { subnet: string; vpc: string }> = {
   vm1: { subnet: 'sub-a', vpc: 'vpc-m' },

@@ -18,7 +18,7 @@ import { mkdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PortResult } from '../../../agent/node/ports/index.js';
-import { run, waitUntil } from '../../../agent/sandbox/process.js';
+import { addVethPair, run, waitUntil } from '../../../agent/sandbox/process.js';
 import {
   cleanUpAgent,
   createVmNamespace,
@@ -103,20 +103,7 @@ beforeAll(async () => {
   extNs = `${sb.state.id}-ext`;
   await run('ip', ['netns', 'add', extNs]);
   await run('ip', ['-n', extNs, 'link', 'set', 'lo', 'up']);
-  await run('ip', [
-    '-n',
-    sb.node().netns,
-    'link',
-    'add',
-    'eth1',
-    'type',
-    'veth',
-    'peer',
-    'name',
-    'eth0',
-    'netns',
-    extNs,
-  ]);
+  await addVethPair(sb.node().netns, 'eth1', extNs, 'eth0');
   await run('ip', ['-n', sb.node().netns, 'link', 'set', 'eth1', 'up']);
   // The node's own address on the external network (its source towards the EIPs it hosts).
   await run('ip', ['-n', sb.node().netns, 'addr', 'add', `${NODE_EXT_IP}/24`, 'dev', 'eth1']);

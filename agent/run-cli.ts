@@ -5,13 +5,64 @@
  */
 import type { Command } from 'commander';
 import { DEFAULT_API_SOCKET } from './api/index.js';
-import { parseRunFlags, type RunFlags } from './config/flags.js';
+import { FlagError, parseRunFlags, type ParsedRunFlags, type RunFlags } from './config/flags.js';
+import { applyEnvAndConfig, declareEnv, originOf } from './config/layers.js';
 import { formatDuration } from './config/values.js';
 import { configureLogging } from './log.js';
 import { createAgent, DEFAULT_AGENT_CONFIG } from './run.js';
 
-export function registerRunCommand(program: Command): void {
-  program
+/** `run`'s flags, checked; an error names where a bad value came from (env, config file). */
+function checkedFlags(cmd: Command, flags: RunFlags) {
+  try {
+    return parseRunFlags(flags);
+  } catch (err) {
+    const origin = err instanceof FlagError ? originOf(cmd, err.flag) : undefined;
+    if (err instanceof FlagError && origin)
+      throw new FlagError(err.flag, `${err.message.slice(err.flag.length + 2)} (${origin})`);
+    throw err;
+  }
+}
+
+/** Runs the agent until SIGTERM/SIGINT. */
+async function runAgent(parsed: ParsedRunFlags): Promise<void> {
+  const log = configureLogging(parsed.log);
+  // Loaded only when used: the Kubernetes client takes about a second to import.
+  const source = parsed.kubernetes
+    ? (await import('./sources/kubernetes/index.js')).createKubernetesSource({
+        ...parsed.kubernetes,
+        ...(parsed.config.node !== undefined ? { node: parsed.config.node } : {}),
+        log: log.child({ module: 'kube-source' }),
+      })
+    : undefined;
+  const agent = createAgent({ log, ...(source ? { source } : {}) }, parsed.config);
+  let stopping: Promise<void> | undefined;
+  const stop = (signal: string) => {
+    log.info({ signal }, 'stopping');
+    stopping ??= agent.stop();
+    return stopping;
+  };
+  const done = new Promise<void>((resolve) => {
+    for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => void stop(sig).then(resolve));
+  });
+  // A start interrupted by a signal is a stop, not a failure; any other failed start has
+  // closed what it opened and rejects, and `main` exits non-zero with its message.
+  await agent.start().catch((err: unknown) => {
+    if (!stopping) throw err;
+  });
+  await done;
+  // Whatever a start still opened after the stop began is closed by a second stop.
+  await agent.stop();
+}
+
+/**
+ * Registers `run`. `start` receives the checked settings (the agent by default; tests of the
+ * flag layers pass their own).
+ */
+export function registerRunCommand(
+  program: Command,
+  start: (parsed: ParsedRunFlags) => Promise<void> = runAgent,
+): void {
+  const cmd = program
     .command('run')
     .description(
       "Run the agent: watch manifests or the Kubernetes API, keep OVN Northbound converged (one writer per cluster), program this node's OVS and serve workload ports",
@@ -26,14 +77,18 @@ export function registerRunCommand(program: Command): void {
       'kubeconfig of the API server (implies --source kubernetes; default $KUBECONFIG, ~/.kube/config, then the service account)',
     )
     .option('--kube-context <name>', 'kubeconfig context (default: its current context)')
-    .requiredOption('--nb <remotes>', 'OVN Northbound remotes, comma-separated (every RAFT member)')
+    .option(
+      '--config <file>',
+      'YAML or JSON file of settings, keyed by long flag name (e.g. nb: tcp:10.0.0.10:6641); flags and env win over it',
+    )
+    .option('--nb <remotes>', 'OVN Northbound remotes, comma-separated (every RAFT member; required)')
     .option('--sb <remotes>', "OVN Southbound remotes (this chassis' port bindings; needed for ports)")
     .option('--ovs <remote>', "this node's Open_vSwitch remote (provider bridges, workload ports)")
     .option('--node <name>', 'this node name (default: host name; chassis name unless OVS has system-id)')
     .option(
       '--node-label <key=value>',
-      'a label of this node, for VpcNatGateway selectors (repeatable; kubernetes.io/hostname and kubernetes.io/os=linux are implied)',
-      (v: string, prev: string[] = []) => [...prev, v],
+      'a label of this node, for VpcNatGateway selectors (repeatable or comma-separated; kubernetes.io/hostname and kubernetes.io/os=linux are implied)',
+      (v: string, prev: string[] = []) => [...prev, ...v.split(',').filter((s) => s !== '')],
     )
     .option(
       '--netns <name>',
@@ -77,37 +132,9 @@ export function registerRunCommand(program: Command): void {
     .option('-p, --private-key <file>', 'PEM private key for ssl: remotes')
     .option('-c, --certificate <file>', 'PEM certificate for ssl: remotes')
     .option('-C, --ca-cert <file>', 'PEM CA certificate that signed the servers of ssl: remotes')
-    .option('--log-level <level>', 'fatal|error|warn|info|debug|trace (default $VPC_AGENT_LOG_LEVEL or info)')
+    .option('--log-level <level>', 'fatal|error|warn|info|debug|trace (default info)')
     .option('--pretty', 'human-readable logs instead of JSON')
-    .action(async (flags: RunFlags) => {
-      const parsed = parseRunFlags(flags);
-      const log = configureLogging(parsed.log);
-      // Loaded only when used: the Kubernetes client takes about a second to import.
-      const source = parsed.kubernetes
-        ? (await import('./sources/kubernetes/index.js')).createKubernetesSource({
-            ...parsed.kubernetes,
-            ...(parsed.config.node !== undefined ? { node: parsed.config.node } : {}),
-            log: log.child({ module: 'kube-source' }),
-          })
-        : undefined;
-      const agent = createAgent({ log, ...(source ? { source } : {}) }, parsed.config);
-      let stopping: Promise<void> | undefined;
-      const stop = (signal: string) => {
-        log.info({ signal }, 'stopping');
-        stopping ??= agent.stop();
-        return stopping;
-      };
-      const done = new Promise<void>((resolve) => {
-        for (const sig of ['SIGTERM', 'SIGINT'] as const)
-          process.once(sig, () => void stop(sig).then(resolve));
-      });
-      // A start interrupted by a signal is a stop, not a failure; any other failed start has
-      // closed what it opened and rejects, and `main` exits non-zero with its message.
-      await agent.start().catch((err: unknown) => {
-        if (!stopping) throw err;
-      });
-      await done;
-      // Whatever a start still opened after the stop began is closed by a second stop.
-      await agent.stop();
-    });
+    .hook('preAction', (_, action) => applyEnvAndConfig(action, process.env, { lists: ['nodeLabel'] }))
+    .action((flags: RunFlags) => start(checkedFlags(cmd, flags)));
+  declareEnv(cmd);
 }

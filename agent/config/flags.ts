@@ -32,7 +32,10 @@ export interface RunFlags {
   /** A kubeconfig file (implies `--source kubernetes`). */
   kubeconfig?: string;
   kubeContext?: string;
-  nb: string;
+  /** Required, from the command line, the environment or the config file. */
+  nb?: string;
+  /** The config file the other settings were read from (./layers.ts). */
+  config?: string;
   sb?: string;
   ovs?: string;
   node?: string;
@@ -162,6 +165,8 @@ export function parseRunFlags(flags: RunFlags): ParsedRunFlags {
     flags.logLevel === undefined ? undefined : resolveLevel(flags.logLevel),
   );
   const kubernetes = sourceFlags(flags);
+  if (flags.nb === undefined || flags.nb.trim() === '')
+    throw new FlagError('--nb', 'is required (the OVN Northbound remotes)');
   const nb = remotes('--nb', flags.nb)!;
   const ovs = remotes('--ovs', flags.ovs);
   const sb = remotes('--sb', flags.sb);

@@ -20,7 +20,10 @@ describe('systemd/vpc-agent.service', () => {
         .split('\n')
         .find((l) => l.startsWith(`${key}=`))
         ?.slice(key.length + 1);
-    expect(line('ExecStart')).toBe('/usr/bin/node /opt/vpc-agent/dist/agent/cli.js $VPC_AGENT_ARGS');
+    expect(line('ExecStart')).toBe('/usr/bin/node /opt/vpc-agent/dist/agent/cli.js run $VPC_AGENT_ARGS');
+    // The agent reads the address it serves on from the variable the wait uses.
+    const run = buildProgram().commands.find((c) => c.name() === 'run')!;
+    expect(run.helpInformation()).toContain('VPC_AGENT_LISTEN');
     const post = line('ExecStartPost')!.split(' ');
     expect(post.slice(0, 3)).toEqual(['/usr/bin/node', '/opt/vpc-agent/dist/agent/cli.js', 'wait-ready']);
     expect(post).toContain('${VPC_AGENT_LISTEN}');

@@ -9,9 +9,12 @@
  * lanIp) and net2 (the EIP); the VM — which keeps 172.30.10.1 as its gateway — reaches the host
  * by HTTP and ICMP, and the host sees the EIP; the host reaches the VM's web server at
  * EIP:8888; a second VM is reached at, and leaves from, its floating IP; the node reaches the
- * DNAT service on the EIP; after the namespace is deleted by hand, after `nft flush ruleset` in
- * it and after an agent restart, SNAT and DNAT work again with the same EIP; deleting the
- * gateway's resources leaves no namespace behind.
+ * DNAT service on the EIP; after the namespace is deleted by hand (a gratuitous ARP for each
+ * EIP, request and reply, is seen on the external segment), after `nft flush ruleset` in it,
+ * after an agent restart and after a node "reboot" (agent down, every namespace, veth and OVS
+ * port gone), SNAT and DNAT work again with the same EIP; deleting a DNAT rule closes its port
+ * and cuts an established session through it; deleting the gateway's resources leaves no
+ * namespace behind.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, stat, writeFile } from 'node:fs/promises';
@@ -32,6 +35,7 @@ import {
   type Manifest,
 } from '../../harness/agent.js';
 import { useSandbox, useTmpDir } from '../../harness/index.js';
+import { captureArp, startEchoServer, startSession, stopAll } from '../../harness/nat.js';
 import { promtoolCheckMetrics, sampleValue } from '../../harness/node-metrics.js';
 
 const ctx = useSandbox({ nodes: 1 });
@@ -48,6 +52,8 @@ let extNs = '';
 let vm: PortResult;
 let vm2: PortResult;
 let docs: Manifest[];
+let vmServer: ChildProcess;
+const ECHO_PORT = 7777;
 const servers: ChildProcess[] = [];
 const hostLog: string[] = [];
 
@@ -57,7 +63,7 @@ const hostLog: string[] = [];
  * listens, which from a VM with a way out would wait for the host's resolver (and send a query
  * towards it) instead of serving.
  */
-function httpServer(netns: string, ip: string, port: number, dir: string, log?: string[]): void {
+function httpServer(netns: string, ip: string, port: number, dir: string, log?: string[]): ChildProcess {
   // nsenter execs the command (the PID is the server's) and, unlike `ip netns exec`, keeps no
   // copy of the /run/netns mounts that would hold other tests' deleted namespaces alive.
   const cmd = log
@@ -69,6 +75,14 @@ function httpServer(netns: string, ip: string, port: number, dir: string, log?: 
   });
   p.stderr?.on('data', (c: Buffer) => log?.push(c.toString()));
   servers.push(p);
+  return p;
+}
+
+async function stopServer(p: ChildProcess): Promise<void> {
+  if (p.pid === undefined || p.exitCode !== null || p.signalCode !== null) return;
+  const exited = new Promise((r) => p.once('exit', r));
+  process.kill(p.pid, 'SIGTERM');
+  await exited;
 }
 
 /** One HTTP GET from `netns` (curl); true when answered. */
@@ -133,12 +147,25 @@ beforeAll(async () => {
       metadata: { name: 'fip-vm2' },
       spec: { eip: 'eip-fip', internalIp: VM2_IP },
     },
+    // A TCP echo service, for a session through a DNAT rule that is then deleted.
+    {
+      apiVersion: 'kubeovn.io/v1',
+      kind: 'IptablesDnatRule',
+      metadata: { name: 'dnat-echo' },
+      spec: {
+        eip: 'eip-gw1',
+        externalPort: String(ECHO_PORT),
+        protocol: 'tcp',
+        internalIp: VM_IP,
+        internalPort: '7',
+      },
+    },
   );
   await writeManifest(`${tmp.dir}/manifests`, 'nat.yaml', docs);
   agent = await startAgentProcess({ sandbox: sb, dir: tmp.dir });
   const vmNs = await createVmNamespace(sb, 'natgwvm');
   vm = await agent.api.add({ network: 'default/natgw-lan', netns: vmNs, ip: VM_IP });
-  httpServer(vmNs, VM_IP, 80, www);
+  vmServer = httpServer(vmNs, VM_IP, 80, www);
   vm2 = await agent.api.add({
     network: 'default/natgw-lan',
     netns: await createVmNamespace(sb, 'natgwvm2'),
@@ -152,12 +179,8 @@ afterAll(async () => {
     agent,
     [vm, vm2].filter((v) => v !== undefined).map((v) => v.netns),
   );
-  for (const p of servers) {
-    if (p.pid === undefined || p.exitCode !== null) continue;
-    const exited = new Promise((r) => p.once('exit', r));
-    process.kill(p.pid, 'SIGTERM');
-    await exited;
-  }
+  for (const p of servers) await stopServer(p);
+  await stopAll();
   if (extNs) await run('ip', ['netns', 'del', extNs], { reject: false });
   // The gateway namespace, should a failed test have left it.
   await run('ip', ['netns', 'del', 'vpc-nat-gw-gw1'], { reject: false });
@@ -242,6 +265,7 @@ describe('a VPC NAT gateway on node1', () => {
 
   it('the gateway namespace deleted by hand: rebuilt with the same EIPs, SNAT and DNAT work again', async () => {
     const before = (await stat(GW_NETNS)).ino;
+    const arp = await captureArp(extNs, 'eth0');
     await run('ip', ['netns', 'del', 'vpc-nat-gw-gw1']);
     // A new namespace (the old one may live on a moment, held by a socket).
     await waitUntil(
@@ -254,6 +278,22 @@ describe('a VPC NAT gateway on node1', () => {
       },
     );
     await natWorksAgain();
+    // Announced on the external segment, both forms, from the gateway's (stable) MAC.
+    const mac = /link\/ether (\S+)/.exec(
+      (await run('ip', ['-n', 'vpc-nat-gw-gw1', 'link', 'show', 'net2'])).stdout,
+    )![1];
+    for (const ip of [EIP, FIP]) {
+      await waitUntil(
+        () =>
+          [1, 2].every((op) =>
+            arp
+              .seen()
+              .some((a) => a.op === op && a.senderIp === ip && a.targetIp === ip && a.senderMac === mac),
+          ),
+        { what: `gratuitous ARP request and reply for ${ip} from ${mac}`, timeoutMs: 10_000 },
+      );
+    }
+    await arp.stop();
   });
 
   it('nft flush ruleset inside it: the table comes back, SNAT and DNAT work again', async () => {
@@ -271,6 +311,64 @@ describe('a VPC NAT gateway on node1', () => {
     await agent.stop();
     await agent.start();
     await natWorksAgain();
+  });
+
+  it('a node reboot: agent down, every namespace, veth and OVS port gone; rebuilt on start, same EIPs', async () => {
+    await agent.stop();
+    const node = ctx.sandbox.node();
+    await run('ip', ['netns', 'del', 'vpc-nat-gw-gw1']);
+    for (const v of [vm, vm2]) {
+      await run('ip', ['netns', 'del', v.netns]);
+      await run('ip', ['netns', 'add', v.netns]);
+      await run('ip', ['-n', v.netns, 'link', 'set', 'lo', 'up']);
+    }
+    const ports = (await ctx.sandbox.vsctl(node.name, 'list-ports', 'br-int')).split('\n').filter(Boolean);
+    for (const port of ports.filter((p) => !p.startsWith('patch-')))
+      await ctx.sandbox.vsctl(node.name, '--if-exists', 'del-port', 'br-int', port);
+    const shims = (await run('ip', ['-n', node.netns, '-br', 'link'])).stdout
+      .split('\n')
+      .map((l) => l.split(/[\s@]/)[0]!)
+      .filter((l) => l.startsWith('natshim-'));
+    for (const shim of shims) await run('ip', ['-n', node.netns, 'link', 'del', shim]);
+    await stopServer(vmServer);
+    await agent.start();
+    // The VM's server went down with its namespace: serve again once the port is restored.
+    await waitUntil(
+      async () =>
+        (await run('ip', ['-n', vm.netns, '-br', 'addr'], { reject: false })).stdout.includes(VM_IP),
+      { what: "the VM's port restored", timeoutMs: 60_000 },
+    );
+    vmServer = httpServer(vm.netns, VM_IP, 80, path.join(tmp.dir, 'www'));
+    await waitUntil(
+      async () =>
+        (await run('ip', ['-n', 'vpc-nat-gw-gw1', '-br', 'addr'], { reject: false })).stdout.includes(EIP),
+      { what: 'the gateway rebuilt with its EIP', timeoutMs: 60_000 },
+    );
+    await natWorksAgain();
+    await waitUntil(() => get(node.netns, `http://${EIP}:8888/`), {
+      what: 'the node reaches its EIP again (shim rebuilt)',
+      timeoutMs: 30_000,
+    });
+  });
+
+  it('deleting a DNAT rule closes its port and cuts an established session; the other rule still works', async () => {
+    await startEchoServer(vm.netns, 7);
+    const session = await startSession(extNs, EIP, ECHO_PORT);
+    docs = docs.filter((d) => !(d.kind === 'IptablesDnatRule' && d.metadata.name === 'dnat-echo'));
+    await writeManifest(agent.manifests, 'nat.yaml', docs);
+    let ended: string | undefined;
+    void session.ended.then((how) => (ended = how));
+    await waitUntil(() => ended !== undefined, {
+      what: 'the session through the deleted rule cut',
+      timeoutMs: 30_000,
+    });
+    expect(ended).toMatch(/^(closed|error)/);
+    const connect = await run('timeout', ['3', 'bash', '-c', `echo > /dev/tcp/${EIP}/${ECHO_PORT}`], {
+      netns: extNs,
+      reject: false,
+    });
+    expect(connect.exitCode).not.toBe(0);
+    expect(await get(extNs, `http://${EIP}:8888/`, 3)).toBe(true);
   });
 
   it('deleting the gateway and its rules removes the namespace', async () => {

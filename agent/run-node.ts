@@ -56,6 +56,8 @@ export interface NodeWorkConfig {
   portsResyncMs?: number;
   /** Periodic NAT gateway pass (default 30 s; 0 disables). */
   natResyncMs?: number;
+  /** Prefix of the NAT gateways' namespace names (default `vpc-nat-gw-`). */
+  natNetnsPrefix?: string;
 }
 
 export interface NodeWorkDeps {
@@ -186,6 +188,7 @@ export async function startNodeWork(deps: NodeWorkDeps, config: NodeWorkConfig):
           labels: { 'kubernetes.io/hostname': nodeName, 'kubernetes.io/os': 'linux', ...config.nodeLabels },
           owner: config.owner,
           netns: config.netns,
+          ...(config.natNetnsPrefix !== undefined ? { netnsPrefix: config.natNetnsPrefix } : {}),
           resyncMs: config.natResyncMs ?? 30_000,
         },
       )

@@ -20,6 +20,7 @@ import {
   createNatReconciler,
   LAN_IFNAME,
   NAT_NETNS_PREFIX,
+  WAN_IFNAME,
   selectsNode,
   type GatewayDesired,
   type NatObjectStatus,
@@ -64,29 +65,35 @@ export interface NatWork {
 }
 
 /** The `<namespace>/<nad>` network of a subnet's provider (`<nad>.<namespace>.ovn`). */
-function lanNetwork(gw: GatewayDesired, snapshot: Snapshot | undefined): string {
-  const subnet = snapshot?.resources.subnets.get(gw.lan.subnet);
+/**
+ * The network (`<namespace>/<nad>`) a gateway leg attaches through: the NAD of `subnet`'s provider
+ * (`<nad>.<namespace>.ovn`).
+ */
+function networkOf(gw: GatewayDesired, subnetName: string, leg: string, snapshot: Snapshot | undefined) {
+  const subnet = snapshot?.resources.subnets.get(subnetName);
   const p = subnet ? parseProvider(subnet.spec.provider) : undefined;
   if (!p)
     throw new Error(
-      `VpcNatGateway ${gw.name}: subnet ${gw.lan.subnet} has no NetworkAttachmentDefinition provider (<nad>.<namespace>.ovn) to attach net1 through`,
+      `VpcNatGateway ${gw.name}: subnet ${subnetName} has no NetworkAttachmentDefinition provider (<nad>.<namespace>.ovn) to attach ${leg} through`,
     );
-  return `${p.namespace}/${p.nad}`;
+  return parseNetwork(`${p.namespace}/${p.nad}`)!;
 }
 
-/** The LSP of a gateway's LAN leg, the same on every node that runs it. */
+/** The LSPs of a gateway's legs, the same on every node that runs it. */
 export const gatewayLanPortName = (gateway: string): string => `${NAT_NETNS_PREFIX}${gateway}.lan`;
+export const gatewayWanPortName = (gateway: string): string => `${NAT_NETNS_PREFIX}${gateway}.wan`;
 
 export function startNatWork(deps: NatWorkDeps, config: NatWorkConfig): NatWork {
   const { log, nb, ports } = deps;
   const node = { name: config.node, labels: config.labels };
   let latest: Snapshot | undefined;
   const placement = createGatewayPlacement({ client: nb, log: log.child({ module: 'nat-placement' }) });
+  const macvlanWan = createMacvlanWan(config.netns === undefined ? {} : { hostNetns: config.netns });
   const reconciler: NatReconciler = createNatReconciler(
     {
       attachLan: async (gw) => {
         const r = await ports.add({
-          network: parseNetwork(lanNetwork(gw, latest))!,
+          network: networkOf(gw, gw.lan.subnet, LAN_IFNAME, latest),
           netns: gw.netns,
           ifname: LAN_IFNAME,
           ip: gw.lan.ip,
@@ -103,8 +110,25 @@ export function startNatWork(deps: NatWorkDeps, config: NatWorkConfig): NatWork 
       detachLan: async (gw) => {
         await ports.del({ netns: gw.netns });
       },
-      // net2: a macvlan of the external network's NIC, which lives in the node's namespace.
-      attachWan: createMacvlanWan(config.netns === undefined ? {} : { hostNetns: config.netns }),
+      // net2: a macvlan of the external network's NIC (in the node's namespace), or, for an
+      // external subnet on a ProviderNetwork/Vlan (no NIC named), a port on its logical switch,
+      // which leaves through the localnet port and the provider bridge.
+      attachWan: async (gw) => {
+        if (gw.external.master) return macvlanWan(gw);
+        const r = await ports.add({
+          network: networkOf(gw, gw.external.subnet, WAN_IFNAME, latest),
+          netns: gw.netns,
+          ifname: WAN_IFNAME,
+          mac: gw.wanMac,
+          defaultRoute: false,
+          // It holds the EIPs (configured by the NAT reconciler), not an address of its own.
+          unaddressed: true,
+          routed: true,
+          movable: `natgw/${gw.name}/wan`,
+          name: gatewayWanPortName(gw.name),
+        });
+        return { ifname: r.ifname };
+      },
     },
     {
       node,

@@ -46,6 +46,12 @@ export interface ValidAddRequest extends Omit<AddPortRequest, 'network'> {
    * the caller guarantees one node at a time (the gateway's lock).
    */
   movable?: string;
+  /**
+   * The interface gets no address and no route from the port service (the LSP still records
+   * the port's address): its owner configures it (a NAT gateway's external leg holds the EIPs).
+   * Set by the agent itself.
+   */
+  unaddressed?: boolean;
 }
 
 export interface ValidDelRequest {

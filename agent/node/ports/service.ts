@@ -312,7 +312,9 @@ export function createPortService(deps: PortServiceDeps, config: PortServiceConf
     try {
       const others = ports.filter((p) => p.netns === req.netns && p.name !== name);
       const ifname = await chooseIfname(req, hostIfname(name), others, existing?.ifname);
-      const dhcp = req.dhcp ?? existing?.dhcp ?? false;
+      // "dhcp" on the port: the host side configures no address (the guest's client or, for an
+      // unaddressed port, its owner does).
+      const dhcp = req.unaddressed === true || (req.dhcp ?? existing?.dhcp ?? false);
       // A movable port's LSP another node had: taken over with its address, which stays held
       // (by the LSP) even if this add fails.
       const takenOver =

@@ -298,7 +298,10 @@ export function createAgent(
           snapshot: () => pipeline.current(),
           nodeWork: () => opened.nodeWork,
         },
-        { node: config.node ?? hostname(), ...(config.statusWriter ? { statusWriter: config.statusWriter } : {}) },
+        {
+          node: config.node ?? hostname(),
+          ...(config.statusWriter ? { statusWriter: config.statusWriter } : {}),
+        },
       );
     await sourceRead;
     feed.release();

@@ -434,7 +434,14 @@ export async function startFakeKubeApiServer(
     const obj: Obj = { ...old, status: next, metadata: { ...old.metadata, resourceVersion: String(rv) } };
     store.set(key, obj);
     record('MODIFIED', r, obj);
-    statusWrites.push({ kind: r.kind, name, namespace: obj.metadata.namespace, method: req.method, status: next, at: Date.now() });
+    statusWrites.push({
+      kind: r.kind,
+      name,
+      namespace: obj.metadata.namespace,
+      method: req.method,
+      status: next,
+      at: Date.now(),
+    });
     reply(res, 200, obj);
   };
 

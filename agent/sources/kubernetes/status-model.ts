@@ -94,7 +94,12 @@ function readyCondition(st: ObjectStatus | undefined): DesiredCondition {
     case 'ready':
       return { type: 'Ready', status: 'True', reason: 'Reconciled', message: '' };
     case 'pending':
-      return { type: 'Ready', status: 'False', reason: 'Pending', message: st.message ?? 'not reconciled yet' };
+      return {
+        type: 'Ready',
+        status: 'False',
+        reason: 'Pending',
+        message: st.message ?? 'not reconciled yet',
+      };
     case 'degraded':
       return { type: 'Ready', status: 'False', reason: 'Degraded', message: st.message ?? '' };
     default:
@@ -105,7 +110,11 @@ function readyCondition(st: ObjectStatus | undefined): DesiredCondition {
 /** `a-b,c` (Kube-OVN's range text) of sorted, merged ranges. */
 export function rangeText(family: 4 | 6, ranges: readonly IpRange[]): string {
   return ranges
-    .map((r) => (r.first === r.last ? formatIp(family, r.first) : `${formatIp(family, r.first)}-${formatIp(family, r.last)}`))
+    .map((r) =>
+      r.first === r.last
+        ? formatIp(family, r.first)
+        : `${formatIp(family, r.first)}-${formatIp(family, r.last)}`,
+    )
     .join(',');
 }
 
@@ -281,7 +290,11 @@ export function validationEvents(s: Snapshot | undefined): EventIntent[] {
   for (const e of s?.errors ?? []) {
     if (!(e instanceof ValidationError) || e.kind === '' || e.resourceName === '') continue;
     out.push({
-      ref: { kind: e.kind, name: e.resourceName, ...(e.namespace !== undefined ? { namespace: e.namespace } : {}) },
+      ref: {
+        kind: e.kind,
+        name: e.resourceName,
+        ...(e.namespace !== undefined ? { namespace: e.namespace } : {}),
+      },
       field: e.field,
       reason: VALIDATION_REASON,
       message: e.message,

@@ -136,7 +136,10 @@ export function eventName(e: EventIntent, uid: string | undefined): string {
   return `${e.ref.name.slice(0, 200)}.${h}`;
 }
 
-export function createStatusWriter(deps: StatusWriterDeps, input: Partial<StatusWriterConfig> = {}): StatusWriter {
+export function createStatusWriter(
+  deps: StatusWriterDeps,
+  input: Partial<StatusWriterConfig> = {},
+): StatusWriter {
   const config: StatusWriterConfig = { ...DEFAULT_STATUS_WRITER_CONFIG, ...input };
   const { target, log } = deps;
   const kinds = new Map(target.kinds.map((k) => [k.kind, k]));
@@ -183,8 +186,7 @@ export function createStatusWriter(deps: StatusWriterDeps, input: Partial<Status
     const obs = observed(ref);
     if (!obs) return undefined;
     const w = written.get(id);
-    if (w && w.fromRv === obs.resourceVersion)
-      return { ...obs, resourceVersion: w.rv, status: w.status };
+    if (w && w.fromRv === obs.resourceVersion) return { ...obs, resourceVersion: w.rv, status: w.status };
     if (w) written.delete(id);
     return obs;
   };
@@ -225,7 +227,10 @@ export function createStatusWriter(deps: StatusWriterDeps, input: Partial<Status
     count(t.label, 'error');
     const wait = e?.retryAfterMs ?? backoff(t.attempt);
     if (t.attempt === 0 || t.attempt % 5 === 0)
-      log.warn({ what, err: err instanceof Error ? err.message : String(err), retryInMs: Math.round(wait) }, 'status write failed');
+      log.warn(
+        { what, err: err instanceof Error ? err.message : String(err), retryInMs: Math.round(wait) },
+        'status write failed',
+      );
     return wait;
   };
 
@@ -241,24 +246,33 @@ export function createStatusWriter(deps: StatusWriterDeps, input: Partial<Status
       const patch = statusPatch(want, cur.status, cur.generation, new Date().toISOString());
       if (!patch) return false;
       const sig = JSON.stringify([want.fields, want.conditions]);
-      const answer = await deps.target.api.requestJson('PATCH', `${objectPath(kind, want.ref)}/status`, {
-        body: {
-          metadata: cur.resourceVersion !== undefined ? { resourceVersion: cur.resourceVersion } : {},
-          status: patch,
-        },
-        contentType: 'application/merge-patch+json',
-        signal,
-        timeoutMs: config.requestTimeoutMs,
-      }).catch((err: unknown) => {
-        if (err instanceof KubeApiError && err.status !== undefined && err.status >= 400 && err.status < 500 && ![404, 409, 429].includes(err.status))
-          rejected.set(id, sig);
-        throw err;
-      });
+      const answer = await deps.target.api
+        .requestJson('PATCH', `${objectPath(kind, want.ref)}/status`, {
+          body: {
+            metadata: cur.resourceVersion !== undefined ? { resourceVersion: cur.resourceVersion } : {},
+            status: patch,
+          },
+          contentType: 'application/merge-patch+json',
+          signal,
+          timeoutMs: config.requestTimeoutMs,
+        })
+        .catch((err: unknown) => {
+          if (
+            err instanceof KubeApiError &&
+            err.status !== undefined &&
+            err.status >= 400 &&
+            err.status < 500 &&
+            ![404, 409, 429].includes(err.status)
+          )
+            rejected.set(id, sig);
+          throw err;
+        });
       const md = isObject(answer) && isObject(answer['metadata']) ? answer['metadata'] : {};
       written.set(id, {
         fromRv: observed(want.ref)?.resourceVersion,
         rv: typeof md['resourceVersion'] === 'string' ? md['resourceVersion'] : undefined,
-        status: isObject(answer) && isObject(answer['status']) ? answer['status'] : { ...cur.status, ...patch },
+        status:
+          isObject(answer) && isObject(answer['status']) ? answer['status'] : { ...cur.status, ...patch },
       });
       return true;
     },
@@ -275,6 +289,7 @@ export function createStatusWriter(deps: StatusWriterDeps, input: Partial<Status
       const now = new Date().toISOString();
       const opts = { signal, timeoutMs: config.requestTimeoutMs };
       const known = events.get(name);
+      if (known?.active) return false; // posted (or bumped) by a task queued before this one ran
       const bump = async (n: number) => {
         await deps.target.api.requestJson('PATCH', `${path}/${name}`, {
           ...opts,

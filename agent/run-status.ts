@@ -16,6 +16,9 @@ import type { KubeStatusTarget } from './sources/kubernetes/source.js';
 import type { StatusWriter, StatusWriterConfig } from './sources/kubernetes/status.js';
 import type { ResourceSource } from './sources/types.js';
 
+/** How often the NAT reconciler's status is glanced at (an identity compare). */
+const NAT_GLANCE_MS = 500;
+
 /** A source whose objects can have their status written back (the Kubernetes source). */
 export function statusTargetOf(source: ResourceSource): KubeStatusTarget | undefined {
   const s = source as ResourceSource & { statusTarget?: () => KubeStatusTarget };
@@ -63,6 +66,14 @@ export async function startStatusWork(
     config.statusWriter ?? {},
   );
   const offNb = deps.nb.cache.onChange(() => writer.schedule('nb'));
+  // A NAT pass leaves a new status map: check after each (a glance at its identity).
+  let lastNat = deps.nodeWork()?.statuses().nat;
+  const natTimer = setInterval(() => {
+    const nat = deps.nodeWork()?.statuses().nat;
+    if (nat !== lastNat && (nat?.size ?? 0) + (lastNat?.size ?? 0) > 0) writer.schedule('nat');
+    lastNat = nat;
+  }, NAT_GLANCE_MS);
+  natTimer.unref();
   const onWriter = () => writer.schedule('writer');
   deps.flow.writer.on('change', onWriter);
   writer.start();
@@ -71,6 +82,7 @@ export async function startStatusWork(
     schedule: () => writer.schedule('snapshot'),
     async close() {
       offNb();
+      clearInterval(natTimer);
       deps.flow.writer.off('change', onWriter);
       await writer.stop();
     },

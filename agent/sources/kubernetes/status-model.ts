@@ -87,9 +87,15 @@ export const VALIDATION_REASON = 'ValidationFailed';
 
 const refKey = (r: ObjectRef) => `${r.kind}/${r.namespace ? `${r.namespace}/` : ''}${r.name}`;
 
-/** `Ready` from a reconciler's state of the object. */
-function readyCondition(st: ObjectStatus | undefined): DesiredCondition {
-  if (!st) return { type: 'Ready', status: 'Unknown', reason: 'Pending', message: 'not reconciled yet' };
+/**
+ * `Ready` from a reconciler's state of the object; none while the reconciler has not seen it
+ * (an agent that just became the writer leaves the last writer's word until its first pass).
+ */
+function readyConditions(st: ObjectStatus | undefined): DesiredCondition[] {
+  return st ? [readyCondition(st)] : [];
+}
+
+function readyCondition(st: ObjectStatus): DesiredCondition {
   switch (st.state) {
     case 'ready':
       return { type: 'Ready', status: 'True', reason: 'Reconciled', message: '' };
@@ -208,13 +214,13 @@ function clusterIntents(inp: StatusInputs, s: Snapshot, add: Add): void {
         fields[`${v}availableIPrange`] = rangeText(cidr.family, complement(cidr, holes));
         fields[`${v}usingIPrange`] = rangeText(cidr.family, usedRanges);
       }
-      add(ref, fields, [readyCondition(inp.nb.get(id)), validated(id)]);
+      add(ref, fields, [...readyConditions(inp.nb.get(id)), validated(id)]);
     } else if (r.kind === 'Vpc') {
       const st = inp.nb.get(id);
       add(
         ref,
         {
-          standby: st?.state === 'ready',
+          ...(st ? { standby: st.state === 'ready' } : {}),
           default: r.meta.name === DEFAULT_VPC,
           defaultLogicalSwitch: r.spec.defaultSubnet ?? '',
           router: routerName(r.meta.name),
@@ -224,7 +230,7 @@ function clusterIntents(inp: StatusInputs, s: Snapshot, add: Add): void {
             .sort(),
           vpcPeerings: r.spec.vpcPeerings.map((p) => p.remoteVpc),
         },
-        [readyCondition(st), validated(id)],
+        [...readyConditions(st), validated(id)],
       );
     } else {
       add(ref, {}, [validated(id)]);

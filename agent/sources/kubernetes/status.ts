@@ -57,7 +57,7 @@ export const DEFAULT_STATUS_WRITER_CONFIG: StatusWriterConfig = {
   // A pass's NB echo, IPAM and the NAT pass land within this; one check covers them all.
   debounceMs: 200,
   // Cheap when converged (an in-memory compare per object, nothing sent).
-  resyncMs: 10_000,
+  resyncMs: 5_000,
   // client-go's default client rate (5 qps, burst 10) doubled: status is our only write.
   writesPerSecond: 10,
   burst: 20,
@@ -356,10 +356,12 @@ export function createStatusWriter(
     }
     const now = new Date().toISOString();
     const wanted = new Set<string>();
+    const mine = new Set<string>();
     for (const intent of statusIntents(inp)) {
       const kind = kinds.get(intent.ref.kind);
       if (!kind) continue;
       const id = `status:${objectRefKey(intent.ref)}`;
+      mine.add(id);
       const cur = currentOf(id, intent.ref);
       if (!cur) continue;
       const sig = JSON.stringify([intent.fields, intent.conditions]);
@@ -386,6 +388,9 @@ export function createStatusWriter(
       }
     }
     for (const [name, st] of events) if (!present.has(name)) st.active = false;
+    // Objects this agent no longer writes (deleted, or no longer its own): forget them.
+    for (const id of [...written.keys()]) if (!mine.has(id)) written.delete(id);
+    for (const id of [...rejected.keys()]) if (!mine.has(id)) rejected.delete(id);
     for (const id of [...pending.keys()]) if (!wanted.has(id)) pending.delete(id);
     for (const id of [...intents.keys()]) if (!pending.has(id)) intents.delete(id);
     pump();

@@ -1,5 +1,6 @@
 /**
- * The few API-server requests the source makes — a list page and a watch stream — over node's
+ * The few API-server requests the agent makes — a list page, a watch stream, and the writes of
+ * status write-back (a merge patch of `/status`, an Event) — over node's
  * own http/https. `@kubernetes/client-node`'s `KubeConfig` provides the cluster, the TLS material
  * and the credentials (tokens, client certificates, exec plugins, in-cluster service account);
  * the requests themselves are made here because the source needs what that package's `Watch`

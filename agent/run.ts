@@ -351,8 +351,8 @@ export function createAgent(
       for (const off of opened.off.splice(0)) off();
       await clients.closeAll();
     },
-    debug: () =>
-      debugDocument({
+    debug: () => ({
+      ...debugDocument({
         node: config.node,
         nb: client,
         flow,
@@ -360,6 +360,9 @@ export function createAgent(
         snapshot: pipeline.current(),
         nodeWork: opened.nodeWork,
       }),
+      // Status write-back: writes by kind/result, what is waiting (Kubernetes source only).
+      ...(opened.status ? { kubeStatus: opened.status.writer.stats() } : {}),
+    }),
     address: () => opened.http?.address,
   };
   return agent;

@@ -116,7 +116,10 @@ describe('status write-back to the Kubernetes API', () => {
         subnets: ['vswitch1-subnet', 'vswitch2-subnet'],
       });
       expect(agent.statusWork()!.writer.stats().writes['Subnet/error']).toBeGreaterThanOrEqual(1);
+      expect(agent.debug()['kubeStatus']).toMatchObject({ writes: { 'Subnet/ok': expect.any(Number) } });
 
+      // The agent's own writes come back as watch events: none of them is a new snapshot.
+      const seq = agent.snapshot()!.seq;
       // Another node's port takes an address of vswitch1-subnet: the counts follow.
       const used0 = Number(s1['v4usingIPs']);
       const avail0 = Number(s1['v4availableIPs']);
@@ -156,6 +159,7 @@ describe('status write-back to the Kubernetes API', () => {
       await checksPass(agent, 5);
       await agent.statusWork()!.writer.settled();
       expect(fake.statusWrites.length).toBe(writes);
+      expect(agent.snapshot()!.seq).toBe(seq);
       // Each object was written a few times at most (its first status, a count change, Ready).
       const perObject = new Map<string, number>();
       for (const w of fake.statusWrites)

@@ -179,6 +179,7 @@ export function createStatusWriter(
   let idleWaiters: (() => void)[] = [];
   const running = new Set<Promise<void>>();
   const busy = new Set<string>();
+  const warned = new Set<string>();
 
   const observed = (ref: ObjectRef) =>
     target.observed(ref.kind, ref.namespace ? `${ref.namespace}/${ref.name}` : ref.name);
@@ -223,7 +224,12 @@ export function createStatusWriter(
     }
     if (status !== undefined && status >= 400 && status < 500) {
       count(t.label, 'rejected');
-      log.warn({ what, err: e?.message }, 'status write refused by the API server');
+      // Once per kind and code at warn (missing RBAC refuses every object alike).
+      const k = `${t.label}/${status}`;
+      if (!warned.has(k)) {
+        warned.add(k);
+        log.warn({ what, err: e?.message }, 'status write refused by the API server');
+      } else log.debug({ what, err: e?.message }, 'status write refused by the API server');
       return undefined;
     }
     count(t.label, 'error');
@@ -248,6 +254,7 @@ export function createStatusWriter(
       const patch = statusPatch(want, cur.status, cur.generation, new Date().toISOString());
       if (!patch) return false;
       const sig = JSON.stringify([want.fields, want.conditions]);
+      if (rejected.get(id) === sig) return false; // refused while this task waited
       const answer = await deps.target.api
         .requestJson('PATCH', `${objectPath(kind, want.ref)}/status`, {
           body: {
@@ -259,12 +266,13 @@ export function createStatusWriter(
           timeoutMs: config.requestTimeoutMs,
         })
         .catch((err: unknown) => {
+          // Refused (or no status subresource: 404): not again until what is to be written changes.
           if (
             err instanceof KubeApiError &&
             err.status !== undefined &&
             err.status >= 400 &&
             err.status < 500 &&
-            ![404, 409, 429].includes(err.status)
+            ![409, 429].includes(err.status)
           )
             rejected.set(id, sig);
           throw err;

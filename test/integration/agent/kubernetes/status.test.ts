@@ -76,6 +76,27 @@ describe('status write-back to the Kubernetes API', () => {
     await seen.until((s) => JSON.stringify(s.items[0]?.doc).includes('ns1'), 'spec change delivered');
     expect(seen.seen.length).toBe(before + 1);
     expect(source.statusTarget().observed('Vpc', 'vpc-s')?.status).toEqual({ standby: true });
+    // The fake's PUT of /status, as the real one: a stale resourceVersion is a 409; the status
+    // is replaced, the spec kept.
+    const put = (rv: string) =>
+      fetch(`${fake.url}/apis/kubeovn.io/v1/vpcs/vpc-s/status`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          metadata: { name: 'vpc-s', resourceVersion: rv },
+          spec: {},
+          status: { default: false },
+        }),
+      });
+    expect((await put('1')).status).toBe(409);
+    const rv = fake.list('Vpc')[0]!.metadata.resourceVersion!;
+    expect((await put(rv)).status).toBe(200);
+    expect(fake.list('Vpc')[0]).toMatchObject({ spec: { namespaces: ['ns1'] }, status: { default: false } });
+    await until(
+      () => source.statusTarget().observed('Vpc', 'vpc-s')?.status?.['default'] === false,
+      'PUT seen',
+    );
+    expect(seen.seen.length).toBe(before + 1);
   });
 
   it('Subnet counts follow the ports; Vpc status; converged means no more writes; failures retried', async () => {

@@ -180,6 +180,7 @@ export function createStatusWriter(
   const running = new Set<Promise<void>>();
   const busy = new Set<string>();
   const warned = new Set<string>();
+  const eventsRefused = new Set<string>();
 
   const observed = (ref: ObjectRef) =>
     target.observed(ref.kind, ref.namespace ? `${ref.namespace}/${ref.name}` : ref.name);
@@ -392,7 +393,7 @@ export function createStatusWriter(
         const name = eventName(e, obs.uid);
         present.add(name);
         const st = events.get(name);
-        if (st?.active) continue;
+        if (st?.active || eventsRefused.has(`event:${name}`)) continue;
         wanted.add(`event:${name}`);
         enqueue(eventTask(name, e, obs.uid, kind));
       }
@@ -439,6 +440,8 @@ export function createStatusWriter(
           (err: unknown) => {
             if (stopped) return;
             const wait = failed(t, err, t.id);
+            // An Event refused (RBAC, a namespace gone) is not posted again by this run.
+            if (wait === undefined && t.label === 'Event') eventsRefused.add(t.id);
             if (wait !== undefined && !pending.has(t.id))
               pending.set(t.id, { ...t, attempt: t.attempt + 1, notBefore: Date.now() + wait });
           },

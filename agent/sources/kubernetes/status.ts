@@ -97,6 +97,8 @@ export interface StatusWriterDeps {
   registry?: Registry;
 }
 
+const WRITES_METRIC = 'vpc_agent_kube_status_writes_total';
+
 type Result = 'ok' | 'conflict' | 'throttled' | 'error' | 'rejected' | 'gone';
 
 interface Task {
@@ -145,14 +147,17 @@ export function createStatusWriter(
   const config: StatusWriterConfig = { ...DEFAULT_STATUS_WRITER_CONFIG, ...input };
   const { target, log } = deps;
   const kinds = new Map(target.kinds.map((k) => [k.kind, k]));
-  const counter = deps.registry
-    ? new Counter({
-        name: 'vpc_agent_kube_status_writes_total',
+  // One counter per registry (an agent restarted in the same process keeps counting on it).
+  const existing = deps.registry?.getSingleMetric(WRITES_METRIC) as Counter<'kind' | 'result'> | undefined;
+  const counter = !deps.registry
+    ? undefined
+    : (existing ??
+      new Counter({
+        name: WRITES_METRIC,
         help: 'Status and Event writes to the Kubernetes API, by object kind and result (ok, conflict, throttled, error, rejected, gone)',
         labelNames: ['kind', 'result'] as const,
         registers: [deps.registry],
-      })
-    : undefined;
+      }));
   const writes: Record<string, number> = {};
   const count = (label: string, result: Result) => {
     writes[`${label}/${result}`] = (writes[`${label}/${result}`] ?? 0) + 1;

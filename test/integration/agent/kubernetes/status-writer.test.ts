@@ -85,7 +85,7 @@ describe('status writer: each node writes its own', () => {
       const registry = new Registry();
       const gwNode = start(() => ({ ...base({ node: 'node-a' })(), nat: natStatus(ready) }), registry);
       const nbWriter = start(base({ node: 'node-b', writer: true }));
-      const bystander = start(base({ node: 'node-c', nat: new Map() }));
+      const bystander = start(base({ node: 'node-c', nat: new Map() }), registry); // one counter per registry
       const eip = () => fake.list('IptablesEIP')[0]!['status'] as Status | undefined;
       const types = (s: Status | undefined) =>
         (s?.conditions ?? []).map((c) => `${String(c['type'])}=${String(c['status'])}`).sort();

@@ -7,7 +7,8 @@
  *   Subnet), `v4availableIPrange`/`v4usingIPrange` (`a-b,c`), conditions `Ready`, `Validated`;
  * - Vpc (the writer): `standby` (its router is in place), `default`, `defaultLogicalSwitch`,
  *   `router`, `subnets`, `vpcPeerings`, conditions `Ready`, `Validated`;
- * - every other kubeovn.io kind (the writer): condition `Validated`;
+ * - every other kubeovn.io kind (the writer): condition `Validated`; a VpcNatGateway whose
+ *   selector is empty (it runs on no node) also `Ready=False`;
  * - VpcNatGateway, IptablesEIP (`ready`, `ip`, `mac`, `nat`), Iptables{Snat,Dnat,FIP}Rule
  *   (`ready`, `v4ip`, `natGwDp`) — the node that runs the gateway: condition `Ready`.
  *
@@ -231,6 +232,17 @@ function clusterIntents(inp: StatusInputs, s: Snapshot, add: Add): void {
         },
         [...readyConditions(st), validated(id)],
       );
+    } else if (r.kind === 'VpcNatGateway' && r.spec.selector.length === 0) {
+      // Runs on no node, so no node would say so: the writer does (from the spec alone).
+      add(ref, {}, [
+        {
+          type: 'Ready',
+          status: 'False',
+          reason: 'NoNodeSelected',
+          message: 'spec.selector is empty: the gateway runs on no node',
+        },
+        validated(id),
+      ]);
     } else {
       add(ref, {}, [validated(id)]);
     }

@@ -235,6 +235,11 @@ describe('status model', () => {
       [...nat].map(([k, v]) => [k, k.startsWith('VpcNatGateway/') ? { ...v, fields: {} } : v]),
     );
     expect(statusIntents(inputs(s, { writer: false, nat: notRunning }))).toEqual([]);
+    // A gateway with an empty selector runs nowhere: the writer says so.
+    const idle = await snapshotOf(NAT);
+    idle.resources.natGateways.get('gw1')!.spec.selector = [];
+    const gw = byRef(statusIntents(inputs(idle)), 'VpcNatGateway', 'gw1')!;
+    expect(gw.conditions[0]).toMatchObject({ type: 'Ready', status: 'False', reason: 'NoNodeSelected' });
     // The writer running it too: one intent per object, its Validated beside the node's Ready.
     const both = byRef(statusIntents(inputs(s, { writer: true, nat })), 'IptablesEIP', 'eip-gw1')!;
     expect(both.conditions.map((c) => c.type).sort()).toEqual(['Ready', 'Validated']);

@@ -7,11 +7,14 @@
  *              ──► node work (./run-node.ts: node OVS and ports reconcilers)
  *  NB cache ──► IPAM holds (every address any agent's rows hold, followed live)
  *  local API ──► PortService (this node's ports; any agent, writer or not)
+ *  Kubernetes source ──► status write-back (./run-status.ts: the writer's cluster-wide status,
+ *                        this node's NAT gateways, validation Events)
  *  /debug ──► ./debug.ts; /readyz ──► ./readiness.ts
  *
  * Start order: NB synced and IPAM fed from it before the first snapshot, so nothing is
  * allocated against an empty view; pruning only while the latest snapshot is complete.
  */
+import { hostname } from 'node:os';
 import { nb, type OvsdbClient, type TlsOptions } from '../ovsdb/index.js';
 import { createApiServer, type ApiServer } from './api/index.js';
 import { createAgentClients } from './clients.js';
@@ -39,7 +42,9 @@ import { readiness } from './readiness.js';
 import type { BlockedDelete } from './resources/index.js';
 import { startNodeWork, type NodeWork } from './run-node.js';
 import { portsBySubnet } from './run-state.js';
+import { startStatusWork, statusTargetOf, type StatusWork } from './run-status.js';
 import { createDirectorySource } from './sources/directory.js';
+import type { StatusWriterConfig } from './sources/kubernetes/status.js';
 import type { ResourceSource } from './sources/types.js';
 import { startOrUndo } from './startup.js';
 
@@ -92,6 +97,8 @@ export interface AgentConfig {
   tls?: TlsOptions;
   /** How long `start()` waits for each database's first sync before it fails; 0 = no limit. */
   startTimeoutMs: number;
+  /** Status write-back timing (Kubernetes source only); defaults in `DEFAULT_STATUS_WRITER_CONFIG`. */
+  statusWriter?: Partial<StatusWriterConfig>;
 }
 
 /** Defaults, each with its reason. */
@@ -148,6 +155,8 @@ export interface Agent {
   debug(): Record<string, unknown>;
   /** The agent's metrics (served at `/metrics`). */
   readonly metrics: AgentMetrics;
+  /** Status write-back (undefined unless the source is Kubernetes and the agent started). */
+  statusWork(): StatusWork | undefined;
   /** The current snapshot (resources in effect, errors, completeness). */
   snapshot(): Snapshot | undefined;
   /** Resources removed from the manifests but kept because others still refer to them. */
@@ -187,6 +196,7 @@ export function createAgent(
   /** What `start()` opened, closed by `stop()` (each only if it was opened). */
   const opened: {
     nodeWork?: NodeWork;
+    status?: StatusWork;
     api?: ApiServer;
     http?: DebugServer;
     off: (() => void)[];
@@ -201,6 +211,7 @@ export function createAgent(
     ipam.setSubnets([...s.resources.subnets.values()]);
     flow.set(s);
     opened.nodeWork?.schedule(s);
+    opened.status?.schedule();
     loadedResolve();
   });
 
@@ -278,6 +289,25 @@ export function createAgent(
     const ports = opened.nodeWork?.ports;
     if (config.apiSocket && !ports) throw new Error('the local API (ports) needs --ovs and --sb');
     flow.start();
+    // Status goes back to the API server the resources came from (the Kubernetes source only).
+    const statusTarget = statusTargetOf(source);
+    if (statusTarget)
+      opened.status = await startStatusWork(
+        {
+          target: statusTarget,
+          log,
+          metrics,
+          nb: client,
+          flow,
+          ipam,
+          snapshot: () => pipeline.current(),
+          nodeWork: () => opened.nodeWork,
+        },
+        {
+          node: config.node ?? hostname(),
+          ...(config.statusWriter ? { statusWriter: config.statusWriter } : {}),
+        },
+      );
     await sourceRead;
     feed.release();
     if (config.apiSocket && ports)
@@ -304,6 +334,7 @@ export function createAgent(
     ipam,
     loaded,
     snapshot: () => pipeline.current(),
+    statusWork: () => opened.status,
     get ports() {
       return opened.nodeWork?.ports;
     },
@@ -315,6 +346,7 @@ export function createAgent(
     // A failed start closes what it opened (the writer lock, connections, listeners) first.
     start: startOrUndo({ log, undo: () => agent.stop() }, start),
     async stop() {
+      await opened.status?.close();
       await feed.close();
       await opened.api?.close();
       await opened.http?.close();
@@ -324,8 +356,8 @@ export function createAgent(
       for (const off of opened.off.splice(0)) off();
       await clients.closeAll();
     },
-    debug: () =>
-      debugDocument({
+    debug: () => ({
+      ...debugDocument({
         node: config.node,
         nb: client,
         flow,
@@ -333,6 +365,9 @@ export function createAgent(
         snapshot: pipeline.current(),
         nodeWork: opened.nodeWork,
       }),
+      // Status write-back: writes by kind/result, what is waiting (Kubernetes source only).
+      ...(opened.status ? { kubeStatus: opened.status.writer.stats() } : {}),
+    }),
     address: () => opened.http?.address,
   };
   return agent;

@@ -17,10 +17,18 @@
  * - faults: server-side disconnects of every open watch, stuck watches (open but silent),
  *   a stop and start on the same port (objects survive, as in etcd; history optionally lost).
  *
+ * - the `/status` subresource of every served kind: GET, PUT and merge PATCH
+ *   (`application/merge-patch+json`), refused with 409 when `metadata.resourceVersion` is given
+ *   and stale; a write that changes the status takes the next resourceVersion and is a
+ *   `MODIFIED` watch event (spec and generation untouched); one that changes nothing is not;
+ *   a spec written through the helpers keeps the status (as a main-resource update does);
+ * - core/v1 Events: POST (409 AlreadyExists for a taken name), GET and merge PATCH by name.
+ *
  * Not implemented: label selectors, field selectors other than `metadata.name` and
- * `metadata.namespace`, writes over HTTP (tests change objects through the helpers), JSON
- * patches, status subresources, API discovery.
+ * `metadata.namespace`, writes of objects over HTTP (tests change objects through the helpers),
+ * JSON and strategic-merge patches, API discovery.
  */
+import { isDeepStrictEqual } from 'node:util';
 import { randomUUID } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import http from 'node:http';
@@ -88,7 +96,23 @@ function status(code: number, reason: string, message: string) {
   return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code };
 }
 
+/** A status write the fake accepted (it changed the status). */
+export interface FakeStatusWrite {
+  kind: string;
+  name: string;
+  namespace: string | undefined;
+  method: string;
+  status: unknown;
+  at: number;
+}
+
 export interface FakeKubeApiServer {
+  /** Status writes that changed an object's status, in order. */
+  readonly statusWrites: FakeStatusWrite[];
+  /** Events posted (current state: `count` bumped by patches), in order of creation. */
+  events(): Record<string, unknown>[];
+  /** The next `n` status writes answer HTTP `code` (500, 409, 429, …) without writing. */
+  failStatusWrites(n: number, code: number): void;
   readonly port: number;
   readonly url: string;
   /** Every request received, in order. */
@@ -313,6 +337,7 @@ export async function startFakeKubeApiServer(
         'retry-after': String(throttled.retryAfter),
       });
     }
+    if (handleWrites(req, res, u.pathname)) return;
     const rt = route(u.pathname);
     const r = rt ? resources.get(rt.id) : undefined;
     if (!rt || !r || req.method !== 'GET')
@@ -329,7 +354,168 @@ export async function startFakeKubeApiServer(
     handleList(res, r, query, rt.namespace);
   };
 
+  // ---- Writes: the `/status` subresource and core/v1 Events (what a status writer uses). ----
+  const statusWrites: FakeStatusWrite[] = [];
+  const eventStore = new Map<string, Obj>();
+  let statusFaults = { n: 0, code: 500 };
+  const isRecord = (v: unknown): v is Record<string, unknown> =>
+    typeof v === 'object' && v !== null && !Array.isArray(v);
+  /** RFC 7386 JSON merge patch. */
+  const mergePatch = (target: unknown, patch: unknown): unknown => {
+    if (!isRecord(patch)) return patch;
+    const out: Record<string, unknown> = isRecord(target) ? { ...target } : {};
+    for (const [k, v] of Object.entries(patch)) {
+      if (v === null) delete out[k];
+      else out[k] = mergePatch(out[k], v);
+    }
+    return out;
+  };
+  const readJson = (req: http.IncomingMessage): Promise<unknown> =>
+    new Promise((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        try {
+          resolve(chunks.length ? JSON.parse(Buffer.concat(chunks).toString('utf8')) : undefined);
+        } catch (e) {
+          reject(e instanceof Error ? e : new Error(String(e)));
+        }
+      });
+      req.on('error', reject);
+    });
+  const isMergePatch = (req: http.IncomingMessage) =>
+    (req.headers['content-type'] ?? '').startsWith('application/merge-patch+json');
+
+  const handleStatus = async (
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    r: FakeResource,
+    ns: string | undefined,
+    name: string,
+  ) => {
+    const store = stores.get(resourceId(r))!;
+    const key = `${r.namespaced ? (ns ?? 'default') : ''}/${name}`;
+    const old = store.get(key);
+    if (!old) return reply(res, 404, status(404, 'NotFound', `${r.plural} "${name}" not found`));
+    if (req.method === 'GET') return reply(res, 200, old);
+    if (req.method !== 'PATCH' && req.method !== 'PUT')
+      return reply(res, 405, status(405, 'MethodNotAllowed', `${req.method} is not allowed`));
+    if (req.method === 'PATCH' && !isMergePatch(req))
+      return reply(res, 415, status(415, 'UnsupportedMediaType', 'the fake takes merge patches only'));
+    let body: unknown;
+    try {
+      body = await readJson(req);
+    } catch {
+      return reply(res, 400, status(400, 'BadRequest', 'the body is not JSON'));
+    }
+    if (statusFaults.n > 0) {
+      statusFaults.n--;
+      const c = statusFaults.code;
+      return reply(res, c, status(c, c === 429 ? 'TooManyRequests' : 'InternalError', `injected ${c}`), {
+        ...(c === 429 ? { 'retry-after': '0' } : {}),
+      });
+    }
+    const b = isRecord(body) ? body : {};
+    const md = isRecord(b['metadata']) ? b['metadata'] : {};
+    const want = md['resourceVersion'];
+    if (typeof want === 'string' && want !== old.metadata.resourceVersion)
+      return reply(
+        res,
+        409,
+        status(
+          409,
+          'Conflict',
+          `Operation cannot be fulfilled on ${r.plural} "${name}": the object has been modified; please apply your changes to the latest version and try again`,
+        ),
+      );
+    const next = req.method === 'PUT' ? b['status'] : mergePatch(old['status'], b['status'] ?? {});
+    if (isDeepStrictEqual(next, old['status'])) return reply(res, 200, old); // a no-op write
+    rv++;
+    const obj: Obj = { ...old, status: next, metadata: { ...old.metadata, resourceVersion: String(rv) } };
+    store.set(key, obj);
+    record('MODIFIED', r, obj);
+    statusWrites.push({
+      kind: r.kind,
+      name,
+      namespace: obj.metadata.namespace,
+      method: req.method,
+      status: next,
+      at: Date.now(),
+    });
+    reply(res, 200, obj);
+  };
+
+  const handleEvents = async (
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    ns: string,
+    name: string | undefined,
+  ) => {
+    let body: unknown;
+    try {
+      body = req.method === 'GET' ? undefined : await readJson(req);
+    } catch {
+      return reply(res, 400, status(400, 'BadRequest', 'the body is not JSON'));
+    }
+    if (name === undefined) {
+      if (req.method !== 'POST') return reply(res, 405, status(405, 'MethodNotAllowed', 'POST only'));
+      const b = (isRecord(body) ? structuredClone(body) : {}) as Obj;
+      const md = isRecord(b.metadata) ? b.metadata : { name: '' };
+      const n = typeof md.name === 'string' && md.name !== '' ? md.name : `event.${randomUUID().slice(0, 8)}`;
+      if (eventStore.has(`${ns}/${n}`))
+        return reply(res, 409, status(409, 'AlreadyExists', `events "${n}" already exists`));
+      rv++;
+      const ev: Obj = {
+        ...b,
+        metadata: { ...md, name: n, namespace: ns, uid: randomUUID(), resourceVersion: String(rv) },
+      };
+      eventStore.set(`${ns}/${n}`, ev);
+      return reply(res, 201, ev);
+    }
+    const ev = eventStore.get(`${ns}/${name}`);
+    if (!ev) return reply(res, 404, status(404, 'NotFound', `events "${name}" not found`));
+    if (req.method === 'GET') return reply(res, 200, ev);
+    if (req.method !== 'PATCH' || !isMergePatch(req))
+      return reply(res, 415, status(415, 'UnsupportedMediaType', 'the fake takes merge patches only'));
+    rv++;
+    const next = mergePatch(ev, body) as Obj;
+    next.metadata = { ...next.metadata, resourceVersion: String(rv) };
+    eventStore.set(`${ns}/${name}`, next);
+    reply(res, 200, next);
+  };
+
+  /** Answers a status or Event request; false for anything else. */
+  const handleWrites = (req: http.IncomingMessage, res: http.ServerResponse, path: string): boolean => {
+    const parts = path.split('/').filter(Boolean);
+    const fail = (e: unknown) => reply(res, 500, status(500, 'InternalError', String(e)));
+    if (parts[0] === 'api' && parts[1] === 'v1' && parts[2] === 'namespaces' && parts[4] === 'events') {
+      if (parts.length > 6) return false;
+      handleEvents(req, res, parts[3]!, parts[5]).catch(fail);
+      return true;
+    }
+    if (parts.at(-1) !== 'status') return false;
+    const [group, rest] =
+      parts[0] === 'apis' ? [parts[1]!, parts.slice(2)] : parts[0] === 'api' ? ['', parts.slice(1)] : [];
+    if (group === undefined || !rest) return false;
+    let ns: string | undefined;
+    let tail = rest.slice(1);
+    if (tail[0] === 'namespaces') {
+      ns = tail[1];
+      tail = tail.slice(2);
+    }
+    if (tail.length !== 3) return false;
+    const r = resources.get(resourceId({ group, version: rest[0]!, plural: tail[0]! }));
+    if (!r) return false;
+    handleStatus(req, res, r, ns, decodeURIComponent(tail[1]!)).catch(fail);
+    return true;
+  };
+
   const fake: FakeKubeApiServer = {
+    statusWrites,
+    events: () => [...eventStore.values()].map((e) => structuredClone(e)),
+    failStatusWrites(n, code) {
+      statusFaults = { n, code };
+    },
     get port() {
       return port;
     },
@@ -395,6 +581,8 @@ export async function startFakeKubeApiServer(
       else delete obj.metadata.namespace;
       const store = stores.get(resourceId(r))!;
       const old = store.get(keyOf(obj));
+      // The status subresource: a write of the object keeps the status it had.
+      if (old?.['status'] !== undefined && !('status' in input)) obj['status'] = old['status'];
       rv++;
       obj.metadata = {
         ...obj.metadata,

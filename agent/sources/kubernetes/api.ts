@@ -1,5 +1,6 @@
 /**
- * The few API-server requests the source makes — a list page and a watch stream — over node's
+ * The few API-server requests the agent makes — a list page, a watch stream, and the writes of
+ * status write-back (a merge patch of `/status`, an Event) — over node's
  * own http/https. `@kubernetes/client-node`'s `KubeConfig` provides the cluster, the TLS material
  * and the credentials (tokens, client certificates, exec plugins, in-cluster service account);
  * the requests themselves are made here because the source needs what that package's `Watch`
@@ -45,6 +46,17 @@ export interface KubeApi {
   readonly server: string;
   /** GET and parse JSON; rejects with {@link KubeApiError} on a non-2xx answer or `timeoutMs`. */
   getJson(path: string, query: Query, opts: { signal: AbortSignal; timeoutMs: number }): Promise<unknown>;
+  /**
+   * A write (or a read of one object): `method` with a JSON `body` sent as `contentType`
+   * (default `application/json`); resolves with the parsed answer, rejects with
+   * {@link KubeApiError} (its `status`, `reason` and `Retry-After`) on a non-2xx answer or
+   * `timeoutMs`.
+   */
+  requestJson(
+    method: 'GET' | 'POST' | 'PATCH' | 'PUT',
+    path: string,
+    opts: { body?: unknown; contentType?: string; signal: AbortSignal; timeoutMs: number },
+  ): Promise<unknown>;
   /**
    * A watch request: calls `onEvent` for every JSON line. Resolves when the server ends the
    * stream (its `timeoutSeconds`), rejects on an HTTP error, a broken connection, a line that
@@ -110,15 +122,25 @@ export function createKubeApi(kc: KubeConfig): KubeApi {
   if (!cluster) throw new AgentError('ERR_KUBECONFIG', 'kubeconfig: no current cluster');
   const server = cluster.server;
 
-  const open = async (u: URL, signal: AbortSignal): Promise<http.IncomingMessage> => {
+  const open = async (
+    u: URL,
+    signal: AbortSignal,
+    write?: { method: string; body: string | undefined; contentType: string },
+  ): Promise<http.IncomingMessage> => {
     const opts: https.RequestOptions = {};
     await kc.applyToHTTPSOptions(opts); // credentials are applied per request (tokens rotate)
     const mod = u.protocol === 'https:' ? https : http;
     return new Promise((resolve, reject) => {
       const req = mod.request(u, {
         ...opts,
-        method: 'GET',
-        headers: { ...opts.headers, Accept: 'application/json' },
+        method: write?.method ?? 'GET',
+        headers: {
+          ...opts.headers,
+          Accept: 'application/json',
+          ...(write?.body !== undefined
+            ? { 'Content-Type': write.contentType, 'Content-Length': Buffer.byteLength(write.body) }
+            : {}),
+        },
         signal,
       });
       req.on('response', resolve);
@@ -129,7 +151,7 @@ export function createKubeApi(kc: KubeConfig): KubeApi {
             : new KubeApiError(`${u.host}: ${e.message}`, { cause: e }),
         ),
       );
-      req.end();
+      req.end(write?.body);
     });
   };
 
@@ -150,6 +172,28 @@ export function createKubeApi(kc: KubeConfig): KubeApi {
       } catch (e) {
         if (timeout.aborted && !signal.aborted)
           throw new KubeApiError(`${path}: no answer within ${timeoutMs} ms`, { cause: e });
+        throw e;
+      }
+    },
+    async requestJson(method, path, { body, contentType, signal, timeoutMs }) {
+      const timeout = AbortSignal.timeout(timeoutMs);
+      const both = AbortSignal.any([signal, timeout]);
+      try {
+        const res = await open(url(server, path, {}), both, {
+          method,
+          body: body === undefined ? undefined : JSON.stringify(body),
+          contentType: contentType ?? 'application/json',
+        });
+        if ((res.statusCode ?? 0) < 200 || (res.statusCode ?? 0) >= 300) throw await errorOf(res);
+        const text = await readBody(res);
+        try {
+          return text === '' ? undefined : (JSON.parse(text) as unknown);
+        } catch (e) {
+          throw new KubeApiError(`${method} ${path}: the answer is not JSON`, { cause: e });
+        }
+      } catch (e) {
+        if (timeout.aborted && !signal.aborted)
+          throw new KubeApiError(`${method} ${path}: no answer within ${timeoutMs} ms`, { cause: e });
         throw e;
       }
     },

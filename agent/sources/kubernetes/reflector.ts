@@ -14,7 +14,11 @@
  *   list completes the cache keeps every object it had and the kind is *relisting* — incomplete,
  *   so nothing is pruned on objects the new list has not confirmed yet.
  * - **404** (the kind's CRD is not installed): the kind is *missing*, retried with backoff.
+ * - An event that leaves the kept document unchanged (a `status` write, a resourceVersion bump)
+ *   advances the version and the object's {@link ObservedObject} but is not a change: nothing
+ *   downstream runs for it, so status written back never feeds a reconcile pass.
  */
+import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from '../../log.js';
 import { isGone, isNotFound, KubeApiError, STUCK, statusError, type KubeApi } from './api.js';
 import { collectionPath, objectKey, type WatchedKind } from './kinds.js';
@@ -37,6 +41,8 @@ export interface ReflectorCounters {
   pages: number;
   watches: number;
   events: number;
+  /** Events that left the kept document as it was (status writes): no change delivered. */
+  unchanged: number;
   bookmarks: number;
   /** 410 Gone answers (each leads to a list). */
   gone: number;
@@ -50,6 +56,7 @@ export interface ReflectorCounters {
 /** Every counter at zero. */
 export function emptyCounters(): ReflectorCounters {
   return {
+    unchanged: 0,
     lists: 0,
     pages: 0,
     watches: 0,
@@ -60,6 +67,15 @@ export function emptyCounters(): ReflectorCounters {
     throttled: 0,
     errors: 0,
   };
+}
+
+/** What the server says of an object beside its kept document: for writing its status back. */
+export interface ObservedObject {
+  uid: string | undefined;
+  resourceVersion: string | undefined;
+  generation: number | undefined;
+  /** The object's `status` as last seen (undefined when it has none). */
+  status: Record<string, unknown> | undefined;
 }
 
 export interface ReflectorState {
@@ -80,6 +96,8 @@ export interface Reflector {
   /** Current objects (as `transform` keeps them), by key; a map handed out is never changed afterwards. */
   objects(): ReadonlyMap<string, Record<string, unknown>>;
   state(): ReflectorState;
+  /** The server's view of one object (by key), as of the latest list or event. */
+  observed(key: string): ObservedObject | undefined;
   counters(): ReflectorCounters;
   /** Why the kind cannot vouch for its objects now; undefined when it can. */
   incomplete(): string | undefined;
@@ -162,10 +180,18 @@ export function createReflector(deps: {
     for (const f of w) f();
   };
   const fields = deps.fieldSelector ? { fieldSelector: deps.fieldSelector } : {};
+  let observed = new Map<string, ObservedObject>();
+  const observe = (md: Record<string, unknown>, obj: Record<string, unknown>): ObservedObject => ({
+    uid: typeof md['uid'] === 'string' ? md['uid'] : undefined,
+    resourceVersion: typeof md['resourceVersion'] === 'string' ? md['resourceVersion'] : undefined,
+    generation: typeof md['generation'] === 'number' ? md['generation'] : undefined,
+    status: isObject(obj['status']) ? obj['status'] : undefined,
+  });
 
   const list = async (signal: AbortSignal) => {
     counters.lists++;
     const next = new Map<string, Record<string, unknown>>();
+    const nextObserved = new Map<string, ObservedObject>();
     let cont: string | undefined;
     let version: string | undefined;
     do {
@@ -178,14 +204,18 @@ export function createReflector(deps: {
       if (!isObject(page) || !Array.isArray(page['items']))
         throw new KubeApiError(`list ${path}: the answer is not a list`);
       for (const item of page['items'] as unknown[]) {
-        if (isObject(item) && isObject(item['metadata']))
-          next.set(objectKey(kind, item['metadata']), transform(item));
+        if (isObject(item) && isObject(item['metadata'])) {
+          const key = objectKey(kind, item['metadata']);
+          next.set(key, transform(item));
+          nextObserved.set(key, observe(item['metadata'], item));
+        }
       }
       const md = isObject(page['metadata']) ? page['metadata'] : {};
       version = typeof md['resourceVersion'] === 'string' ? md['resourceVersion'] : undefined;
       cont = typeof md['continue'] === 'string' && md['continue'] !== '' ? md['continue'] : undefined;
     } while (cont);
     objects = next;
+    observed = nextObserved;
     shared = false;
     rv = version;
     listed = true;
@@ -215,8 +245,17 @@ export function createReflector(deps: {
     counters.events++;
     const key = objectKey(kind, md);
     if (type === 'ADDED' || type === 'MODIFIED') {
-      writable().set(key, transform(obj));
+      observed.set(key, observe(md, obj));
+      const doc = transform(obj);
+      const prev = objects.get(key);
+      // A status write or a metadata bump the kept document does not show: not a change.
+      if (prev !== undefined && isDeepStrictEqual(prev, doc)) {
+        counters.unchanged++;
+        return;
+      }
+      writable().set(key, doc);
     } else if (type === 'DELETED') {
+      observed.delete(key);
       if (!objects.has(key)) return;
       writable().delete(key);
     } else {
@@ -343,6 +382,7 @@ export function createReflector(deps: {
       return objects;
     },
     counters: () => ({ ...counters }),
+    observed: (key) => observed.get(key),
     state: () => ({
       kind: kind.kind,
       resourceVersion: rv,

@@ -26,6 +26,7 @@ import { WATCHED_KINDS, type WatchedKind } from './kinds.js';
 import {
   createReflector,
   emptyCounters,
+  type ObservedObject,
   type Reflector,
   type ReflectorCounters,
   type ReflectorState,
@@ -64,10 +65,21 @@ export interface KubernetesSourceStats extends ReflectorCounters {
   snapshots: number;
 }
 
+/** What the status writer needs of the source: the API, and the server's view of each object. */
+export interface KubeStatusTarget {
+  readonly api: KubeApi;
+  /** The kinds watched (their API paths). */
+  readonly kinds: readonly WatchedKind[];
+  /** An object as the watch last saw it: `key` is `name`, or `namespace/name`. */
+  observed(kind: string, key: string): ObservedObject | undefined;
+}
+
 export interface KubernetesSource extends ResourceSource {
   /** Per-kind list/watch state, for `/debug` and tests. */
   state(): ReflectorState[];
   stats(): KubernetesSourceStats;
+  /** Where status is written back (`agent/sources/kubernetes/status.ts`). */
+  statusTarget(): KubeStatusTarget;
 }
 
 /** Loads the configuration the options name; throws `ERR_KUBECONFIG` when it cannot. */
@@ -188,6 +200,11 @@ export function createKubernetesSource(options: KubernetesSourceOptions): Kubern
       flush();
     },
     state: () => reflectors.map((r) => r.state()),
+    statusTarget: () => ({
+      api,
+      kinds: reflectors.map((r) => r.kind),
+      observed: (kind, key) => reflectors.find((r) => r.kind.kind === kind)?.observed(key),
+    }),
     stats() {
       const sum: KubernetesSourceStats = { ...emptyCounters(), snapshots };
       for (const r of reflectors) {

@@ -90,7 +90,7 @@ build_base() {
   ln -s ../lib/node_modules/npm/bin/npm-cli.js "$rootfs/usr/local/bin/npm"
   ln -s ../lib/node_modules/npm/bin/npx-cli.js "$rootfs/usr/local/bin/npx"
   install -D -m 0644 "$CA_BUNDLE" "$rootfs/etc/ssl/certs/ca-certificates.crt"
-  tar -C "$rootfs" -c . | pod import \
+  tar -C "$rootfs" -c . | pod import --quiet \
     --change 'ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt' \
     --change 'CMD ["/bin/bash"]' - "$BASE_IMAGE" >/dev/null
 }

@@ -108,12 +108,12 @@ RUN apt-get update \
       ovn-central ovn-host openvswitch-switch iproute2 \
  && rm -rf /var/lib/apt/lists/*
 EOF
-  pod build --quiet --pull=never --build-arg "BASE=$BASE_IMAGE" -t "$OVN_IMAGE" "$ctx" >/dev/null
+  pod build --quiet --pull=never --network=host --build-arg "BASE=$BASE_IMAGE" -t "$OVN_IMAGE" "$ctx" >/dev/null
 }
 
 build_agent() {
   # --format docker: the OCI image format has no HEALTHCHECK.
-  pod build --quiet --pull=never --format docker --build-arg "BASE=$BASE_IMAGE" \
+  pod build --quiet --pull=never --network=host --format docker --build-arg "BASE=$BASE_IMAGE" \
     -t "$AGENT_IMAGE" -f "$ROOT/Dockerfile" "$ROOT" >/dev/null
 }
 

@@ -132,8 +132,14 @@ case "${1:-}" in
       exit 1
     fi
     have_image "$BASE_IMAGE" || timed "$BASE_IMAGE" build_base
-    have_image "$OVN_IMAGE" || timed "$OVN_IMAGE" build_ovn
+    # Both FROM the base: side by side, as the builds wait on the mirror and the npm registry.
+    ovn=0
+    if ! have_image "$OVN_IMAGE"; then
+      timed "$OVN_IMAGE" build_ovn &
+      ovn=$!
+    fi
     timed "$AGENT_IMAGE" build_agent
+    [ "$ovn" = 0 ] || wait "$ovn"
     ;;
   env)
     print_env

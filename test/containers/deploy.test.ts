@@ -4,7 +4,7 @@
  * subnets of one VPC pinging each other through the VPC's router.
  */
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
@@ -139,6 +139,7 @@ describe('the agent image, deployed as a DaemonSet pod on a containerized OVN', 
         .update(await readFile(path.join(binDir, name)))
         .digest('hex');
       expect(inImage.stdout.split(' ')[0]).toBe(installed);
+      expect((await stat(path.join(binDir, name))).mode & 0o777).toBe(0o755);
     }
   });
 });

@@ -151,7 +151,9 @@ case "${1:-}" in
     ;;
   clean)
     write_config
-    pod system reset --force >/dev/null 2>&1 || true
+    # Only this store: its containers, then its images (which unmounts their layers).
+    pod rm --all --force --time 0 >/dev/null
+    pod rmi --all --force >/dev/null
     rm -rf "$DIR"
     ;;
   *)

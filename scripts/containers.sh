@@ -33,6 +33,10 @@ OVN_IMAGE=localhost/vpc-agent-ovn:bookworm
 AGENT_IMAGE=${VPC_AGENT_IMAGE:-localhost/vpc-agent:test}
 CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt
 
+# Temporary directories (a root file system, a build context): removed on any exit.
+TEMP_DIRS=()
+trap 'rm -rf "${TEMP_DIRS[@]}"' EXIT
+
 write_config() {
   mkdir -p "$DIR/storage"
   cat >"$DIR/containers.conf" <<'EOF'
@@ -78,8 +82,7 @@ build_base() {
   npm_dir=$(cd "$(dirname "$(readlink -f "$(command -v npm)")")/.." && pwd)
   [ -f "$npm_dir/bin/npm-cli.js" ] || { echo "containers: npm not found beside $(command -v npm)" >&2; exit 1; }
   rootfs=$(mktemp -d "$DIR/rootfs.XXXXXX")
-  # shellcheck disable=SC2064 # expand now: the path is fixed
-  trap "rm -rf '$rootfs'" RETURN
+  TEMP_DIRS+=("$rootfs")
   echo "containers: debootstrap bookworm from $(debian_mirror)"
   debootstrap --variant=minbase bookworm "$rootfs" "$(debian_mirror)" >"$DIR/debootstrap.log" 2>&1 ||
     { tail -n 20 "$DIR/debootstrap.log" >&2; exit 1; }
@@ -95,11 +98,9 @@ build_base() {
     --change 'CMD ["/bin/bash"]' - "$BASE_IMAGE" >/dev/null
 }
 
+# $1: an empty directory for the build context (made by the caller: this runs in the background).
 build_ovn() {
-  local ctx
-  ctx=$(mktemp -d "$DIR/ovn-context.XXXXXX")
-  # shellcheck disable=SC2064
-  trap "rm -rf '$ctx'" RETURN
+  local ctx=$1
   cat >"$ctx/Containerfile" <<'EOF'
 ARG BASE
 FROM ${BASE}
@@ -135,11 +136,15 @@ case "${1:-}" in
     # Both FROM the base: side by side, as the builds wait on the mirror and the npm registry.
     ovn=0
     if ! have_image "$OVN_IMAGE"; then
-      timed "$OVN_IMAGE" build_ovn &
+      ctx=$(mktemp -d "$DIR/ovn-context.XXXXXX")
+      TEMP_DIRS+=("$ctx")
+      timed "$OVN_IMAGE" build_ovn "$ctx" &
       ovn=$!
     fi
-    timed "$AGENT_IMAGE" build_agent
-    [ "$ovn" = 0 ] || wait "$ovn"
+    status=0
+    timed "$AGENT_IMAGE" build_agent || status=$?
+    [ "$ovn" = 0 ] || wait "$ovn" || status=$?
+    exit "$status"
     ;;
   env)
     print_env

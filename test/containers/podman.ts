@@ -38,6 +38,8 @@ async function podmanEnv(): Promise<Record<string, string>> {
 export async function buildImages(): Promise<Images> {
   const r = await run('bash', [SCRIPT, 'images'], { timeoutMs: 900_000, reject: false });
   if (r.exitCode !== 0) throw new Error(`scripts/containers.sh images failed:\n${r.stdout}\n${r.stderr}`);
+  // What was built and how long it took (the first run builds the base: minutes).
+  console.log(r.stdout.trim());
   const e = await podmanEnv();
   return { ovn: e['VPC_AGENT_OVN_IMAGE']!, agent: e['VPC_AGENT_IMAGE']! };
 }

@@ -7,8 +7,11 @@
  * namespace, with the node's /run/openvswitch, /run/ovn and the host's /run/netns
  * (rshared) mounted.
  *
- * The namespaces are joined by one veth each to central's (the underlay, 198.18.0.0/24,
- * RFC 2544): nothing touches the host's own network, and nothing is published.
+ * Central's namespace holds two Linux bridges, and every node's namespace is joined to each by a
+ * veth: `eth0` to the management network (198.18.0.0/24: NB, SB), `ul0` to the tunnel underlay
+ * (198.19.0.0/24; both RFC 2544 ranges). On a node, `ul0` is a port of the netdev bridge `br-phy`,
+ * whose internal port holds the Geneve encap IP: the userspace datapath sends its tunnels
+ * itself. Nothing touches the host's own network, and nothing is published.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -18,6 +21,11 @@ import { type Images, logsOf, podman, runContainer } from './podman.js';
 /** Port of the agent's --listen (/healthz, /readyz, /metrics): the DaemonSet's metrics port. */
 export const AGENT_HTTP_PORT = 9470;
 const CENTRAL_IP = '198.18.0.1';
+/** Management network (eth0) and tunnel underlay (ul0) addresses of node `i` ≥ 1. */
+const nodeIp = (i: number) => `198.18.0.${i + 1}`;
+const encapIp = (i: number) => `198.19.0.${i + 1}`;
+/** br-phy's MAC, pinned so that every node can seed its peers' tunnel neighbours. */
+const encapMac = (i: number) => `02:00:c6:13:00:${(i + 1).toString(16).padStart(2, '0')}`;
 const NB = `tcp:${CENTRAL_IP}:6641`;
 const SB = `tcp:${CENTRAL_IP}:6642`;
 
@@ -62,6 +70,11 @@ export async function startCentral(opts: ClusterOptions): Promise<{ netns: strin
   const netns = `${opts.prefix}central`;
   await ip(['netns', 'add', netns]);
   await ip(['-n', netns, 'link', 'set', 'lo', 'up']);
+  for (const br of ['br-mgmt', 'br-ul']) {
+    await ip(['-n', netns, 'link', 'add', br, 'type', 'bridge']);
+    await ip(['-n', netns, 'link', 'set', br, 'up']);
+  }
+  await ip(['-n', netns, 'addr', 'add', `${CENTRAL_IP}/24`, 'dev', 'br-mgmt']);
   const container = `${opts.prefix}central`;
   await runContainer([
     '--name',
@@ -75,8 +88,8 @@ export async function startCentral(opts: ClusterOptions): Promise<{ netns: strin
   return { netns, container };
 }
 
-/** The chassis' start: OVS on the userspace datapath, br-int, then ovn-controller. */
-function chassisScript(node: string, encapIp: string): string {
+/** The chassis' start: OVS on the userspace datapath, br-phy on the underlay, br-int, ovn-controller. */
+function chassisScript(node: string, i: number, peers: number[]): string {
   return [
     'set -e',
     'rm -f /etc/openvswitch/conf.db',
@@ -84,52 +97,75 @@ function chassisScript(node: string, encapIp: string): string {
     'ovsdb-server --remote=punix:/run/openvswitch/db.sock --pidfile --detach --log-file /etc/openvswitch/conf.db',
     'ovs-vsctl --no-wait init',
     `ovs-vsctl --no-wait set Open_vSwitch . external_ids:system-id=${node} external_ids:ovn-remote=${SB}` +
-      ` external_ids:ovn-encap-type=geneve external_ids:ovn-encap-ip=${encapIp}` +
+      ` external_ids:ovn-encap-type=geneve external_ids:ovn-encap-ip=${encapIp(i)}` +
       ' external_ids:ovn-bridge-datapath-type=netdev',
     // br-int before ovn-controller, or it waits a reconnect interval for it.
     'ovs-vsctl --no-wait add-br br-int -- set Bridge br-int datapath_type=netdev fail_mode=secure other-config:disable-in-band=true',
+    // The underlay: room for the Geneve header (MTU 1600), the encap IP on br-phy's internal port.
+    `ovs-vsctl --no-wait add-br br-phy -- set Bridge br-phy datapath_type=netdev other-config:hwaddr=${encapMac(i)}` +
+      ' -- add-port br-phy ul0 -- set Interface ul0 mtu_request=1600',
     // No kernel openvswitch module: the userspace datapath only.
     'ovs-vswitchd --disable-system --pidfile --detach --log-file',
+    'for n in $(seq 100); do ip link show br-phy >/dev/null 2>&1 && break; sleep 0.1; done',
+    `ip addr add ${encapIp(i)}/24 dev br-phy`,
+    'ip link set br-phy up',
+    // Seed the tunnel neighbours, or the first packets to a peer are lost to ARP resolution.
+    'for n in $(seq 100); do ovs-appctl ovs/route/show | grep -q "dev br-phy" && break; sleep 0.1; done',
+    ...peers.map((j) => `ovs-appctl tnl/neigh/set br-phy ${encapIp(j)} ${encapMac(j)}`),
     'ovn-controller --pidfile --detach --log-file unix:/run/openvswitch/db.sock',
     'exec sleep infinity',
   ].join('\n');
 }
 
-/**
- * Starts node `name` (index `i` ≥ 1 on the underlay): its namespace, chassis container and the
- * agent container reading `manifests` (a directory, mounted read-only).
- */
-export async function startNode(
+/** Makes node `i`'s namespace (≥ 1), joined to central's management network and underlay. */
+export async function addNodeNetwork(
   opts: ClusterOptions,
   central: { netns: string },
   name: string,
   i: number,
+): Promise<string> {
+  const netns = `${opts.prefix}${name}`;
+  await ip(['netns', 'add', netns]);
+  await ip(['-n', netns, 'link', 'set', 'lo', 'up']);
+  for (const [dev, br, suffix] of [
+    ['eth0', 'br-mgmt', 'm'],
+    ['ul0', 'br-ul', 'u'],
+  ] as const) {
+    const outer = `${name}${suffix}`;
+    await ip([
+      '-n',
+      central.netns,
+      'link',
+      'add',
+      outer,
+      'type',
+      'veth',
+      'peer',
+      'name',
+      dev,
+      'netns',
+      netns,
+    ]);
+    await ip(['-n', central.netns, 'link', 'set', outer, 'mtu', '1600', 'master', br, 'up']);
+    await ip(['-n', netns, 'link', 'set', dev, 'mtu', '1600', 'up']);
+  }
+  await ip(['-n', netns, 'addr', 'add', `${nodeIp(i)}/24`, 'dev', 'eth0']);
+  return netns;
+}
+
+/**
+ * Starts node `name` (index `i` ≥ 1; its network made by {@link addNodeNetwork}): the chassis
+ * container, tunnelling to the nodes `peers`, and the agent container reading `manifests` (a
+ * directory, mounted read-only).
+ */
+export async function startNode(
+  opts: ClusterOptions,
+  name: string,
+  i: number,
+  peers: number[],
   manifests: string,
 ): Promise<ContainerNode> {
   const netns = `${opts.prefix}${name}`;
-  const nodeIp = `198.18.0.${i + 1}`;
-  await ip(['netns', 'add', netns]);
-  await ip(['-n', netns, 'link', 'set', 'lo', 'up']);
-  await ip([
-    '-n',
-    central.netns,
-    'link',
-    'add',
-    name,
-    'type',
-    'veth',
-    'peer',
-    'name',
-    'eth0',
-    'netns',
-    netns,
-  ]);
-  await ip(['-n', central.netns, 'link', 'set', name, 'up']);
-  await ip(['-n', netns, 'link', 'set', 'eth0', 'up']);
-  await ip(['-n', netns, 'addr', 'add', `${nodeIp}/24`, 'dev', 'eth0']);
-  // central answers on .1 once, whatever the number of nodes: the first node's veth holds it.
-  if (i === 1) await ip(['-n', central.netns, 'addr', 'add', `${CENTRAL_IP}/24`, 'dev', name]);
-
   const run = path.join(opts.dir, name);
   const mounts = ['openvswitch', 'ovn'].flatMap((d) => ['--volume', `${path.join(run, d)}:/run/${d}`]);
   for (const d of ['openvswitch', 'ovn']) await mkdir(path.join(run, d), { recursive: true });
@@ -144,7 +180,7 @@ export async function startNode(
     opts.images.ovn,
     'bash',
     '-c',
-    chassisScript(name, nodeIp),
+    chassisScript(name, i, peers),
   ]);
 
   // As deploy/daemonset.yaml runs it: privileged, the node's network, its /run/openvswitch and

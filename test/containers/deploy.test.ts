@@ -1,7 +1,8 @@
 /**
- * The agent's image as it is deployed: ovn-central and a chassis in containers, the image
- * built from the project's Dockerfile run as the DaemonSet runs it, VMs attached on two
- * subnets of one VPC pinging each other through the VPC's router.
+ * The agent's image as it is deployed: ovn-central and two chassis in containers, the image
+ * built from the project's Dockerfile run on each node as the DaemonSet runs it, VMs attached
+ * on two subnets of one VPC pinging each other through the VPC's router, on one node and
+ * across the nodes.
  */
 import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
@@ -13,6 +14,7 @@ import { run } from '../../agent/sandbox/process.js';
 import { useTestNamespaces } from '../harness/netns.js';
 import { attachVm } from './attach.js';
 import {
+  addNodeNetwork,
   agentHttpStatus,
   type ContainerNode,
   execIn,
@@ -30,6 +32,7 @@ const { prefix } = useTestNamespaces('vct');
 let images: Images;
 let dir: string | undefined;
 let node1: ContainerNode;
+let node2: ContainerNode;
 
 beforeAll(async () => {
   images = await buildImages();
@@ -39,8 +42,13 @@ beforeAll(async () => {
   const manifests = await writeManifests(dir, {
     'vpc-1.yaml': await readFile(path.join(ROOT, 'examples/vpc-two-subnets/vpc-1.yaml'), 'utf8'),
   });
-  node1 = await startNode(opts, central, 'node1', 1, manifests);
-  await waitNodeReady(node1, 120_000);
+  await addNodeNetwork(opts, central, 'node1', 1);
+  await addNodeNetwork(opts, central, 'node2', 2);
+  [node1, node2] = await Promise.all([
+    startNode(opts, 'node1', 1, [2], manifests),
+    startNode(opts, 'node2', 2, [1], manifests),
+  ]);
+  await Promise.all([waitNodeReady(node1, 120_000), waitNodeReady(node2, 120_000)]);
 });
 
 afterAll(async () => {
@@ -68,15 +76,19 @@ describe('the agent image, deployed as a DaemonSet pod on a containerized OVN', 
       expect(await which(daemon), daemon).not.toBe(0);
   });
 
-  it('attaches VMs on two subnets of a VPC; they ping each other across its router', async () => {
+  it('attaches VMs on two subnets of a VPC on two nodes; they ping each other across its router and Geneve', async () => {
     const vm1 = `${prefix}vm1`;
     const vm2 = `${prefix}vm2`;
-    for (const vm of [vm1, vm2]) await run('ip', ['netns', 'add', vm]);
+    const vm3 = `${prefix}vm3`;
+    for (const vm of [vm1, vm2, vm3]) await run('ip', ['netns', 'add', vm]);
     const a1 = await attachVm({ node: node1, netns: vm1, network: 'default/vswitch1' });
     const a2 = await attachVm({ node: node1, netns: vm2, network: 'default/vswitch2' });
+    const a3 = await attachVm({ node: node2, netns: vm3, network: 'default/vswitch2' });
     expect(a1.ip).toMatch(/^172\.20\.10\./);
     expect(a2.ip).toMatch(/^172\.20\.20\./);
-    // The address and route are in the VM's own namespace, on the host's /run/netns.
+    expect(a3.ip).toMatch(/^172\.20\.20\./);
+    expect(a3.ip).not.toBe(a2.ip);
+    // The address is in the VM's own namespace, on the host's /run/netns.
     const addr = await run('ip', ['-n', vm1, '-4', '-o', 'addr', 'show', 'dev', a1.ifname]);
     expect(addr.stdout).toContain(`${a1.ip}/${a1.prefix}`);
     const ping = (from: string, to: string) =>
@@ -88,8 +100,22 @@ describe('the agent image, deployed as a DaemonSet pod on a containerized OVN', 
             : undefined,
         { timeoutMs: 30_000 },
       );
+    // Same node, across subnets (the VPC's router).
     await ping(vm1, a2.ip);
     await ping(vm2, a1.ip);
+    // Across nodes: node2's agent serves its own VM, and the traffic crosses the Geneve tunnel.
+    await ping(vm3, a1.ip);
+    await ping(vm1, a3.ip);
+    const tunnels = await execIn(node1.chassisContainer, [
+      'ovs-vsctl',
+      '--timeout=10',
+      '--bare',
+      '--columns=options',
+      'find',
+      'Interface',
+      'type=geneve',
+    ]);
+    expect(tunnels.stdout).toContain('remote_ip="198.19.0.3"');
   });
 
   it("runs the DaemonSet's install-cni command: the image's CNI plugin lands as kube-ovn and vpc-agent-cni", async () => {

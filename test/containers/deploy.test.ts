@@ -115,7 +115,7 @@ describe('the agent image, deployed as a DaemonSet pod on a containerized OVN', 
       'Interface',
       'type=geneve',
     ]);
-    expect(tunnels.stdout).toContain('remote_ip="198.19.0.3"');
+    expect(tunnels.stdout).toContain('remote_ip=198.19.0.3');
   });
 
   it("runs the DaemonSet's install-cni command: the image's CNI plugin lands as kube-ovn and vpc-agent-cni", async () => {

@@ -144,6 +144,8 @@ case "${1:-}" in
     status=0
     timed "$AGENT_IMAGE" build_agent || status=$?
     [ "$ovn" = 0 ] || wait "$ovn" || status=$?
+    # Earlier builds' untagged images pile up as the sources change; a day's are kept as cache.
+    pod image prune --force --filter until=24h >/dev/null || true
     exit "$status"
     ;;
   env)

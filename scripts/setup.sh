@@ -24,7 +24,8 @@ done
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PACKAGES=(ovn-central ovn-host openvswitch-switch iproute2 nftables ethtool busybox iputils-ping procps curl
-  python3-openvswitch python3-ovsdbapp openssl prometheus conntrack iputils-arping iptables util-linux systemd)
+  python3-openvswitch python3-ovsdbapp openssl prometheus conntrack iputils-arping iptables util-linux systemd
+  podman runc debootstrap)
 
 say() { [ "$QUIET" = 1 ] || echo "setup: $*"; }
 

@@ -129,6 +129,19 @@ export function registerRunCommand(
       "periodic repair of this node's workload ports: veths, addresses, routes (0: none)",
       formatDuration(DEFAULT_AGENT_CONFIG.portsResyncMs),
     )
+    .option(
+      '--nb-ctl <paths>',
+      'control sockets of the NB ovsdb-servers on this host, comma-separated (OVN health metrics; default: NB members read by remote)',
+    )
+    .option('--sb-ctl <paths>', 'likewise for the SB ovsdb-servers on this host')
+    .option(
+      '--northd-ctl <path>',
+      "ovn-northd's control socket (default: found by pidfile in --ovn-rundir; none: no northd metrics)",
+    )
+    .option(
+      '--ovn-rundir <dir>',
+      'run directory of ovn-controller and ovn-northd (default /var/run/ovn, then the --ovs socket directory)',
+    )
     .option('-p, --private-key <file>', 'PEM private key for ssl: remotes')
     .option('-c, --certificate <file>', 'PEM certificate for ssl: remotes')
     .option('-C, --ca-cert <file>', 'PEM CA certificate that signed the servers of ssl: remotes')

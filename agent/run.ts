@@ -24,6 +24,7 @@ import {
   createMetrics,
   watchOvsdbClient,
   type AgentMetrics,
+  type OvnHealthFlags,
   type DebugServer,
 } from './metrics/index.js';
 import { DEFAULT_OWNER } from './nb/desired.js';
@@ -87,6 +88,8 @@ export interface AgentConfig {
   tls?: TlsOptions;
   /** How long `start()` waits for each database's first sync before it fails; 0 = no limit. */
   startTimeoutMs: number;
+  /** Control sockets of the OVN daemons on this host, for the OVN health metrics (docs/metrics.md). */
+  ovnHealth?: OvnHealthFlags;
 }
 
 /** Defaults, each with its reason. */
@@ -266,7 +269,16 @@ export function createAgent(
     );
     if (config.ovs) {
       opened.nodeWork = await startNodeWork(
-        { log, metrics, clients, nb: client, ipam, resources: () => pipeline.current()?.resources, loaded },
+        {
+          log,
+          metrics,
+          clients,
+          nb: client,
+          ipam,
+          resources: () => pipeline.current()?.resources,
+          loaded,
+          isWriter: () => flow.writer.isWriter(),
+        },
         { ...config, ovs: config.ovs },
       );
     }

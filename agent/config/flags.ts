@@ -53,6 +53,11 @@ export interface RunFlags {
   gatewayChassis?: string;
   /** `--node-label key=value`, repeatable. */
   nodeLabel?: string[];
+  /** OVN health metrics: control sockets of this host's NB/SB servers and northd, OVN_RUNDIR. */
+  nbCtl?: string;
+  sbCtl?: string;
+  northdCtl?: string;
+  ovnRundir?: string;
   privateKey?: string;
   certificate?: string;
   caCert?: string;
@@ -210,6 +215,19 @@ export function parseRunFlags(flags: RunFlags): ParsedRunFlags {
     nodeLabels[m[1]!] = m[2]!;
   }
 
+  const list = (v: string | undefined) =>
+    (v ?? '')
+      .split(',')
+      .map((c) => c.trim())
+      .filter((c) => c !== '')
+      .map((c) => path.resolve(c));
+  const ovnHealth = {
+    ...(flags.nbCtl ? { nbCtl: list(flags.nbCtl) } : {}),
+    ...(flags.sbCtl ? { sbCtl: list(flags.sbCtl) } : {}),
+    ...(flags.northdCtl ? { northdCtl: path.resolve(flags.northdCtl) } : {}),
+    ...(flags.ovnRundir ? { runDir: path.resolve(flags.ovnRundir) } : {}),
+  };
+
   const tls = tlsFlags(flags);
   if (!tls) {
     for (const [flag, value] of [
@@ -244,6 +262,7 @@ export function parseRunFlags(flags: RunFlags): ParsedRunFlags {
       : { portsResyncMs: duration('--ports-resync', flags.portsResync, { min: 0 }) }),
     gatewayChassis,
     ...(tls ? { tls } : {}),
+    ...(Object.keys(ovnHealth).length > 0 ? { ovnHealth } : {}),
   };
   return { config, log: { level, pretty: flags.pretty ?? false }, ...(kubernetes ? { kubernetes } : {}) };
 }

@@ -39,3 +39,13 @@ export {
   type NodeMetricsDeps,
 } from './node.js';
 export { AgentRegistry, SnapshotMetric } from './series.js';
+export {
+  createOvnHealthCollector,
+  ovnHealthConfig,
+  ovnMembers,
+  readOvnHealth,
+  type OvnHealthCollector,
+  type OvnHealthConfig,
+  type OvnHealthFlags,
+  type OvnHealthSample,
+} from './ovn-health.js';

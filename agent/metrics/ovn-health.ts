@@ -157,8 +157,13 @@ export async function readOvnHealth(
         return o.output;
       };
       const s: DaemonSample = { up: true, state: parseNorthdStatus(text(0)) };
+      // Each session on its own: a partial reply keeps what it has.
       try {
         s.nbConnected = parseConnectionStatus('nb-connection-status', text(1));
+      } catch (err) {
+        fail('ovn-northd', err);
+      }
+      try {
         s.sbConnected = parseConnectionStatus('sb-connection-status', text(2));
       } catch (err) {
         fail('ovn-northd', err);
@@ -300,6 +305,9 @@ export function createOvnHealthCollector(
       async collect() {
         const s = await sampler.get();
         this.reset();
+        // prom-client's reset() gives a gauge without labels a 0 sample; an unknown value
+        // (a daemon this host does not run) must be absent instead, so start empty.
+        if (labelNames.length === 0) (this as unknown as { hashMap: object }).hashMap = {};
         fill(s, (labels, v) => this.set(labels, v));
       },
     });

@@ -9,8 +9,9 @@
  *   (`connection-status`);
  * - ovn-northd, where its control socket is given or found by pidfile (it runs on the central
  *   nodes only): up, active (`status`) and its NB/SB sessions;
- * - from the Southbound (./ovn-sb.ts): logical flows, chassis, this chassis' bindings, and this
- *   node's ports bound elsewhere or not at all.
+ * - from the Southbound (./ovn-sb.ts): logical flows and chassis (one counting transaction on a
+ *   short connection), this chassis' bindings (the agent's SB cache) and this node's ports bound
+ *   elsewhere or not at all.
  * Every source is read in parallel and never fails the others: one that cannot be read counts
  * `vpc_agent_collector_errors_total{collector="ovn"}` and its series are left out (an
  * unreachable daemon is `…_up 0`, not an absent series).
@@ -38,14 +39,16 @@ export interface OvnHealthConfig {
   minIntervalMs?: number;
   /** Per request (default 2000 ms). */
   timeoutMs?: number;
-  /** For `ssl:` member remotes. */
+  /** For `ssl:` remotes. */
   tls?: TlsOptions;
+  /** SB remotes, for the logical flow and chassis counts (./ovn-sb.ts `readSbCounts`). */
+  sbRemotes?: string | readonly string[];
 }
 
 export interface OvnHealthDeps {
   registry: Registry;
   log?: Logger;
-  /** The agent's SB client: counts by select, this chassis' bindings from its cache. */
+  /** The agent's SB client: this chassis' bindings from its cache, the missing ports by select. */
   sb?: SbSource;
   /** This node's ports (LSP names), whose bindings should be on this chassis. */
   nodePorts?: () => Iterable<string>;
@@ -176,10 +179,9 @@ export async function readOvnHealth(
   })();
 
   const sbCounts = (async () => {
-    if (!deps.sb || !clusterWide) return undefined;
-    if (!deps.sb.isOnline) return void fail('southbound', new Error('the SB client is not connected'));
+    if (!config.sbRemotes || !clusterWide) return undefined;
     try {
-      return await readSbCounts(deps.sb, timeoutMs);
+      return await readSbCounts(config.sbRemotes, { timeoutMs, ...(config.tls ? { tls: config.tls } : {}) });
     } catch (err) {
       return void fail('southbound', err);
     }
@@ -259,6 +261,7 @@ export function ovnHealthConfig(
       ...(f.sbCtl ? { sbCtl: f.sbCtl } : {}),
     }),
     chassis,
+    ...(config.sb ? { sbRemotes: config.sb } : {}),
     ...(f.northdCtl ? { northdCtl: f.northdCtl } : {}),
     ...(f.runDir ? { runDirs: [f.runDir] } : {}),
     ...(f.intervalMs !== undefined ? { minIntervalMs: f.intervalMs } : {}),

@@ -12,7 +12,7 @@
  *   `Role: leader|follower|candidate`, `Term: N`, `Leader: self|<sid>|unknown`,
  *   `Log: [first, last]`, `Entries not yet committed: N`, `Entries not yet applied: N`, then
  *   `Servers:` with one indented line per member. A database that is not clustered answers
- *   the error `unknown cluster`.
+ *   an error ({@link isNotClustered}).
  * - ovn-controller `connection-status`: `connected` or `not connected` (its Southbound session).
  * - ovn-northd `status`: `Status: active|standby|paused`; `sb-connection-status` and
  *   `nb-connection-status`: `connected` or `not connected`.
@@ -69,9 +69,13 @@ const count = (s: string | undefined): number | undefined => {
   return Number.isSafeInteger(n) ? n : undefined;
 };
 
-/** Whether a unixctl error says the database is not clustered (a standalone ovsdb-server). */
+/**
+ * Whether a unixctl error says the database is not clustered: `unknown cluster` from a server
+ * that has clustered databases but not this one, `"cluster/status" is not a valid command` from
+ * a server without any (it registers the cluster commands with its first clustered database).
+ */
 export function isNotClustered(error: string): boolean {
-  return /unknown cluster/.test(error);
+  return /unknown cluster|"cluster\/status" is not a valid command/.test(error);
 }
 
 /** Parses `cluster/status <database>`. */

@@ -1,10 +1,9 @@
 /**
  * What the OVN health metrics read from the Southbound (./ovn-health.ts), through the agent's
  * own SB client — never a monitor of more tables:
- * - the logical flow and chassis counts: ONE transaction of two `select`s with `columns: []`
- *   (RFC 7047 §5.2.2), so the server sends an empty object per row and no column; the agent's
- *   SB monitor does not carry `Logical_Flow` (tens of thousands of rows that change on every
- *   northd pass) and carries only this chassis' `Chassis` row;
+ * - the logical flow and chassis counts: one counting transaction ({@link readSbCounts}) — the
+ *   agent's SB monitor does not carry `Logical_Flow` (tens of thousands of rows that change on
+ *   every northd pass) and carries only this chassis' `Chassis` row;
  * - the port bindings on this chassis: the SB monitor cache (its `Port_Binding` condition is
  *   this chassis, agent/node/ports/binding.ts) — no request;
  * - inconsistent bindings: this node's ports (its LSPs in Northbound) with no binding on this
@@ -12,7 +11,14 @@
  *   — bound on another chassis, not bound, or no binding at all (northd has not made it).
  *   Only those ports are asked about: none in a healthy node.
  */
-import { select, type DatabaseCache, type Operation } from '../../ovsdb/index.js';
+import {
+  parseRemotes,
+  RpcConnection,
+  select,
+  type DatabaseCache,
+  type Operation,
+  type TlsOptions,
+} from '../../ovsdb/index.js';
 import { chassisUuid } from '../node/ports/binding.js';
 import { OvsReplyError } from './datapath-parse.js';
 
@@ -47,16 +53,61 @@ function rowsOf(reply: unknown, i: number, what: string): Record<string, unknown
   return rows as Record<string, unknown>[];
 }
 
-/** Counts the Southbound's logical flows and chassis. */
+/**
+ * Counts the Southbound's logical flows and chassis, over a short connection of its own to the
+ * first of `remotes` that answers: one transaction of `update` with an empty row on each table,
+ * then `abort` (RFC 7047 §5.2.3, §5.2.10). Each `update` answers the number of rows its `where`
+ * (none: every row) matched; an empty row changes nothing, and the `abort` makes sure nothing
+ * is committed — the server replies with the counts and the abort error. ovsdb-server scans the
+ * table without formatting a row: at 100,000 logical flows it costs the server ~30 ms of CPU and
+ * 70 bytes on the wire, where a `select` of `_uuid` costs ~520 ms and 5.8 MB (a `select` with
+ * no columns answers ONE row: ovsdb-server removes duplicate rows from a select's result).
+ * A server that enforces RBAC on the client's role refuses the update: an error, no counts.
+ * @throws OvsReplyError when the reply has no counts.
+ */
 export async function readSbCounts(
-  sb: SbSource,
-  timeoutMs: number,
+  remotes: string | readonly string[],
+  opts: { timeoutMs: number; tls?: TlsOptions },
 ): Promise<{ logicalFlows: number; chassis: number }> {
-  const reply = await sb.transact([select('Logical_Flow', [], []), select('Chassis', [], [])], { timeoutMs });
-  return {
-    logicalFlows: rowsOf(reply, 0, 'select Logical_Flow').length,
-    chassis: rowsOf(reply, 1, 'select Chassis').length,
-  };
+  const ops = [
+    { op: 'update', table: 'Logical_Flow', where: [], row: {} },
+    { op: 'update', table: 'Chassis', where: [], row: {} },
+    { op: 'abort' },
+  ];
+  let lastErr: unknown;
+  for (const remote of parseRemotes(remotes)) {
+    let conn: RpcConnection | undefined;
+    try {
+      conn = await RpcConnection.connect(remote, {
+        probeIntervalMs: 0,
+        connectTimeoutMs: opts.timeoutMs,
+        ...(opts.tls ? { tls: opts.tls } : {}),
+      });
+      const reply = await conn.request<unknown>('transact', ['OVN_Southbound', ...ops], {
+        timeoutMs: opts.timeoutMs,
+      });
+      return { logicalFlows: countOf(reply, 0, 'Logical_Flow'), chassis: countOf(reply, 1, 'Chassis') };
+    } catch (err) {
+      if (err instanceof OvsReplyError) throw err;
+      lastErr = err;
+    } finally {
+      await conn?.close();
+    }
+  }
+  throw lastErr;
+}
+
+/** The `count` of the `i`-th result of a transact reply. */
+export function countOf(reply: unknown, i: number, table: string): number {
+  const r = Array.isArray(reply)
+    ? (reply[i] as { count?: unknown; error?: unknown; details?: unknown })
+    : undefined;
+  if (typeof r?.count === 'number' && Number.isSafeInteger(r.count) && r.count >= 0) return r.count;
+  const why =
+    typeof r?.error === 'string'
+      ? `${r.error}${typeof r.details === 'string' ? `: ${r.details}` : ''}`
+      : 'no count';
+  throw new OvsReplyError(`count ${table}`, why);
 }
 
 /** This chassis' bindings from the SB cache, and the node's ports missing from them. */

@@ -82,7 +82,14 @@ describe('parseClusterStatus', () => {
 
   it('tells a standalone server’s error apart', () => {
     expect(isNotClustered('cluster/status: unknown cluster')).toBe(true);
-    expect(isNotClustered('"cluster/status" is not a valid command')).toBe(false);
+    // A server without any clustered database has no cluster commands at all (recorded).
+    expect(
+      isNotClustered(
+        '"cluster/status" is not a valid command (use "list-commands" to see a list of valid commands)',
+      ),
+    ).toBe(true);
+    expect(isNotClustered('"cluster/status" needs 1 argument')).toBe(false);
+    expect(isNotClustered('"dpctl/show" is not a valid command')).toBe(false);
   });
 });
 

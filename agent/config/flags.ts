@@ -58,6 +58,8 @@ export interface RunFlags {
   sbCtl?: string;
   northdCtl?: string;
   ovnRundir?: string;
+  /** Has a default (commander). */
+  ovnMetricsInterval?: string;
   privateKey?: string;
   certificate?: string;
   caCert?: string;
@@ -226,6 +228,9 @@ export function parseRunFlags(flags: RunFlags): ParsedRunFlags {
     ...(flags.sbCtl ? { sbCtl: list(flags.sbCtl) } : {}),
     ...(flags.northdCtl ? { northdCtl: path.resolve(flags.northdCtl) } : {}),
     ...(flags.ovnRundir ? { runDir: path.resolve(flags.ovnRundir) } : {}),
+    ...(flags.ovnMetricsInterval !== undefined
+      ? { intervalMs: duration('--ovn-metrics-interval', flags.ovnMetricsInterval, { min: 0 }) }
+      : {}),
   };
 
   const tls = tlsFlags(flags);

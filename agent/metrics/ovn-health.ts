@@ -84,7 +84,13 @@ export interface OvnHealthCollector {
   readonly sampler: Sampler<OvnHealthSample>;
 }
 
-const DEFAULTS = { minIntervalMs: 10_000, timeoutMs: 2000, runDirs: ['/var/run/ovn'] };
+/**
+ * OVN health values change on elections, restarts and binding moves, not every second, and
+ * ten seconds bounds the extra load on the databases (one short connection per member read by
+ * remote, and the flow count, on the NB writer only).
+ */
+export const OVN_HEALTH_INTERVAL_MS = 10_000;
+const DEFAULTS = { minIntervalMs: OVN_HEALTH_INTERVAL_MS, timeoutMs: 2000, runDirs: ['/var/run/ovn'] };
 const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 /** The control socket of `program`: given, else by pidfile in the first run dir that has one. */

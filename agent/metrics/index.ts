@@ -41,6 +41,7 @@ export {
 export { AgentRegistry, SnapshotMetric } from './series.js';
 export {
   createOvnHealthCollector,
+  OVN_HEALTH_INTERVAL_MS,
   ovnHealthConfig,
   ovnMembers,
   readOvnHealth,

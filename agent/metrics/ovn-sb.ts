@@ -61,7 +61,8 @@ function rowsOf(reply: unknown, i: number, what: string): Record<string, unknown
  * is committed — the server replies with the counts and the abort error. ovsdb-server scans the
  * table without formatting a row: at 100,000 logical flows it costs the server ~40 ms of CPU and
  * 80 bytes on the wire, where a `select` of `_uuid` costs ~500 ms and 5.8 MB (a `select` with
- * no columns answers ONE row: ovsdb-server removes duplicate rows from a select's result).
+ * no columns answers ONE row: ovsdb-server removes duplicate rows from a select's result;
+ * `npm run bench -- ovn-count`).
  * A server that enforces RBAC on the client's role refuses the update: an error, no counts.
  * @throws OvsReplyError when the reply has no counts.
  */

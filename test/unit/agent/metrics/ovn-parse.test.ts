@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { OvsReplyError } from '../../../../agent/metrics/datapath-parse.js';
 import { serverFields } from '../../../../agent/metrics/ovn-cluster.js';
+import { countOf } from '../../../../agent/metrics/ovn-sb.js';
 import {
   isNotClustered,
   parseClusterStatus,
@@ -146,5 +147,29 @@ describe('serverFields (_Server.Database select)', () => {
       serverFields('X', [{ rows: [{ model: 'clustered', leader: 'yes', connected: true }] }]),
     ).toThrow(/boolean/);
     expect(() => serverFields('X', [{ rows: [{ model: 'sharded' }] }])).toThrow(/model/);
+  });
+});
+
+describe('countOf (the counting transaction’s reply)', () => {
+  const REPLY = [{ count: 100000 }, { count: 3 }, { error: 'aborted', details: 'aborted by request' }];
+  it('reads the count of each update', () => {
+    expect(countOf(REPLY, 0, 'Logical_Flow')).toBe(100000);
+    expect(countOf(REPLY, 1, 'Chassis')).toBe(3);
+  });
+  it('names the server’s error when an update was refused, and refuses other shapes', () => {
+    const rbac = [
+      {
+        error: 'permission error',
+        details:
+          'RBAC rules for client "node1" role "ovn-controller" prohibit modification of table "Logical_Flow".',
+      },
+    ];
+    expect(() => countOf(rbac, 0, 'Logical_Flow')).toThrow(
+      /count Logical_Flow: permission error: RBAC rules/,
+    );
+    expect(() => countOf(REPLY, 2, 'Chassis')).toThrow(/aborted/);
+    expect(() => countOf([{ count: -1 }], 0, 'Chassis')).toThrow(OvsReplyError);
+    expect(() => countOf([{ count: 1.5 }], 0, 'Chassis')).toThrow(/no count/);
+    expect(() => countOf('nonsense', 0, 'Chassis')).toThrow(/no count/);
   });
 });

@@ -57,6 +57,7 @@ export function createOvnHealthCollector(
   const shared = collectorMetrics(deps.registry);
   const registers = [deps.registry];
   let lastErrors = '';
+  let lastInconsistent = '';
   const sampler = createSampler(
     async () => {
       const s = await readOvnHealth(config, deps);
@@ -66,6 +67,18 @@ export function createOvnHealthCollector(
       if (now !== lastErrors && now)
         deps.log?.warn({ errors: s.errors }, 'OVN health metrics: sources failed');
       lastErrors = now;
+      // Which ports, named once per change: the gauge says how many, the log says which.
+      const ports = s.bindings?.ports ?? [];
+      const key = ports.map((p) => `${p.name}=${p.reason}`).join(',');
+      if (s.bindings && key !== lastInconsistent) {
+        if (ports.length > 0)
+          deps.log?.warn(
+            { ports, ...s.bindings.inconsistent },
+            'ports of this node are not bound on this chassis',
+          );
+        else if (lastInconsistent) deps.log?.info('every port of this node is bound on this chassis again');
+        lastInconsistent = key;
+      }
       return s;
     },
     { minIntervalMs: config.minIntervalMs ?? OVN_HEALTH_INTERVAL_MS },

@@ -5,6 +5,7 @@
  * without a binding; a standalone member read both by control socket and by `_Server`.
  */
 import { rm } from 'node:fs/promises';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMetrics } from '../../../agent/metrics/index.js';
 import { createOvnHealthCollector, ovnMembers } from '../../../agent/metrics/ovn-health.js';
@@ -107,8 +108,10 @@ describe('Southbound counts and bindings', () => {
 
   it('exposes them on the registry, and the gauge falls back once the port is bound here', async () => {
     const metrics = createMetrics({}, { processMetrics: false });
+    const lines: { msg: string; ports?: { name: string; reason: string }[] }[] = [];
+    const log = pino({ level: 'info' }, { write: (l: string) => void lines.push(JSON.parse(l) as never) });
     const collector = createOvnHealthCollector(
-      { registry: metrics.registry, sb: agentSb, nodePorts: () => PORTS },
+      { registry: metrics.registry, sb: agentSb, nodePorts: () => PORTS, log },
       {
         chassis: 'node1',
         sbRemotes: server.unixRemote,
@@ -129,6 +132,10 @@ describe('Southbound counts and bindings', () => {
     // A standalone ovsdb-server has no cluster/status command at all.
     expect(await value('vpc_agent_ovn_cluster_role', { member: server.ctlPath, role: 'standalone' })).toBe(1);
     expect(await value('vpc_agent_ovn_controller_up')).toBe(0);
+    // The log names the ports, once per change.
+    const named = lines.filter((l) => l.msg === 'ports of this node are not bound on this chassis');
+    expect(named).toHaveLength(1);
+    expect(named[0]!.ports?.map((p) => p.name)).toEqual(['p-else', 'p-unbound', 'p-missing']);
 
     await sbctl('lsp-unbind', 'p-else');
     await sbctl('lsp-bind', 'p-else', 'node1');

@@ -214,7 +214,14 @@ export async function startNodeWork(deps: NodeWorkDeps, config: NodeWorkConfig):
           createClient: (o) =>
             deps.clients.create({ ...o, logger: log.child({ module: 'ovsdb', db: 'ovs-metrics' }) }),
           log,
-          ...(sb ? { sb, nodePorts: () => nodePortsFromNb(deps.nb.cache, nodeOwnerId).keys() } : {}),
+          // A port with an add or delete in flight is not bound yet, or not any more: left out.
+          ...(sb
+            ? {
+                sb,
+                nodePorts: () =>
+                  [...nodePortsFromNb(deps.nb.cache, nodeOwnerId).keys()].filter((n) => !busy.has(n)),
+              }
+            : {}),
           ...(deps.isWriter ? { clusterWide: deps.isWriter } : {}),
           lookup: (lsp) => {
             const row = deps.nb.cache.lookup('Logical_Switch_Port', 'name', lsp)[0];

@@ -96,6 +96,10 @@ export function registerRunCommand(
       "network namespace of br-int's datapath and host-side veths (default: the agent's own)",
     )
     .option(
+      '--nat-netns-prefix <prefix>',
+      "prefix of the NAT gateways' namespace names (default vpc-nat-gw-; agents sharing a host each need their own)",
+    )
+    .option(
       '--api-socket <path>',
       `local API unix socket (with --ovs and --sb; default ${DEFAULT_API_SOCKET})`,
     )

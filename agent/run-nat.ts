@@ -19,6 +19,7 @@ import {
   createMacvlanWan,
   createNatReconciler,
   LAN_IFNAME,
+  NAT_NETNS_PREFIX,
   selectsNode,
   type GatewayDesired,
   type NatObjectStatus,
@@ -46,6 +47,8 @@ export interface NatWorkConfig {
   owner: string;
   /** Namespace of the node's NICs (the external networks' `master`); undefined = the agent's own. */
   netns: string | undefined;
+  /** Prefix of the gateways' namespace names (default `vpc-nat-gw-`). */
+  netnsPrefix?: string;
   /** Periodic pass (rules flushed or addresses removed inside a namespace have no event). */
   resyncMs: number;
 }
@@ -71,6 +74,9 @@ function lanNetwork(gw: GatewayDesired, snapshot: Snapshot | undefined): string 
   return `${p.namespace}/${p.nad}`;
 }
 
+/** The LSP of a gateway's LAN leg, the same on every node that runs it. */
+export const gatewayLanPortName = (gateway: string): string => `${NAT_NETNS_PREFIX}${gateway}.lan`;
+
 export function startNatWork(deps: NatWorkDeps, config: NatWorkConfig): NatWork {
   const { log, nb, ports } = deps;
   const node = { name: config.node, labels: config.labels };
@@ -87,6 +93,10 @@ export function startNatWork(deps: NatWorkDeps, config: NatWorkConfig): NatWork 
           defaultRoute: false,
           // It forwards the VMs' traffic: port security on its MAC only.
           routed: true,
+          // The gateway's port, not this node's: the node that runs the gateway next takes the
+          // LSP over with lanIp, even when this node is gone without deleting it.
+          movable: `natgw/${gw.name}`,
+          name: gatewayLanPortName(gw.name),
         });
         return { ifname: r.ifname };
       },
@@ -99,6 +109,7 @@ export function startNatWork(deps: NatWorkDeps, config: NatWorkConfig): NatWork 
     {
       node,
       owner: config.owner,
+      ...(config.netnsPrefix !== undefined ? { netnsPrefix: config.netnsPrefix } : {}),
       hairpin: config.netns === undefined ? {} : { hostNetns: config.netns },
       runs: (gw) => placement.runs(gw),
       eipAddresses: () => eipAddressesFromNb(nb.cache, config.owner),

@@ -69,6 +69,8 @@ export interface NodeWorkConfig {
   tls?: TlsOptions;
   /** Control sockets and run directory of the OVN daemons on this host (OVN health metrics). */
   ovnHealth?: OvnHealthFlags;
+  /** Prefix of the NAT gateways' namespace names (default `vpc-nat-gw-`). */
+  natNetnsPrefix?: string;
 }
 
 export interface NodeWorkDeps {
@@ -201,6 +203,7 @@ export async function startNodeWork(deps: NodeWorkDeps, config: NodeWorkConfig):
           labels: { 'kubernetes.io/hostname': nodeName, 'kubernetes.io/os': 'linux', ...config.nodeLabels },
           owner: config.owner,
           netns: config.netns,
+          ...(config.natNetnsPrefix !== undefined ? { netnsPrefix: config.natNetnsPrefix } : {}),
           resyncMs: config.natResyncMs ?? 30_000,
         },
       )

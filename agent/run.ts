@@ -62,6 +62,11 @@ export interface AgentConfig {
   nodeLabels?: Record<string, string>;
   /** Namespace of br-int's datapath and the host-side veths; undefined = the agent's own. */
   netns?: string;
+  /**
+   * Prefix of the NAT gateways' namespace names (default `vpc-nat-gw-`): agents sharing one host's
+   * /run/netns (the sandbox's nodes) each need their own.
+   */
+  natNetnsPrefix?: string;
   /** Unix socket of the local API (ports); undefined = none. Needs `ovs` and `sb`. */
   apiSocket?: string;
   /** How long a port add waits for its SB Port_Binding to come up on this chassis. */

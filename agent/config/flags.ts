@@ -40,6 +40,7 @@ export interface RunFlags {
   ovs?: string;
   node?: string;
   netns?: string;
+  natNetnsPrefix?: string;
   apiSocket?: string;
   /** False with `--no-api`. */
   api: boolean;
@@ -196,6 +197,11 @@ export function parseRunFlags(flags: RunFlags): ParsedRunFlags {
       '--api-socket',
       `${apiSocket} is longer than the ${MAX_SOCKET_PATH} bytes a unix socket path can have`,
     );
+  if (flags.natNetnsPrefix !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$/.test(flags.natNetnsPrefix))
+    throw new FlagError(
+      '--nat-netns-prefix',
+      `"${flags.natNetnsPrefix}" is not a namespace name prefix (letters, digits, _ . -; at most 32)`,
+    );
   const listen = flags.listen;
   if (listen !== undefined) field('--listen', () => parseListenAddress(listen));
   if (flags.owner.trim() === '') throw new FlagError('--owner', 'is empty');
@@ -255,6 +261,7 @@ export function parseRunFlags(flags: RunFlags): ParsedRunFlags {
     node: flags.node,
     ...(Object.keys(nodeLabels).length > 0 ? { nodeLabels } : {}),
     netns: flags.netns,
+    ...(flags.natNetnsPrefix !== undefined ? { natNetnsPrefix: flags.natNetnsPrefix } : {}),
     apiSocket,
     portReadyTimeoutMs: duration('--port-ready-timeout', flags.portReadyTimeout, { min: 1 }),
     startTimeoutMs: duration('--start-timeout', flags.startTimeout, { min: 0 }),

@@ -47,6 +47,11 @@ export function portIpamOwner(node: string, netns: string, network: string): str
   return `${PORT_OWNER_PREFIX}${node}/${encodeURIComponent(netns)}/${network}`;
 }
 
+/** IPAM owner of a port that moves between nodes (see `ValidAddRequest.movable`). */
+export function movablePortOwner(key: string): string {
+  return `movable/${key}`;
+}
+
 /** Default LSP name (Kube-OVN style): `<netns>.<nad-namespace>.<provider>`. */
 export function defaultPortName(netns: string, network: NetworkRef, provider: string): string {
   return `${netns}.${network.namespace}.${provider}`;

@@ -57,6 +57,7 @@ export const PORT_KEYS = {
   defaultRoute: 'vpc-agent.io/default-route',
   node: 'vpc-agent.io/node',
   routed: 'vpc-agent.io/routed',
+  movable: 'vpc-agent.io/movable',
 } as const;
 
 /** One port of this node, as its LSP records it. */
@@ -81,6 +82,11 @@ export interface NodePort {
    * holds its MAC only, so packets it routes on behalf of others are not dropped.
    */
   routed?: boolean;
+  /**
+   * The port moves between nodes with what it belongs to (a NAT gateway): another node may
+   * take its LSP over, keeping the address (its IPAM owner is not a node's).
+   */
+  movable?: boolean;
 }
 
 /** The address or MAC is already held by another row: allocate another one. */
@@ -122,6 +128,7 @@ export function nodePortIds(p: NodePort, nodeOwnerId: string): Record<string, st
     [PORT_KEYS.dhcp]: String(p.dhcp),
     [PORT_KEYS.defaultRoute]: String(p.defaultRoute),
     ...(p.routed ? { [PORT_KEYS.routed]: 'true' } : {}),
+    ...(p.movable ? { [PORT_KEYS.movable]: 'true' } : {}),
   };
 }
 
@@ -178,6 +185,7 @@ export function nodePortOf(row: Row): NodePort | undefined {
     dhcp: ids[PORT_KEYS.dhcp] === 'true',
     defaultRoute: ids[PORT_KEYS.defaultRoute] !== 'false',
     ...(ids[PORT_KEYS.routed] === 'true' ? { routed: true } : {}),
+    ...(ids[PORT_KEYS.movable] === 'true' ? { movable: true } : {}),
   };
 }
 
@@ -274,8 +282,11 @@ export function planPortWrite(
   const actual = cache.lookup('Logical_Switch_Port', 'name', p.name)[0];
   if (actual) {
     const ids = externalIds(actual);
-    const holder =
-      ids[OWNER_KEY] !== opts.nodeOwnerId
+    // A movable port another node had is taken over (the update below rewrites its ownership).
+    const takeOver = p.movable === true && ids[PORT_KEYS.movable] === 'true' && ids[IP_OWNER_KEY] === p.owner;
+    const holder = takeOver
+      ? undefined
+      : ids[OWNER_KEY] !== opts.nodeOwnerId
         ? String(ids[OWNER_KEY] ?? 'another system')
         : ids[IP_OWNER_KEY] !== p.owner
           ? String(ids[PORT_KEYS.netns] ?? ids[IP_OWNER_KEY])
@@ -306,7 +317,11 @@ export function planPortWrite(
   }
   const changed = changedColumns(actual, want);
   if (Object.keys(changed).length === 0) return [];
-  const ops: Operation[] = [];
+  // The row must still be there: an update of a row deleted meanwhile (by the node a movable
+  // port is taken from) would match nothing and succeed, leaving no port at all.
+  const ops: Operation[] = [
+    wait('Logical_Switch_Port', byUuid(actual._uuid), ['name'], '==', [{ name: p.name }], 0),
+  ];
   if (changed['addresses']) ops.push(...claimWaits(ls, p, opts.staticMac ?? false));
   ops.push(update('Logical_Switch_Port', byUuid(actual._uuid), changed));
   return ops;
@@ -333,7 +348,18 @@ function changedColumns(actual: Row, want: Record<string, unknown>): Record<stri
 export function planPortRemove(cache: DatabaseCache, nodeOwnerId: string, name: string): Operation[] {
   const lsp = cache.lookup('Logical_Switch_Port', 'name', name)[0];
   if (!lsp || externalIds(lsp)[OWNER_KEY] !== nodeOwnerId) return [];
-  const ops: Operation[] = [];
+  // Still ours when the transaction runs: another node may have taken a movable port over
+  // since this cache was read (the transaction then fails and is planned again, as a no-op).
+  const ops: Operation[] = [
+    wait(
+      'Logical_Switch_Port',
+      [...byUuid(lsp._uuid), ['external_ids', 'includes', { [OWNER_KEY]: nodeOwnerId }]],
+      ['name'],
+      '==',
+      [{ name }],
+      0,
+    ),
+  ];
   for (const ls of cache.rows('Logical_Switch')) {
     const ports = ls['ports'];
     const list = Array.isArray(ports) ? ports : ports === undefined ? [] : [ports];

@@ -38,6 +38,14 @@ export interface ValidAddRequest extends Omit<AddPortRequest, 'network'> {
    * the agent itself, never taken from the API: a VM's port always has full port security.
    */
   routed?: boolean;
+  /**
+   * The port belongs to something that moves between nodes (a NAT gateway's LAN leg), named by
+   * this key: its IPAM owner is the key's, not the node's, its LSP (named by `name`, which is
+   * then required) keeps its address when another node adds it, and the node adding it takes
+   * the LSP over from the node that had it. Set by the agent itself, never taken from the API;
+   * the caller guarantees one node at a time (the gateway's lock).
+   */
+  movable?: string;
 }
 
 export interface ValidDelRequest {

@@ -27,7 +27,14 @@ import { badRequest, PortError } from './errors.js';
 import { ensureHost, removeHost, type HostContext } from './host.js';
 import { createPortWriter } from './port-writer.js';
 import type { KeyedSerial } from './serial.js';
-import { defaultPortName, formatNetwork, hostIfname, nextIfname, portIpamOwner } from './names.js';
+import {
+  defaultPortName,
+  formatNetwork,
+  hostIfname,
+  movablePortOwner,
+  nextIfname,
+  portIpamOwner,
+} from './names.js';
 import {
   ClaimTakenError,
   nodePortsFromNb,
@@ -271,7 +278,12 @@ export function createPortService(deps: PortServiceDeps, config: PortServiceConf
     if (req.dhcp && !subnet.spec.enableDHCP)
       throw badRequest('dhcp', `subnet ${subnet.meta.name} has enableDHCP: false`);
     const network = formatNetwork(req.network);
-    const owner = portIpamOwner(config.node, req.netns, network);
+    if (req.movable !== undefined && req.name === undefined)
+      throw badRequest('name', 'required for a movable port');
+    const owner =
+      req.movable !== undefined
+        ? movablePortOwner(req.movable)
+        : portIpamOwner(config.node, req.netns, network);
     const ports = [...mine().values()];
     const existing = ports.find((p) => p.owner === owner);
     const name =
@@ -301,8 +313,14 @@ export function createPortService(deps: PortServiceDeps, config: PortServiceConf
       const others = ports.filter((p) => p.netns === req.netns && p.name !== name);
       const ifname = await chooseIfname(req, hostIfname(name), others, existing?.ifname);
       const dhcp = req.dhcp ?? existing?.dhcp ?? false;
+      // A movable port's LSP another node had: taken over with its address, which stays held
+      // (by the LSP) even if this add fails.
+      const takenOver =
+        !existing &&
+        req.movable !== undefined &&
+        deps.nb.cache.lookup('Logical_Switch_Port', 'name', name).length > 0;
       const alloc = allocate(subnet, owner, req);
-      if (!existing) undo.push(async () => deps.ipam.release(owner, subnet.meta.name));
+      if (!existing && !takenOver) undo.push(async () => deps.ipam.release(owner, subnet.meta.name));
       lap('allocate');
       let port: NodePort = {
         name,
@@ -318,9 +336,10 @@ export function createPortService(deps: PortServiceDeps, config: PortServiceConf
         dhcp,
         defaultRoute: !dhcp && (req.defaultRoute ?? existing?.defaultRoute ?? others.length === 0),
         ...((req.routed ?? existing?.routed) ? { routed: true } : {}),
+        ...(req.movable !== undefined ? { movable: true } : {}),
       };
       port = await writeLsp(subnet, req, port);
-      if (!existing)
+      if (!existing && !takenOver)
         undo.push(() =>
           deps.nb.run((cache) => planPortRemove(cache, config.nodeOwnerId, name), { waitForCache: true }),
         );

@@ -50,6 +50,7 @@ export interface OvnHealthCollector {
 
 type Labels<L extends string> = Partial<Record<L, string | number>>;
 
+/** Registers the OVN health metrics on `deps.registry`; see docs/metrics.md "OVN health". */
 export function createOvnHealthCollector(
   deps: OvnHealthDeps,
   config: OvnHealthConfig = {},

@@ -252,5 +252,3 @@ export function ovnHealthConfig(
     ...(config.tls ? { tls: config.tls } : {}),
   };
 }
-
-/** Registers the OVN health metrics on `deps.registry`; see docs/metrics.md "OVN health". */

@@ -8,7 +8,7 @@
  *   types the metadata API reports, and the inconsistent-binding gauge rises while a port of
  *   this node is released and then bound on another chassis, and falls back once repaired;
  * - every metric the Grafana dashboard (deploy/grafana/vpc-agent.json) queries exists in the
- *   scrape.
+ *   scrape, and Prometheus accepts and evaluates every one of its queries.
  */
 import '../../harness/env.js';
 import { readFile } from 'node:fs/promises';
@@ -139,6 +139,25 @@ describe('the running agent’s /metrics', () => {
       );
       const got = Object.fromEntries(Object.keys(want).map((n) => [n, meta[n]![0]!.type]));
       expect(got).toEqual(want);
+    });
+
+    it('Prometheus accepts and evaluates every query of the Grafana dashboard', async () => {
+      const dashboard = JSON.parse(
+        await readFile(path.resolve('deploy/grafana/vpc-agent.json'), 'utf8'),
+      ) as unknown;
+      const failed: string[] = [];
+      let withData = 0;
+      for (const expr of dashboardExpressions(dashboard)) {
+        // Grafana's variables, as Grafana substitutes them.
+        const q = expr.replaceAll('$instance', '.*').replaceAll('$__rate_interval', '5s');
+        try {
+          if ((await prom.query(q)).length > 0) withData++;
+        } catch (err) {
+          failed.push(`${q}: ${(err as Error).message}`);
+        }
+      }
+      expect(failed).toEqual([]);
+      expect(withData).toBeGreaterThan(20);
     });
 
     it('the inconsistent-binding gauge rises while a port of this node is bound elsewhere, and falls back once repaired', async () => {

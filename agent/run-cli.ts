@@ -9,6 +9,7 @@ import { FlagError, parseRunFlags, type ParsedRunFlags, type RunFlags } from './
 import { applyEnvAndConfig, declareEnv, originOf } from './config/layers.js';
 import { formatDuration } from './config/values.js';
 import { configureLogging } from './log.js';
+import { OVN_HEALTH_INTERVAL_MS } from './metrics/ovn-health.js';
 import { createAgent, DEFAULT_AGENT_CONFIG } from './run.js';
 
 /** `run`'s flags, checked; an error names where a bad value came from (env, config file). */
@@ -132,6 +133,24 @@ export function registerRunCommand(
       '--ports-resync <duration>',
       "periodic repair of this node's workload ports: veths, addresses, routes (0: none)",
       formatDuration(DEFAULT_AGENT_CONFIG.portsResyncMs),
+    )
+    .option(
+      '--nb-ctl <paths>',
+      'control sockets of the NB ovsdb-servers on this host, comma-separated (OVN health metrics; default: NB members read by remote)',
+    )
+    .option('--sb-ctl <paths>', 'likewise for the SB ovsdb-servers on this host')
+    .option(
+      '--northd-ctl <path>',
+      "ovn-northd's control socket (default: found by pidfile in --ovn-rundir; none: no northd metrics)",
+    )
+    .option(
+      '--ovn-rundir <dir>',
+      'run directory of ovn-controller and ovn-northd (default /var/run/ovn, then the --ovs socket directory)',
+    )
+    .option(
+      '--ovn-metrics-interval <duration>',
+      'read the OVN health metrics at most this often, however often scraped',
+      formatDuration(OVN_HEALTH_INTERVAL_MS),
     )
     .option('-p, --private-key <file>', 'PEM private key for ssl: remotes')
     .option('-c, --certificate <file>', 'PEM certificate for ssl: remotes')

@@ -7,15 +7,23 @@
  * Wired by `createAgent` in ./run.ts.
  */
 import { hostname } from 'node:os';
-import { sb as sbModel, vswitch, type ClientMonitorConfig, type OvsdbClient } from '../ovsdb/index.js';
+import {
+  sb as sbModel,
+  vswitch,
+  type ClientMonitorConfig,
+  type OvsdbClient,
+  type TlsOptions,
+} from '../ovsdb/index.js';
 import type { AgentClients } from './clients.js';
 import type { Ipam } from './ipam/index.js';
 import type { Logger } from './log.js';
 import {
   createNodeMetrics,
   instrumentPortService,
+  ovnHealthConfig,
   watchOvsdbClient,
   type AgentMetrics,
+  type OvnHealthFlags,
 } from './metrics/index.js';
 import { DEFAULT_BUILD_OPTIONS } from './nb/build/index.js';
 import { nodeOwner } from './ownership.js';
@@ -56,6 +64,11 @@ export interface NodeWorkConfig {
   portsResyncMs?: number;
   /** Periodic NAT gateway pass (default 30 s; 0 disables). */
   natResyncMs?: number;
+  /** NB remotes and TLS: the OVN health metrics read members without a control socket by remote. */
+  nb?: string | string[];
+  tls?: TlsOptions;
+  /** Control sockets and run directory of the OVN daemons on this host (OVN health metrics). */
+  ovnHealth?: OvnHealthFlags;
   /** Prefix of the NAT gateways' namespace names (default `vpc-nat-gw-`). */
   natNetnsPrefix?: string;
 }
@@ -70,6 +83,8 @@ export interface NodeWorkDeps {
   ipam: Ipam;
   resources(): ResourceSet | undefined;
   loaded: Promise<void>;
+  /** Whether this agent writes NB now: it alone reads the cluster-wide OVN health values. */
+  isWriter?: () => boolean;
 }
 
 export interface NodeWork {
@@ -202,6 +217,15 @@ export async function startNodeWork(deps: NodeWorkDeps, config: NodeWorkConfig):
           createClient: (o) =>
             deps.clients.create({ ...o, logger: log.child({ module: 'ovsdb', db: 'ovs-metrics' }) }),
           log,
+          // A port with an add or delete in flight is not bound yet, or not any more: left out.
+          ...(sb
+            ? {
+                sb,
+                nodePorts: () =>
+                  [...nodePortsFromNb(deps.nb.cache, nodeOwnerId).keys()].filter((n) => !busy.has(n)),
+              }
+            : {}),
+          ...(deps.isWriter ? { clusterWide: deps.isWriter } : {}),
           lookup: (lsp) => {
             const row = deps.nb.cache.lookup('Logical_Switch_Port', 'name', lsp)[0];
             const port = row ? nodePortOf(row) : undefined;
@@ -210,7 +234,7 @@ export async function startNodeWork(deps: NodeWorkDeps, config: NodeWorkConfig):
             return { subnet: port.subnet, ...(vpc ? { vpc } : {}) };
           },
         },
-        { ovs: config.ovs },
+        { ovs: config.ovs, ovn: ovnHealthConfig(config, chassis) },
       )
     : undefined;
   nodeMetrics?.start();

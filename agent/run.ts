@@ -27,6 +27,7 @@ import {
   createMetrics,
   watchOvsdbClient,
   type AgentMetrics,
+  type OvnHealthFlags,
   type DebugServer,
 } from './metrics/index.js';
 import { DEFAULT_OWNER } from './nb/desired.js';
@@ -99,6 +100,8 @@ export interface AgentConfig {
   startTimeoutMs: number;
   /** Status write-back timing (Kubernetes source only); defaults in `DEFAULT_STATUS_WRITER_CONFIG`. */
   statusWriter?: Partial<StatusWriterConfig>;
+  /** Control sockets of the OVN daemons on this host, for the OVN health metrics (docs/metrics.md). */
+  ovnHealth?: OvnHealthFlags;
 }
 
 /** Defaults, each with its reason. */
@@ -282,7 +285,16 @@ export function createAgent(
     );
     if (config.ovs) {
       opened.nodeWork = await startNodeWork(
-        { log, metrics, clients, nb: client, ipam, resources: () => pipeline.current()?.resources, loaded },
+        {
+          log,
+          metrics,
+          clients,
+          nb: client,
+          ipam,
+          resources: () => pipeline.current()?.resources,
+          loaded,
+          isWriter: () => flow.writer.isWriter(),
+        },
         { ...config, ovs: config.ovs },
       );
     }

@@ -12,11 +12,13 @@
  *   npm run bench -- kube                       # Kubernetes source vs client-node's informer, 5,000 Subnets
  *   npm run bench -- metrics                    # a scrape at 1,000 interfaces: ours vs process-per-command
  *   npm run bench -- nat                        # 1,000 DNAT rules: one nft transaction vs iptables per rule
+ *   npm run bench -- ovn-count                  # counting 100,000 SB logical flows: ours vs a select vs ovn-sbctl
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { runInetBench } from './inet.js';
 import { runKubeBench } from './kube.js';
 import { runMetricsBench } from './metrics/index.js';
+import { runOvnCountBench } from './metrics/ovn-count.js';
 import { runNatBench } from './nat/index.js';
 import { runNbBench } from './nb/index.js';
 import { runOvsdbBench } from './ovsdb/index.js';
@@ -164,6 +166,23 @@ program
     const ok = await runNatBench({
       rules: o.quick ? 100 : o.rules,
       repeat: o.quick ? 3 : o.repeat,
+      out: o.out === false ? false : typeof o.out === 'string' ? o.out : undefined,
+    });
+    process.exitCode = ok ? 0 : 1;
+  });
+
+program
+  .command('ovn-count')
+  .description('counting the SB logical flows: empty update + abort vs a select of _uuid vs ovn-sbctl')
+  .option('--flows <n>', 'logical flows in the Southbound', int, 100_000)
+  .option('--rounds <n>', 'counts per side', int, 10)
+  .option('--quick', 'smoke run: 10,000 flows, 5 counts')
+  .option('--out <file>', 'JSON result file (default bench/results/ovn-count-<date>.json)')
+  .option('--no-out', 'do not write a JSON result file')
+  .action(async (o: { flows: number; rounds: number; quick?: boolean; out: string | boolean }) => {
+    const ok = await runOvnCountBench({
+      flows: o.quick ? 10_000 : o.flows,
+      rounds: o.quick ? 5 : o.rounds,
       out: o.out === false ? false : typeof o.out === 'string' ? o.out : undefined,
     });
     process.exitCode = ok ? 0 : 1;

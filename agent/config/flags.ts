@@ -54,6 +54,13 @@ export interface RunFlags {
   gatewayChassis?: string;
   /** `--node-label key=value`, repeatable. */
   nodeLabel?: string[];
+  /** OVN health metrics: control sockets of this host's NB/SB servers and northd, OVN_RUNDIR. */
+  nbCtl?: string;
+  sbCtl?: string;
+  northdCtl?: string;
+  ovnRundir?: string;
+  /** Has a default (commander). */
+  ovnMetricsInterval?: string;
   privateKey?: string;
   certificate?: string;
   caCert?: string;
@@ -216,6 +223,22 @@ export function parseRunFlags(flags: RunFlags): ParsedRunFlags {
     nodeLabels[m[1]!] = m[2]!;
   }
 
+  const list = (v: string | undefined) =>
+    (v ?? '')
+      .split(',')
+      .map((c) => c.trim())
+      .filter((c) => c !== '')
+      .map((c) => path.resolve(c));
+  const ovnHealth = {
+    ...(flags.nbCtl ? { nbCtl: list(flags.nbCtl) } : {}),
+    ...(flags.sbCtl ? { sbCtl: list(flags.sbCtl) } : {}),
+    ...(flags.northdCtl ? { northdCtl: path.resolve(flags.northdCtl) } : {}),
+    ...(flags.ovnRundir ? { runDir: path.resolve(flags.ovnRundir) } : {}),
+    ...(flags.ovnMetricsInterval !== undefined
+      ? { intervalMs: duration('--ovn-metrics-interval', flags.ovnMetricsInterval, { min: 0 }) }
+      : {}),
+  };
+
   const tls = tlsFlags(flags);
   if (!tls) {
     for (const [flag, value] of [
@@ -251,6 +274,7 @@ export function parseRunFlags(flags: RunFlags): ParsedRunFlags {
       : { portsResyncMs: duration('--ports-resync', flags.portsResync, { min: 0 }) }),
     gatewayChassis,
     ...(tls ? { tls } : {}),
+    ...(Object.keys(ovnHealth).length > 0 ? { ovnHealth } : {}),
   };
   return { config, log: { level, pretty: flags.pretty ?? false }, ...(kubernetes ? { kubernetes } : {}) };
 }

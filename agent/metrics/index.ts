@@ -39,3 +39,14 @@ export {
   type NodeMetricsDeps,
 } from './node.js';
 export { AgentRegistry, SnapshotMetric } from './series.js';
+export {
+  createOvnHealthCollector,
+  OVN_HEALTH_INTERVAL_MS,
+  ovnHealthConfig,
+  ovnMembers,
+  readOvnHealth,
+  type OvnHealthCollector,
+  type OvnHealthConfig,
+  type OvnHealthFlags,
+  type OvnHealthSample,
+} from './ovn-health.js';

@@ -1,7 +1,8 @@
 /**
  * The node's scrape-time metrics in one piece, for the agent's wiring: the datapath collector on
- * this node's ovs-vswitchd and the interface collector on an Open_vSwitch client of its own
- * (./datapath.ts, ./interfaces.ts), registered on the agent's registry.
+ * this node's ovs-vswitchd, the interface collector on an Open_vSwitch client of its own
+ * (./datapath.ts, ./interfaces.ts) and, given the SB client, the OVN health collector
+ * (./ovn-health.ts), registered on the agent's registry.
  *
  * `start()` starts the interface client without waiting for it: until it is synced the
  * interface series are absent and each scrape counts a collector error, which is what an
@@ -19,6 +20,8 @@ import {
   type InterfaceCollector,
   type PortPlacement,
 } from './interfaces.js';
+import { createOvnHealthCollector, type OvnHealthCollector, type OvnHealthConfig } from './ovn-health.js';
+import type { SbSource } from './ovn-sb.js';
 
 export interface NodeMetricsConfig {
   /** The node's Open_vSwitch database remote (the agent's `--ovs`), e.g. `unix:/var/run/openvswitch/db.sock`. */
@@ -37,6 +40,11 @@ export interface NodeMetricsConfig {
   perInterface?: boolean;
   /** Interfaces with series at most (default 2000). */
   maxInterfaces?: number;
+  /**
+   * OVN health (./ovn-health.ts), with the SB client in `deps.sb`: the members to read, the
+   * daemons' control sockets or run directories (default: `/var/run/ovn`, then `runDir`).
+   */
+  ovn?: OvnHealthConfig;
 }
 
 export interface NodeMetricsDeps {
@@ -46,6 +54,12 @@ export interface NodeMetricsDeps {
   createClient: (opts: OvsdbClientOptions) => OvsdbClient;
   /** Subnet and VPC of a VM port by its LSP name (`iface-id`). */
   lookup?: (ifaceId: string) => PortPlacement | undefined;
+  /** The agent's SB client: with it, the OVN health collector is registered too. */
+  sb?: SbSource;
+  /** This node's ports (LSP names), for the inconsistent-binding gauge. */
+  nodePorts?: () => Iterable<string>;
+  /** Whether to read the cluster-wide OVN values now (the agent: while it is the NB writer). */
+  clusterWide?: () => boolean;
 }
 
 export interface NodeMetrics {
@@ -53,6 +67,8 @@ export interface NodeMetrics {
   stop(): Promise<void>;
   readonly datapath: DatapathCollector;
   readonly interfaces: InterfaceCollector;
+  /** With `deps.sb` only. */
+  readonly ovn: OvnHealthCollector | undefined;
 }
 
 /** The directory of a `unix:PATH` remote; undefined for other remotes. */
@@ -86,9 +102,22 @@ export function createNodeMetrics(deps: NodeMetricsDeps, config: NodeMetricsConf
       ...(config.maxInterfaces !== undefined ? { maxInterfaces: config.maxInterfaces } : {}),
     },
   );
+  const ovn = deps.sb
+    ? createOvnHealthCollector(
+        {
+          registry: deps.registry,
+          sb: deps.sb,
+          ...(log ? { log } : {}),
+          ...(deps.nodePorts ? { nodePorts: deps.nodePorts } : {}),
+          ...(deps.clusterWide ? { clusterWide: deps.clusterWide } : {}),
+        },
+        { runDirs: ['/var/run/ovn', runDir], ...config.ovn },
+      )
+    : undefined;
   return {
     datapath,
     interfaces,
+    ovn,
     start() {
       client.start().catch((err: unknown) => log?.warn({ err }, 'interface metrics: client stopped'));
     },

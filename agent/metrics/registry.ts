@@ -65,6 +65,13 @@ export interface AgentMetrics {
   recordLoadErrors(errors: readonly { kind: string; message: string }[]): void;
   readonly ovsdbReconnects: Counter<'database'>;
   readonly ovsdbLeaderChanges: Counter<'database'>;
+  /** Transactions by database: duration (request to reply) and failures by error code. */
+  readonly ovsdbTransactionSeconds: Histogram<'database'>;
+  readonly ovsdbTransactionErrors: Counter<'database' | 'code'>;
+  /** Monitor resyncs after a reconnect: `fast` (monitor_cond_since resumed) or `full`. */
+  readonly ovsdbResyncs: Counter<'database' | 'result'>;
+  /** The monitor caches whose rows per table `vpc_agent_ovsdb_cache_rows` reports, by database. */
+  readonly ovsdbCaches: Map<string, () => { tableNames(): string[]; table(name: string): { size: number } }>;
   readonly portAddDuration: Histogram<'result'>;
   readonly portAddFailures: Counter<'code'>;
   /** Given to every reconcile runner (NB, node OVS, ports, …): passes, durations and health per reconciler. */
@@ -73,6 +80,8 @@ export interface AgentMetrics {
 
 /** Buckets of a reconcile pass: a no-op pass takes ms, 10k ports on a busy NB take seconds. */
 const PASS_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+/** Buckets of an OVSDB transaction: sub-ms on a local server, seconds on a loaded RAFT leader. */
+const TXN_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 /** Buckets of a port add: NB round trip + veth + OVS + binding, 50 ms to the 30 s timeout. */
 const PORT_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30];
 
@@ -280,6 +289,45 @@ export function createMetrics(sources: MetricSources = {}, options: MetricsOptio
     registers,
   });
 
+  const ovsdbTransactionSeconds = new Histogram({
+    name: 'vpc_agent_ovsdb_transaction_duration_seconds',
+    help: 'Duration of OVSDB transactions, request to reply (failed ones included), by database',
+    labelNames: ['database'],
+    buckets: TXN_BUCKETS,
+    registers,
+  });
+  const ovsdbTransactionErrors = new Counter({
+    name: 'vpc_agent_ovsdb_transaction_errors_total',
+    help: 'Failed OVSDB transactions by database and error code (OVSDB_TRY_AGAIN: outcome unknown; OVSDB_TXN_*: refused by the server)',
+    labelNames: ['database', 'code'],
+    registers,
+  });
+  const ovsdbResyncs = new Counter({
+    name: 'vpc_agent_ovsdb_resyncs_total',
+    help: 'Monitor resyncs after a reconnect by database and result: fast (monitor_cond_since resumed from the last transaction id) or full (a complete dump)',
+    labelNames: ['database', 'result'],
+    registers,
+  });
+  const ovsdbCaches: AgentMetrics['ovsdbCaches'] = new Map();
+  new Gauge({
+    name: 'vpc_agent_ovsdb_cache_rows',
+    help: 'Rows in the agent’s monitor cache, by database and table',
+    labelNames: ['database', 'table'],
+    registers,
+    collect() {
+      this.reset();
+      for (const [database, cache] of ovsdbCaches) {
+        let c: ReturnType<typeof cache>;
+        try {
+          c = cache();
+        } catch {
+          continue; // schema not known yet: no cache
+        }
+        for (const table of c.tableNames()) this.set({ database, table }, c.table(table).size);
+      }
+    },
+  });
+
   // ---- ports -----------------------------------------------------------------------------
   new Gauge({
     name: 'vpc_agent_ports_allocated',
@@ -360,6 +408,10 @@ export function createMetrics(sources: MetricSources = {}, options: MetricsOptio
     },
     ovsdbReconnects,
     ovsdbLeaderChanges,
+    ovsdbTransactionSeconds,
+    ovsdbTransactionErrors,
+    ovsdbResyncs,
+    ovsdbCaches,
     portAddDuration,
     portAddFailures,
     reconcilers,

@@ -214,6 +214,25 @@ export class OvsdbClient extends EventEmitter<ClientEvents> {
     ops: O,
     opts: ClientTransactOptions = {},
   ): Promise<ResultsOf<O>> {
+    if (this.listenerCount('transaction') === 0) return this.send(ops, opts);
+    const t0 = performance.now();
+    const seconds = () => (performance.now() - t0) / 1000;
+    return this.send(ops, opts).then(
+      (results) => {
+        this.emit('transaction', { seconds: seconds() });
+        return results;
+      },
+      (error: unknown) => {
+        this.emit('transaction', { seconds: seconds(), error });
+        throw error;
+      },
+    );
+  }
+
+  private send<const O extends readonly Operation[]>(
+    ops: O,
+    opts: ClientTransactOptions,
+  ): Promise<ResultsOf<O>> {
     const conn = this.online;
     if (!this.closed && conn !== undefined && !conn.isClosed && !(opts.waitForCache && this.monitor)) {
       // Online with nothing to wait for afterwards: straight to the wire, with no promise hop

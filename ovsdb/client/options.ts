@@ -119,6 +119,12 @@ export interface ClientEvents {
   leaderChanged: [info: { remote: string | undefined; previous: string | undefined }];
   /** A member was skipped (not leader, not joined, disconnected, stale, or an error while vetting it). */
   memberRejected: [info: { remote: string; reason: RejectReason | 'error'; error?: Error }];
+  /**
+   * A {@link OvsdbClient.transact} ended: how long it took, request to reply (waiting for a
+   * connection included), and its error when it failed. Emitted only while someone listens, so
+   * an unobserved client pays nothing for it.
+   */
+  transaction: [info: { seconds: number; error?: unknown }];
 }
 
 export const NOOP_LOGGER: ClientLogger = { debug() {}, info() {}, warn() {} };

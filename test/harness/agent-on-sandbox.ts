@@ -7,7 +7,7 @@ import { cp } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import { cleanUpAgent, createVmNamespace, startAgentProcess, type AgentProcess } from './agent.js';
-import { made, useSandbox, useTmpDir, type Sandbox } from './index.js';
+import { made, useSandbox, useTmpDir, type Sandbox, type TestSandboxOptions } from './index.js';
 
 export interface AgentOnSandbox {
   readonly sandbox: Sandbox;
@@ -22,9 +22,12 @@ export interface AgentOnSandbox {
 export function useAgentOnSandbox(opts: {
   prefix: string;
   example?: string;
-  args?: string[];
+  /** Extra `run` flags; a function when they name the sandbox's files (sockets, directories). */
+  args?: string[] | ((sandbox: Sandbox) => string[]);
+  /** Sandbox options beside its one node (e.g. `clustered`). */
+  sandbox?: Omit<TestSandboxOptions, 'nodes'>;
 }): AgentOnSandbox {
-  const ctx = useSandbox({ nodes: 1 });
+  const ctx = useSandbox({ ...opts.sandbox, nodes: 1 });
   const tmp = useTmpDir(opts.prefix);
   let agent: AgentProcess | undefined;
   const vms: string[] = [];
@@ -34,7 +37,7 @@ export function useAgentOnSandbox(opts: {
     agent = await startAgentProcess({
       sandbox: ctx.sandbox,
       dir: tmp.dir,
-      ...(opts.args ? { args: opts.args } : {}),
+      ...(opts.args ? { args: typeof opts.args === 'function' ? opts.args(ctx.sandbox) : opts.args } : {}),
     });
   });
   afterAll(() => cleanUpAgent(agent, vms));

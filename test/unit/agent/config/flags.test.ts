@@ -97,6 +97,27 @@ describe('parseRunFlags', () => {
       expect(refused({ nodeLabel: [bad] }).message).toBe(`--node-label: "${bad}" is not key=value`);
   });
 
+  it('collects the OVN health flags: control socket lists, northd, run directory and interval', () => {
+    const { config } = parseRunFlags(
+      flags({
+        nbCtl: '/run/ovn/ovnnb_db.ctl, rel/nb2.ctl,',
+        sbCtl: '/run/ovn/ovnsb_db.ctl',
+        northdCtl: '/run/ovn/ovn-northd.7.ctl',
+        ovnRundir: '/run/ovn',
+        ovnMetricsInterval: '2s',
+      }),
+    );
+    expect(config.ovnHealth).toEqual({
+      nbCtl: ['/run/ovn/ovnnb_db.ctl', path.resolve('rel/nb2.ctl')],
+      sbCtl: ['/run/ovn/ovnsb_db.ctl'],
+      northdCtl: '/run/ovn/ovn-northd.7.ctl',
+      runDir: '/run/ovn',
+      intervalMs: 2000,
+    });
+    expect(parseRunFlags(flags()).config.ovnHealth).toBeUndefined();
+    expect(refused({ ovnMetricsInterval: 'often' }).message).toMatch(/^--ovn-metrics-interval: /);
+  });
+
   it('refuses flags that mean nothing without the ones they depend on', () => {
     expect(refused({ apiSocket: '/run/a.sock' }).message).toMatch(/^--api-socket: needs --ovs and --sb/);
     expect(refused({ apiSocket: '/run/a.sock', ovs: 'unix:/ovs.sock' }).flag).toBe('--api-socket');

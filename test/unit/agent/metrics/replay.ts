@@ -18,8 +18,11 @@ export const openflowFixture = (name: string) =>
     .split('\n')
     .map((h) => Buffer.from(h, 'hex'));
 
-/** A unixctl answer: the command's output, or its error text. */
-export type UnixctlReply = string | { error: string } | { raw: string };
+/**
+ * A unixctl answer: the command's output, or its error text; `raw` is written as is, `json` is
+ * a JSON result (an OVSDB method's reply, e.g. `transact`).
+ */
+export type UnixctlReply = string | { error: string } | { raw: string } | { json: unknown };
 
 async function listen(server: Server, socket: string): Promise<{ close(): Promise<void> }> {
   await new Promise<void>((resolve, reject) => {
@@ -54,7 +57,9 @@ export async function unixctlReplay(socket: string, replies: Record<string, Unix
         const body =
           typeof r === 'string'
             ? { id: req.id, result: r, error: null }
-            : { id: req.id, result: null, error: r.error };
+            : 'json' in r
+              ? { id: req.id, result: r.json, error: null }
+              : { id: req.id, result: null, error: r.error };
         conn.write(JSON.stringify(body));
       }),
     );

@@ -10,8 +10,10 @@ import { DaemonSet } from 'kubernetes-models/apps/v1';
 import { CustomResourceDefinition } from 'kubernetes-models/apiextensions.k8s.io/v1';
 import { ServiceAccount } from 'kubernetes-models/v1';
 import { ClusterRole, ClusterRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
-import { buildProgram } from '../../../agent/cli.js';
-import { parseRunFlags, type RunFlags } from '../../../agent/config/flags.js';
+import { Command } from 'commander';
+import type { ParsedRunFlags } from '../../../agent/config/flags.js';
+import { envName } from '../../../agent/config/layers.js';
+import { registerRunCommand } from '../../../agent/run-cli.js';
 import { WATCHED_KINDS } from '../../../agent/sources/kubernetes/kinds.js';
 import {
   byKind,
@@ -114,17 +116,33 @@ describe('deploy/ manifests', () => {
     }
   });
 
-  it("the agent's args, with the ConfigMap's values, are flags `vpc-agent run` accepts", () => {
-    const env = envOf(agent, docs, { NODE_NAME: 'node1' });
+  it("the agent's args and environment (the ConfigMap) are settings `vpc-agent run` accepts", async () => {
+    const env = envOf(agent, docs, { VPC_AGENT_NODE: 'node1' });
+    const program = new Command().exitOverride();
+    registerRunCommand(program, async () => {});
+    const run = program.commands.find((c) => c.name() === 'run')!;
+    // Every variable names a flag: a misspelt one would be ignored without a word.
+    const known = new Set(run.options.map((o) => envName(o)));
+    expect(Object.keys(env).filter((k) => k.startsWith('VPC_AGENT_') && !known.has(k))).toEqual([]);
     const args = (agent.args ?? []).map((a) => substitute(a, env));
     expect(args[0]).toBe('run');
-    const run = buildProgram().commands.find((c) => c.name() === 'run')!;
-    const { unknown } = run.parseOptions(args.slice(1));
-    expect(unknown).toEqual([]);
-    const parsed = parseRunFlags(run.opts() as RunFlags);
-    expect(parsed.kubernetes).toBeDefined();
-    expect(parsed.config.node).toBe('node1');
-    expect(parsed.config.listen).toBe(env['VPC_AGENT_LISTEN']);
+    let parsed: ParsedRunFlags | undefined;
+    const saved = { ...process.env };
+    try {
+      Object.assign(process.env, env);
+      const p2 = new Command().exitOverride();
+      registerRunCommand(p2, async (x) => {
+        parsed = x;
+      });
+      await p2.parseAsync(['node', 'vpc-agent', ...args]);
+    } finally {
+      for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+      Object.assign(process.env, saved);
+    }
+    expect(parsed?.kubernetes).toBeDefined();
+    expect(parsed?.config.node).toBe('node1');
+    expect(parsed?.config.nb).toBe(env['VPC_AGENT_NB']);
+    expect(parsed?.config.listen).toBe(env['VPC_AGENT_LISTEN']);
   });
 
   it('every volumeMount has a volume, and every volume is mounted', () => {

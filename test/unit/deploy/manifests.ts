@@ -105,6 +105,8 @@ export function envOf(
   fields: Record<string, string>,
 ): Record<string, string> {
   const env: Record<string, string> = {};
+  for (const from of c.envFrom ?? [])
+    if (from.configMapRef) Object.assign(env, configMapData(docs, from.configMapRef.name!));
   for (const e of c.env ?? []) {
     const ref = e.valueFrom?.configMapKeyRef;
     if (ref) env[e.name] = configMapData(docs, ref.name!)[ref.key]!;

@@ -61,10 +61,14 @@ export interface NatWork {
   status(): ReadonlyMap<string, NatObjectStatus>;
   /** The gateways this node runs now. */
   running(): string[];
+  /**
+   * This node's labels changed (its Node object): candidacy for every gateway is decided again.
+   * The implied `kubernetes.io/hostname` and `kubernetes.io/os` stay unless `labels` says otherwise.
+   */
+  setLabels(labels: Readonly<Record<string, string>>): void;
   close(): Promise<void>;
 }
 
-/** The `<namespace>/<nad>` network of a subnet's provider (`<nad>.<namespace>.ovn`). */
 /**
  * The network (`<namespace>/<nad>`) a gateway leg attaches through: the NAD of `subnet`'s provider
  * (`<nad>.<namespace>.ovn`).
@@ -85,7 +89,7 @@ export const gatewayWanPortName = (gateway: string): string => `${NAT_NETNS_PREF
 
 export function startNatWork(deps: NatWorkDeps, config: NatWorkConfig): NatWork {
   const { log, nb, ports } = deps;
-  const node = { name: config.node, labels: config.labels };
+  const node = { name: config.node, labels: { ...config.labels } };
   let latest: Snapshot | undefined;
   const placement = createGatewayPlacement({ client: nb, log: log.child({ module: 'nat-placement' }) });
   const macvlanWan = createMacvlanWan(config.netns === undefined ? {} : { hostNetns: config.netns });
@@ -188,7 +192,7 @@ export function startNatWork(deps: NatWorkDeps, config: NatWorkConfig): NatWork 
       },
     });
 
-  return {
+  const work: NatWork = {
     schedule(snapshot) {
       latest = snapshot;
       const candidates = [...snapshot.resources.natGateways.values()]
@@ -205,6 +209,13 @@ export function startNatWork(deps: NatWorkDeps, config: NatWorkConfig): NatWork 
     health: () => loop.health(),
     status: natStatus,
     running: () => placement.running(),
+    setLabels(labels) {
+      const next = { ...config.labels, ...labels };
+      if (JSON.stringify(next) === JSON.stringify(node.labels)) return;
+      node.labels = next;
+      log.info({ labels: next }, 'node labels changed: NAT gateway candidacy decided again');
+      if (latest) work.schedule(latest);
+    },
     async close() {
       offPlacement();
       offRecords();
@@ -212,4 +223,5 @@ export function startNatWork(deps: NatWorkDeps, config: NatWorkConfig): NatWork 
       await placement.close();
     },
   };
+  return work;
 }

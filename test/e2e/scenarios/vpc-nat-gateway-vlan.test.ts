@@ -11,6 +11,7 @@
  * learns the gateway's MAC on VLAN 2017); the namespace deleted by hand comes back and traffic
  * flows again; deleting the gateway deletes both of its LSPs.
  */
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PortResult } from '../../../agent/node/ports/index.js';
@@ -35,7 +36,8 @@ const tmp = useTmpDir('natvlan');
 const HOST = '198.51.100.1';
 const EIP = '198.51.100.200';
 const VM_IP = '172.30.10.20';
-const GW_NETNS = 'vpc-nat-gw-gw1';
+// Its own prefix: the other NAT tests' gateway (also gw1) may run at the same time on this host.
+const GW_NETNS = 'natvlan-gw1';
 let tor: Tor | undefined;
 let agent: AgentProcess;
 let vm: PortResult;
@@ -79,7 +81,7 @@ beforeAll(async () => {
   find(nat, 'IptablesEIP', 'eip-gw1').spec['v4ip'] = EIP;
   docs = [...(await readExample('vlan-underlay')), ...nat];
   await writeManifest(`${tmp.dir}/manifests`, 'nat.yaml', docs);
-  agent = await startAgentProcess({ sandbox: sb, dir: tmp.dir });
+  agent = await startAgentProcess({ sandbox: sb, dir: tmp.dir, args: ['--nat-netns-prefix', 'natvlan-'] });
   vm = await agent.api.add({
     network: 'default/natgw-lan',
     netns: await createVmNamespace(sb, 'natvlanvm'),
@@ -118,7 +120,15 @@ describe('a VPC NAT gateway with its external leg on a VLAN', () => {
   });
 
   it('the namespace deleted by hand comes back; traffic flows again', async () => {
+    const before = (await stat(`/run/netns/${GW_NETNS}`)).ino;
     await run('ip', ['netns', 'del', GW_NETNS]);
+    // A new namespace, with its EIP (the old one may live on a moment, held by a socket).
+    await waitUntil(
+      async () =>
+        (await stat(`/run/netns/${GW_NETNS}`).catch(() => undefined))?.ino !== before &&
+        (await run('ip', ['-n', GW_NETNS, '-br', 'addr'], { reject: false })).stdout.includes(EIP),
+      { what: 'the gateway namespace re-created', timeoutMs: 30_000 },
+    );
     await natWorks('after the namespace was re-created');
   });
 

@@ -4,7 +4,7 @@
  * (the writer lock is released, so a standby takes over at once).
  */
 import type { Command } from 'commander';
-import { DEFAULT_API_SOCKET } from './api/index.js';
+import { DEFAULT_API_SOCKET, DEFAULT_CNI_SOCKET } from './api/index.js';
 import { parseRunFlags, type RunFlags } from './config/flags.js';
 import { formatDuration } from './config/values.js';
 import { configureLogging } from './log.js';
@@ -44,6 +44,11 @@ export function registerRunCommand(program: Command): void {
       `local API unix socket (with --ovs and --sb; default ${DEFAULT_API_SOCKET})`,
     )
     .option('--no-api', 'do not serve the local API')
+    .option(
+      '--cni-socket <path>',
+      `the same API for the CNI plugin, at the path NetworkAttachmentDefinitions name in server_socket (default ${DEFAULT_CNI_SOCKET}; its existing directory keeps its mode)`,
+    )
+    .option('--no-cni-socket', 'do not serve the API for the CNI plugin')
     .option(
       '--port-ready-timeout <duration>',
       'how long a port add waits for its binding (500ms, 30s, 2m or milliseconds)',

@@ -63,6 +63,8 @@ export interface AgentConfig {
   netns?: string;
   /** Unix socket of the local API (ports); undefined = none. Needs `ovs` and `sb`. */
   apiSocket?: string;
+  /** A second socket serving the same API, for the CNI plugin (`server_socket`); undefined = none. */
+  cniSocket?: string;
   /** How long a port add waits for its SB Port_Binding to come up on this chassis. */
   portReadyTimeoutMs: number;
   /** How long a port add/del waits for its LSP to reach (or leave) NB. */
@@ -183,6 +185,7 @@ export function createAgent(
   const opened: {
     nodeWork?: NodeWork;
     api?: ApiServer;
+    cniApi?: ApiServer;
     http?: DebugServer;
     off: (() => void)[];
     /** `start()` finished (for `/readyz`). */
@@ -277,6 +280,12 @@ export function createAgent(
     feed.release();
     if (config.apiSocket && ports)
       opened.api = await createApiServer({ ports, log: log.child({ module: 'api' }) }, config.apiSocket);
+    if (config.cniSocket && ports)
+      opened.cniApi = await createApiServer(
+        { ports, log: log.child({ module: 'api', socket: 'cni' }) },
+        config.cniSocket,
+        { sharedDir: true },
+      );
     log.info(
       {
         manifests: config.manifests,
@@ -284,6 +293,7 @@ export function createAgent(
         node: config.node,
         listen: opened.http?.address,
         api: opened.api?.socket,
+        cniApi: opened.cniApi?.socket,
       },
       'agent started',
     );
@@ -312,6 +322,7 @@ export function createAgent(
     async stop() {
       await feed.close();
       await opened.api?.close();
+      await opened.cniApi?.close();
       await opened.http?.close();
       await opened.nodeWork?.settled();
       await flow.stop();

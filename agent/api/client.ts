@@ -3,7 +3,7 @@
  * become {@link ApiClientError} carrying the server's `{code, message, field}` and the status.
  */
 import { request } from 'node:http';
-import { DEFAULT_API_SOCKET, type ApiErrorBody } from './server.js';
+import { DEFAULT_API_SOCKET, type ApiErrorBody } from './protocol.js';
 
 export class ApiClientError extends Error {
   readonly status: number;

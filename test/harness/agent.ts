@@ -56,6 +56,8 @@ export interface AgentDebug {
 
 export interface AgentProcess {
   readonly socket: string;
+  /** The same API for the CNI plugin (`--cni-socket`). */
+  readonly cniSocket: string;
   readonly listen: string;
   readonly manifests: string;
   readonly pid: number | undefined;
@@ -82,6 +84,7 @@ export async function startAgentProcess(opts: AgentProcessOptions): Promise<Agen
   const sb = opts.sandbox;
   const node = sb.node(opts.node);
   const socket = path.join(opts.dir, 'agent.sock');
+  const cniSocket = path.join(opts.dir, 'cni.sock');
   const logFile = path.join(opts.dir, 'agent.log');
   const manifests = opts.manifests ?? path.join(opts.dir, 'manifests');
   await mkdir(manifests, { recursive: true });
@@ -108,6 +111,7 @@ export async function startAgentProcess(opts: AgentProcessOptions): Promise<Agen
 
   const agent: AgentProcess = {
     socket,
+    cniSocket,
     listen,
     manifests,
     get pid() {
@@ -121,6 +125,8 @@ export async function startAgentProcess(opts: AgentProcessOptions): Promise<Agen
         ...['--manifests', manifests, '--nb', sb.state.nb!.db, '--sb', sb.state.sb!.db],
         ...['--ovs', node.ovsRemote, '--node', node.name, '--netns', node.netns],
         ...['--api-socket', socket, '--listen', listen],
+        // The CNI plugin's socket in the test's directory, never the host's /run/openvswitch.
+        ...['--cni-socket', cniSocket],
         ...['--port-ready-timeout', String(opts.portReadyTimeoutMs ?? 20_000)],
         ...(opts.args ?? []),
       ];

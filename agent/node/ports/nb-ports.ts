@@ -57,6 +57,10 @@ export const PORT_KEYS = {
   defaultRoute: 'vpc-agent.io/default-route',
   node: 'vpc-agent.io/node',
   routed: 'vpc-agent.io/routed',
+  /** The CNI attachment's container id (CNI_CONTAINERID): how a DEL finds the port. */
+  containerId: 'vpc-agent.io/container-id',
+  /** `<namespace>/<name>` of the pod the port was added for. */
+  pod: 'vpc-agent.io/pod',
 } as const;
 
 /** One port of this node, as its LSP records it. */
@@ -81,6 +85,10 @@ export interface NodePort {
    * holds its MAC only, so packets it routes on behalf of others are not dropped.
    */
   routed?: boolean;
+  /** The CNI attachment's container id, when a CNI plugin added the port. */
+  containerId?: string;
+  /** `<namespace>/<name>` of the pod the port was added for. */
+  pod?: string;
 }
 
 /** The address or MAC is already held by another row: allocate another one. */
@@ -122,6 +130,8 @@ export function nodePortIds(p: NodePort, nodeOwnerId: string): Record<string, st
     [PORT_KEYS.dhcp]: String(p.dhcp),
     [PORT_KEYS.defaultRoute]: String(p.defaultRoute),
     ...(p.routed ? { [PORT_KEYS.routed]: 'true' } : {}),
+    ...(p.containerId ? { [PORT_KEYS.containerId]: p.containerId } : {}),
+    ...(p.pod ? { [PORT_KEYS.pod]: p.pod } : {}),
   };
 }
 
@@ -178,6 +188,8 @@ export function nodePortOf(row: Row): NodePort | undefined {
     dhcp: ids[PORT_KEYS.dhcp] === 'true',
     defaultRoute: ids[PORT_KEYS.defaultRoute] !== 'false',
     ...(ids[PORT_KEYS.routed] === 'true' ? { routed: true } : {}),
+    ...(ids[PORT_KEYS.containerId] ? { containerId: ids[PORT_KEYS.containerId] } : {}),
+    ...(ids[PORT_KEYS.pod] ? { pod: ids[PORT_KEYS.pod] } : {}),
   };
 }
 

@@ -27,7 +27,14 @@ import { badRequest, PortError } from './errors.js';
 import { ensureHost, removeHost, type HostContext } from './host.js';
 import { createPortWriter } from './port-writer.js';
 import type { KeyedSerial } from './serial.js';
-import { defaultPortName, formatNetwork, hostIfname, nextIfname, portIpamOwner } from './names.js';
+import {
+  defaultPortName,
+  formatNetwork,
+  hostIfname,
+  nextIfname,
+  podPortName,
+  portIpamOwner,
+} from './names.js';
 import {
   ClaimTakenError,
   nodePortsFromNb,
@@ -38,7 +45,9 @@ import {
 } from './nb-ports.js';
 import { subnetMtu } from './nb.js';
 import { localPorts } from './ovs.js';
-import type { ValidAddRequest, ValidDelRequest } from './request.js';
+import { checkAttachment } from './check.js';
+import { delNetnsKey, portsToDelete } from './del-match.js';
+import type { ValidAddRequest, ValidCheckRequest, ValidDelRequest } from './request.js';
 import { waitForCache } from './wait.js';
 
 export interface PortServiceDeps {
@@ -99,12 +108,18 @@ export interface PortResult {
   binding?: string;
   /** Milliseconds per phase of this add (allocate, nb, host, bind, total). */
   timings?: Record<string, number>;
+  /** The CNI attachment's container id, when a CNI plugin added the port. */
+  containerId?: string;
+  /** `<namespace>/<name>` of the pod the port was added for. */
+  pod?: string;
 }
 
 export interface PortService {
   add(req: ValidAddRequest): Promise<PortResult>;
   del(req: ValidDelRequest): Promise<{ deleted: PortResult[] }>;
   list(): Promise<PortResult[]>;
+  /** CNI CHECK of one attachment: its PortResult, or a PortError saying what is wrong. */
+  check(req: ValidCheckRequest): Promise<PortResult>;
 }
 
 /** How often an add allocates again after losing an address claim to another node. */
@@ -167,6 +182,8 @@ export function createPortService(deps: PortServiceDeps, config: PortServiceConf
       dhcp: p.dhcp,
       hostIfname: hostIfname(p.name),
       binding: bindingState(deps.sb.cache, config.chassis, p.name),
+      ...(p.containerId ? { containerId: p.containerId } : {}),
+      ...(p.pod ? { pod: p.pod } : {}),
     };
   }
 
@@ -277,11 +294,13 @@ export function createPortService(deps: PortServiceDeps, config: PortServiceConf
     const name =
       req.name ??
       existing?.name ??
-      defaultPortName(
-        req.netns.startsWith('/') ? hostIfname(req.netns) : req.netns,
-        req.network,
-        subnet.spec.provider,
-      );
+      (req.pod
+        ? podPortName(req.pod.name, req.pod.namespace, subnet.spec.provider)
+        : defaultPortName(
+            req.netns.startsWith('/') ? hostIfname(req.netns) : req.netns,
+            req.network,
+            subnet.spec.provider,
+          ));
     if (existing && existing.name !== name)
       throw new PortError(
         'CONFLICT',
@@ -318,6 +337,8 @@ export function createPortService(deps: PortServiceDeps, config: PortServiceConf
         dhcp,
         defaultRoute: !dhcp && (req.defaultRoute ?? existing?.defaultRoute ?? others.length === 0),
         ...((req.routed ?? existing?.routed) ? { routed: true } : {}),
+        ...(req.containerId ? { containerId: req.containerId } : {}),
+        ...(req.pod ? { pod: `${req.pod.namespace}/${req.pod.name}` } : {}),
       };
       port = await writeLsp(subnet, req, port);
       if (!existing)
@@ -370,17 +391,14 @@ export function createPortService(deps: PortServiceDeps, config: PortServiceConf
 
   async function del(req: ValidDelRequest): Promise<{ deleted: PortResult[] }> {
     await deps.loaded;
-    const match = (netns: string, network: string) =>
-      netns === req.netns && (req.network === undefined || network === formatNetwork(req.network));
-    const nbPorts = [...mine().values()].filter((p) => match(p.netns, p.network));
-    const local = localPorts(deps.ovs.cache, config.owner).filter((l) => match(l.netns, l.network));
+    const { nbPorts, local } = portsToDelete(mine(), localPorts(deps.ovs.cache, config.owner), req);
     const deleted: PortResult[] = [];
     const names = new Set([...nbPorts.map((p) => p.name), ...local.map((l) => l.lsp)]);
     for (const name of names) {
       deps.busy.add(name);
       try {
-        await removeHost(host, name, req.netns);
         const p = nbPorts.find((x) => x.name === name);
+        await removeHost(host, name, req.netns ?? p?.netns);
         await deps.nb.run((cache) => planPortRemove(cache, config.nodeOwnerId, name), {
           waitForCache: true,
           timeoutMs: config.nbTimeoutMs,
@@ -404,7 +422,19 @@ export function createPortService(deps: PortServiceDeps, config: PortServiceConf
 
   return {
     add: (req) => perNetns(req.netns, () => add(req)),
-    del: (req) => perNetns(req.netns, () => del(req)),
+    // A DEL without its namespace (gone, or not passed) queues behind the port's recorded one.
+    del: (req) => perNetns(delNetnsKey(mine(), req), () => del(req)),
     list: () => list(),
+    check: (req) =>
+      perNetns(req.netns, async () => {
+        await deps.loaded;
+        return toResult(
+          await checkAttachment(
+            { ovs: deps.ovs, sb: deps.sb, ports: mine(), nodeNetns: config.nodeNetns },
+            { chassis: config.chassis, owner: config.owner },
+            req,
+          ),
+        );
+      }),
   };
 }

@@ -39,6 +39,10 @@ function fakePorts(fail?: unknown): PortService & { calls: unknown[] } {
       return { deleted: [result] };
     },
     list: async () => [result],
+    check: async (req) => {
+      calls.push(['check', req]);
+      return result;
+    },
   };
 }
 

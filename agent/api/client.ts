@@ -74,7 +74,7 @@ export function apiCall<T>(
       reject(
         err.code === 'ENOENT' || err.code === 'ECONNREFUSED'
           ? new Error(
-              `cannot reach the agent at ${socketPath} (${err.code}); is 'vpc-agent run' up with --api-socket?`,
+              `cannot reach the agent at ${socketPath} (${err.code}); is 'vpc-agent run' up and serving that socket (--api-socket, --cni-socket)?`,
             )
           : err,
       ),

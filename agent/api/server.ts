@@ -86,7 +86,10 @@ export async function handle(ports: PortService, method: string, url: string, bo
   const p = url.split('?')[0];
   if (p === '/v1/ports/check') {
     if (method !== 'POST')
-      return { status: 405, body: { error: { code: 'ERR_METHOD', message: `${method} not allowed on ${p}` } } };
+      return {
+        status: 405,
+        body: { error: { code: 'ERR_METHOD', message: `${method} not allowed on ${p}` } },
+      };
     return { status: 200, body: await ports.check(validateCheckRequest(await body())) };
   }
   if (p !== '/v1/ports')

@@ -173,7 +173,8 @@ function cniSocketFlag(flags: RunFlags, apiSocket: string | undefined): string |
       '--cni-socket',
       `${socket} is longer than the ${MAX_SOCKET_PATH} bytes a unix socket path can have`,
     );
-  if (socket === apiSocket) throw new FlagError('--cni-socket', `is the same path as --api-socket (${socket})`);
+  if (socket === apiSocket)
+    throw new FlagError('--cni-socket', `is the same path as --api-socket (${socket})`);
   return socket;
 }
 

@@ -65,6 +65,7 @@ export async function checkAttachment(
       throw broken(p.name, `interface ${p.ifname} lacks its address ${p.ip}`);
   }
   const state = bindingState(deps.sb.cache, config.chassis, p.name);
-  if (state !== 'up') throw broken(p.name, `its Southbound Port_Binding is ${state}, not up on ${config.chassis}`);
+  if (state !== 'up')
+    throw broken(p.name, `its Southbound Port_Binding is ${state}, not up on ${config.chassis}`);
   return p;
 }

@@ -32,7 +32,12 @@ export function parseNetwork(text: string): NetworkRef | undefined {
   const parts = text.split('/');
   if (parts.length !== 2) return undefined;
   const [namespace, name] = parts as [string, string];
-  if (!K8S_OBJECT_NAME.test(namespace) || !K8S_OBJECT_NAME.test(name) || namespace.length > 63 || name.length > 253)
+  if (
+    !K8S_OBJECT_NAME.test(namespace) ||
+    !K8S_OBJECT_NAME.test(name) ||
+    namespace.length > 63 ||
+    name.length > 253
+  )
     return undefined;
   return { namespace, name };
 }

@@ -112,6 +112,8 @@ export interface PortResult {
   containerId?: string;
   /** `<namespace>/<name>` of the pod the port was added for. */
   pod?: string;
+  /** The port's namespace has the default route via the gateway. */
+  defaultRoute?: boolean;
 }
 
 export interface PortService {
@@ -184,6 +186,7 @@ export function createPortService(deps: PortServiceDeps, config: PortServiceConf
       binding: bindingState(deps.sb.cache, config.chassis, p.name),
       ...(p.containerId ? { containerId: p.containerId } : {}),
       ...(p.pod ? { pod: p.pod } : {}),
+      defaultRoute: p.defaultRoute,
     };
   }
 

@@ -41,6 +41,10 @@ export interface NetConf {
   prevResult?: Record<string, unknown>;
   /** GC: the attachments the runtime still knows (`cni.dev/valid-attachments`). */
   validAttachments?: Attachment[];
+  /** `runtimeConfig.ips[0]` (the `ips` capability, Multus' `ips` of a network selection), no prefix. */
+  ip?: string;
+  /** `runtimeConfig.mac` (the `mac` capability). */
+  mac?: string;
 }
 
 export interface CniEnv {
@@ -150,6 +154,20 @@ export function parseNetConf(text: string, command: CniCommand): NetConf {
       `network configuration: ${where}server_socket "${serverSocket}" is not an absolute path`,
     );
   const valid = raw['cni.dev/valid-attachments'] ?? raw['cni.dev/attachments'];
+  const rc = isObject(raw['runtimeConfig']) ? raw['runtimeConfig'] : {};
+  const ips = rc['ips'];
+  if (ips !== undefined && !(Array.isArray(ips) && ips.every((x) => typeof x === 'string')))
+    throw new CniError(
+      CNI_CODES.INVALID_CONFIG,
+      'network configuration: runtimeConfig.ips must be a list of addresses',
+    );
+  if (Array.isArray(ips) && ips.length > 1)
+    throw new CniError(
+      CNI_CODES.UNSUPPORTED_FIELD,
+      `network configuration: runtimeConfig.ips has ${ips.length} addresses; a port has one`,
+    );
+  const ip = Array.isArray(ips) && typeof ips[0] === 'string' ? ips[0].replace(/\/\d+$/, '') : undefined;
+  const mac = str(rc, 'mac', 'runtimeConfig.');
   return {
     cniVersion: version,
     name: str(raw, 'name', '') ?? '',
@@ -160,6 +178,8 @@ export function parseNetConf(text: string, command: CniCommand): NetConf {
     ipamOnly,
     ...(isObject(raw['prevResult']) ? { prevResult: raw['prevResult'] } : {}),
     ...(command === 'GC' && valid !== undefined ? { validAttachments: attachments(valid) } : {}),
+    ...(ip ? { ip } : {}),
+    ...(mac ? { mac } : {}),
   };
 }
 

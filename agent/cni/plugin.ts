@@ -4,7 +4,7 @@
  *
  * | CNI     | local API                                                       | prints            |
  * | ------- | --------------------------------------------------------------- | ----------------- |
- * | ADD     | POST /v1/ports {network, netns, ifname, containerId, pod}        | the result        |
+ * | ADD     | POST /v1/ports {network, netns, ifname, containerId, pod, ip?, mac?} | the result    |
  * | DEL     | DELETE /v1/ports {containerId, ifname, network} (netns optional) | nothing           |
  * | CHECK   | POST /v1/ports/check, then the address against `prevResult`      | nothing           |
  * | STATUS  | GET /v1/ports (the agent answers: it is up and loaded)           | nothing           |
@@ -72,12 +72,17 @@ async function add(env: CniEnv, conf: NetConf, call: ApiCall): Promise<string> {
       CNI_CODES.UNSUPPORTED_FIELD,
       `network configuration: ipam.type ${conf.type ? `under ${conf.type} ` : ''}— this plugin attaches OVN ports itself and does not serve as another plugin's IPAM; use "type": "kube-ovn"`,
     );
+  // A requested address: the runtime's `ips`/`mac` capabilities, else CNI_ARGS IP=/MAC=.
+  const ip = conf.ip ?? env.args['IP']?.replace(/\/\d+$/, '');
+  const mac = conf.mac ?? env.args['MAC'];
   const port = await call<PortResult>(conf.serverSocket, 'POST', '/v1/ports', {
     network: formatNetwork(conf.network),
     netns: env.netns,
     ifname: env.ifname,
     containerId: env.containerId,
     ...(env.pod ? { pod: env.pod } : {}),
+    ...(ip ? { ip } : {}),
+    ...(mac ? { mac } : {}),
   });
   return JSON.stringify(formatAddResult(port, conf.cniVersion));
 }

@@ -101,6 +101,19 @@ describe('network configuration (stdin)', () => {
     expect(() => parseNetConf(JSON.stringify(bad), 'GC')).toThrow(/valid-attachments\[0\] needs containerID/);
   });
 
+  it('reads a requested address from runtimeConfig (ips and mac capabilities)', () => {
+    const rc = { runtimeConfig: { ips: ['172.20.10.50/24'], mac: '0a:00:00:00:00:50' } };
+    expect(parseNetConf(JSON.stringify({ ...SEED, ...rc }), 'ADD')).toMatchObject({
+      ip: '172.20.10.50',
+      mac: '0a:00:00:00:00:50',
+    });
+    const two = { runtimeConfig: { ips: ['172.20.10.50/24', '172.20.10.51/24'] } };
+    expect(codeOf(() => parseNetConf(JSON.stringify({ ...SEED, ...two }), 'ADD'))).toBe(2);
+    expect(codeOf(() => parseNetConf(JSON.stringify({ ...SEED, runtimeConfig: { ips: 'x' } }), 'ADD'))).toBe(
+      7,
+    );
+  });
+
   it('keeps prevResult for CHECK', () => {
     const prev = { cniVersion: '1.0.0', ips: [{ address: '172.20.10.2/24' }] };
     expect(

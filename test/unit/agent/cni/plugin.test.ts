@@ -118,6 +118,18 @@ describe('CNI plugin over the local API', () => {
     ]);
   });
 
+  it('ADD asks for the address of CNI_ARGS IP= / MAC=, or of runtimeConfig', async () => {
+    await runPlugin(env('ADD', { CNI_ARGS: 'IP=172.20.10.60/24;MAC=0a:00:00:00:00:60' }), conf(), call);
+    expect(calls[0]?.[1]).toMatchObject({ ip: '172.20.10.60', mac: '0a:00:00:00:00:60' });
+    calls = [];
+    await runPlugin(
+      env('ADD', { CNI_ARGS: 'IP=172.20.10.60' }),
+      conf({ runtimeConfig: { ips: ['172.20.10.61/24'] } }),
+      call,
+    );
+    expect(calls[0]?.[1]).toMatchObject({ ip: '172.20.10.61' });
+  });
+
   it('DEL goes by container id and interface, also without CNI_NETNS; prints nothing', async () => {
     for (const netns of ['/var/run/netns/cni-1', '']) {
       calls = [];

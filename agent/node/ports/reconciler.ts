@@ -97,9 +97,11 @@ export function createPortsReconciler(
     return {
       snapshot,
       full,
-      check: [...desired.values()].filter((p) => !only || only.has(p.name)),
+      // A retained VM port has no host state to keep: its OVS port, if any, goes.
+      check: [...desired.values()].filter((p) => !p.retained && (!only || only.has(p.name))),
       prune: localPorts(deps.host.ovs.cache, deps.host.owner).filter(
-        (rec) => !desired.has(rec.lsp) && (!only || only.has(rec.lsp)),
+        (rec) =>
+          (!desired.has(rec.lsp) || desired.get(rec.lsp)?.retained === true) && (!only || only.has(rec.lsp)),
       ),
     };
   }
@@ -155,7 +157,8 @@ export function createPortsReconciler(
     for (const rec of p.prune) {
       await deps.perNetns(rec.netns, async () => {
         // Only if still not wanted, under the lock (an add may have written it since).
-        if (deps.busy.has(rec.lsp) || nodePort(rec.lsp)) return;
+        const now = nodePort(rec.lsp);
+        if (deps.busy.has(rec.lsp) || (now && !now.retained)) return;
         await removeHost(deps.host, rec.lsp, rec.netns);
         status.delete(rec.lsp);
         out.pruned.push(rec.lsp);

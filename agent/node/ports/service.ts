@@ -46,6 +46,7 @@ import {
 import { subnetMtu } from './nb.js';
 import { localPorts } from './ovs.js';
 import { checkAttachment } from './check.js';
+import { vmIpamOwner, vmKey, workloadIdentity, type PodInfo } from './identity.js';
 import { delNetnsKey, portsToDelete } from './del-match.js';
 import type { ValidAddRequest, ValidCheckRequest, ValidDelRequest } from './request.js';
 import { waitForCache } from './wait.js';
@@ -66,6 +67,13 @@ export interface PortServiceDeps {
   busy: Set<string>;
   /** Serializes work on one namespace: requests and the repair pass never interleave there. */
   perNetns: KeyedSerial;
+  /**
+   * This node's pod `namespace/name`, when the agent watches pods (Kubernetes source): a KubeVirt
+   * VM's port is keyed by the VM (./identity.ts). Undefined: ports are keyed by namespace.
+   */
+  pods?: (namespace: string, name: string) => Promise<PodInfo | undefined>;
+  /** The VMs that exist (`namespace/name`) after a complete list; undefined while unknown. */
+  vms?: () => ReadonlySet<string> | undefined;
   log?: Pick<Logger, 'info' | 'warn' | 'debug'>;
 }
 
@@ -114,6 +122,10 @@ export interface PortResult {
   pod?: string;
   /** The port's namespace has the default route via the gateway. */
   defaultRoute?: boolean;
+  /** `<namespace>/<name>` of the KubeVirt VM the port belongs to. */
+  vm?: string;
+  /** A VM's port kept (address, MAC, LSP) while the VM has no pod here. */
+  retained?: boolean;
 }
 
 export interface PortService {
@@ -122,6 +134,14 @@ export interface PortService {
   list(): Promise<PortResult[]>;
   /** CNI CHECK of one attachment: its PortResult, or a PortError saying what is wrong. */
   check(req: ValidCheckRequest): Promise<PortResult>;
+  /** Removes the retained ports of VMs that are gone for good (`vms` complete); their names. */
+  reapVmPorts?(): Promise<string[]>;
+}
+
+/** `p` kept for its VM while the VM has no pod here: no attachment, no host state. */
+function retainedPort(p: NodePort): NodePort {
+  const { containerId: _c, pod: _p, ...rest } = p;
+  return { ...rest, retained: true };
 }
 
 /** How often an add allocates again after losing an address claim to another node. */
@@ -187,6 +207,8 @@ export function createPortService(deps: PortServiceDeps, config: PortServiceConf
       ...(p.containerId ? { containerId: p.containerId } : {}),
       ...(p.pod ? { pod: p.pod } : {}),
       defaultRoute: p.defaultRoute,
+      ...(p.vm ? { vm: p.vm } : {}),
+      ...(p.retained ? { retained: true } : {}),
     };
   }
 
@@ -291,19 +313,38 @@ export function createPortService(deps: PortServiceDeps, config: PortServiceConf
     if (req.dhcp && !subnet.spec.enableDHCP)
       throw badRequest('dhcp', `subnet ${subnet.meta.name} has enableDHCP: false`);
     const network = formatNetwork(req.network);
-    const owner = portIpamOwner(config.node, req.netns, network);
+    const provider = subnet.spec.provider;
+    const wl =
+      req.pod && deps.pods
+        ? workloadIdentity(await deps.pods(req.pod.namespace, req.pod.name), provider)
+        : {};
+    // Requested by the caller, else by the pod's annotations.
+    req = {
+      ...req,
+      ...(wl.ip && !req.ip ? { ip: wl.ip } : {}),
+      ...(wl.mac && !req.mac ? { mac: wl.mac } : {}),
+    };
+    const owner = wl.vm ? vmIpamOwner(wl.vm, network) : portIpamOwner(config.node, req.netns, network);
     const ports = [...mine().values()];
     const existing = ports.find((p) => p.owner === owner);
+    if (existing && !existing.retained && existing.netns !== req.netns)
+      throw new PortError(
+        'CONFLICT',
+        'ERR_PORT_VM_IN_USE',
+        `VM ${existing.vm ?? ''}: its port ${existing.name} is in use in ${existing.netns} (DEL that attachment first)`,
+      );
     const name =
       req.name ??
       existing?.name ??
-      (req.pod
-        ? podPortName(req.pod.name, req.pod.namespace, subnet.spec.provider)
-        : defaultPortName(
-            req.netns.startsWith('/') ? hostIfname(req.netns) : req.netns,
-            req.network,
-            subnet.spec.provider,
-          ));
+      (wl.vm
+        ? podPortName(wl.vm.name, wl.vm.namespace, provider)
+        : req.pod
+          ? podPortName(req.pod.name, req.pod.namespace, subnet.spec.provider)
+          : defaultPortName(
+              req.netns.startsWith('/') ? hostIfname(req.netns) : req.netns,
+              req.network,
+              subnet.spec.provider,
+            ));
     if (existing && existing.name !== name)
       throw new PortError(
         'CONFLICT',
@@ -342,6 +383,7 @@ export function createPortService(deps: PortServiceDeps, config: PortServiceConf
         ...((req.routed ?? existing?.routed) ? { routed: true } : {}),
         ...(req.containerId ? { containerId: req.containerId } : {}),
         ...(req.pod ? { pod: `${req.pod.namespace}/${req.pod.name}` } : {}),
+        ...(wl.vm ? { vm: vmKey(wl.vm) } : {}),
       };
       port = await writeLsp(subnet, req, port);
       if (!existing)
@@ -402,6 +444,15 @@ export function createPortService(deps: PortServiceDeps, config: PortServiceConf
       try {
         const p = nbPorts.find((x) => x.name === name);
         await removeHost(host, name, req.netns ?? p?.netns);
+        const subnet = p && deps.resources()?.subnets.get(p.subnet);
+        const vmGone = p?.vm !== undefined && deps.vms?.()?.has(p.vm) === false;
+        if (p?.vm && subnet && !vmGone) {
+          // A VM's port outlives its pod: the address, MAC and LSP wait for the VM's next pod.
+          if (!p.retained)
+            await writer.write(retainedPort(p), { v4: subnet.spec.cidr.family === 4, staticMac: false });
+          deleted.push({ ...toResult(p), retained: true });
+          continue;
+        }
         await deps.nb.run((cache) => planPortRemove(cache, config.nodeOwnerId, name), {
           waitForCache: true,
           timeoutMs: config.nbTimeoutMs,
@@ -418,6 +469,28 @@ export function createPortService(deps: PortServiceDeps, config: PortServiceConf
     return { deleted };
   }
 
+  async function reapVmPorts(): Promise<string[]> {
+    const vms = deps.vms?.();
+    if (!vms) return [];
+    const reaped: string[] = [];
+    for (const p of mine().values()) {
+      if (!p.retained || !p.vm || vms.has(p.vm)) continue;
+      await perNetns(p.netns, async () => {
+        // Again under the lock: an ADD may have taken the port back meanwhile.
+        const now = mine().get(p.name);
+        if (!now?.retained || deps.busy.has(p.name)) return;
+        await deps.nb.run((cache) => planPortRemove(cache, config.nodeOwnerId, p.name), {
+          waitForCache: true,
+          timeoutMs: config.nbTimeoutMs,
+        });
+        deps.ipam.release(p.owner, p.subnet);
+        reaped.push(p.name);
+      });
+    }
+    if (reaped.length > 0) deps.log?.info({ ports: reaped }, 'ports of deleted VMs removed');
+    return reaped;
+  }
+
   async function list(): Promise<PortResult[]> {
     await deps.loaded;
     return [...mine().values()].sort((a, b) => a.name.localeCompare(b.name)).map(toResult);
@@ -428,6 +501,7 @@ export function createPortService(deps: PortServiceDeps, config: PortServiceConf
     // A DEL without its namespace (gone, or not passed) queues behind the port's recorded one.
     del: (req) => perNetns(delNetnsKey(mine(), req), () => del(req)),
     list: () => list(),
+    reapVmPorts,
     check: (req) =>
       perNetns(req.netns, async () => {
         await deps.loaded;

@@ -3,6 +3,7 @@
  * starts (./config/flags.ts); a failed start exits non-zero. SIGTERM/SIGINT stop it cleanly
  * (the writer lock is released, so a standby takes over at once).
  */
+import { hostname } from 'node:os';
 import type { Command } from 'commander';
 import { DEFAULT_API_SOCKET, DEFAULT_CNI_SOCKET } from './api/index.js';
 import { parseRunFlags, type RunFlags } from './config/flags.js';
@@ -95,7 +96,19 @@ export function registerRunCommand(program: Command): void {
             log: log.child({ module: 'kube-source' }),
           })
         : undefined;
-      const agent = createAgent({ log, ...(source ? { source } : {}) }, parsed.config);
+      // With Kubernetes and node work: this node's pods and the VMs, for KubeVirt identity.
+      const workloads =
+        parsed.kubernetes && parsed.config.ovs
+          ? (await import('./sources/kubernetes/workloads.js')).createWorkloadWatch({
+              ...parsed.kubernetes,
+              node: parsed.config.node ?? hostname(),
+              log: log.child({ module: 'workloads' }),
+            })
+          : undefined;
+      const agent = createAgent(
+        { log, ...(source ? { source } : {}), ...(workloads ? { workloads } : {}) },
+        parsed.config,
+      );
       let stopping: Promise<void> | undefined;
       const stop = (signal: string) => {
         log.info({ signal }, 'stopping');

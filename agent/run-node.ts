@@ -29,6 +29,7 @@ import type { RunnerHealth } from './reconcile/runner.js';
 import { createNodeOvsReconciler, NODE_OVS_MONITOR, rootRow, type NodeOvsResult } from './node/ovs/index.js';
 import { createPortService, followChassis, sbPortsMonitor, type PortService } from './node/ports/index.js';
 import type { ResourceSet } from './resources/types.js';
+import type { WorkloadWatch } from './sources/kubernetes/workloads.js';
 
 /** The Open_vSwitch monitor of the node work: the reconciler's, plus `ofport` for port checks. */
 export const AGENT_OVS_MONITOR: ClientMonitorConfig = {
@@ -68,6 +69,8 @@ export interface NodeWorkDeps {
   ipam: Ipam;
   resources(): ResourceSet | undefined;
   loaded: Promise<void>;
+  /** This node's pods and the VMs, when the agent watches Kubernetes (KubeVirt identity). */
+  workloads?: Pick<WorkloadWatch, 'pod' | 'vms'>;
 }
 
 export interface NodeWork {
@@ -162,6 +165,12 @@ export async function startNodeWork(deps: NodeWorkDeps, config: NodeWorkConfig):
         busy,
         perNetns,
         log: log.child({ module: 'ports' }),
+        ...(deps.workloads
+          ? {
+              pods: (ns: string, name: string) => deps.workloads!.pod(ns, name),
+              vms: () => deps.workloads!.vms(),
+            }
+          : {}),
       },
       {
         chassis,

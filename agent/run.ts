@@ -40,6 +40,7 @@ import type { BlockedDelete } from './resources/index.js';
 import { startNodeWork, type NodeWork } from './run-node.js';
 import { portsBySubnet } from './run-state.js';
 import { createDirectorySource } from './sources/directory.js';
+import type { WorkloadWatch } from './sources/kubernetes/workloads.js';
 import type { ResourceSource } from './sources/types.js';
 import { startOrUndo } from './startup.js';
 
@@ -122,6 +123,11 @@ export interface AgentDeps {
   metrics?: AgentMetrics;
   /** Where resources come from (default: the directory `manifests`). */
   source?: ResourceSource;
+  /**
+   * This node's pods and KubeVirt's VMs (with the Kubernetes source): a VM's ports keep their
+   * address across its pods, and go when the VM is deleted for good.
+   */
+  workloads?: WorkloadWatch;
 }
 
 export interface Agent {
@@ -184,6 +190,7 @@ export function createAgent(
   /** What `start()` opened, closed by `stop()` (each only if it was opened). */
   const opened: {
     nodeWork?: NodeWork;
+    workloads?: WorkloadWatch;
     api?: ApiServer;
     cniApi?: ApiServer;
     http?: DebugServer;
@@ -267,13 +274,34 @@ export function createAgent(
           feed.reapply();
       }),
     );
+    if (deps.workloads && config.ovs) {
+      await deps.workloads.start();
+      opened.workloads = deps.workloads;
+    }
     if (config.ovs) {
       opened.nodeWork = await startNodeWork(
-        { log, metrics, clients, nb: client, ipam, resources: () => pipeline.current()?.resources, loaded },
+        {
+          log,
+          metrics,
+          clients,
+          nb: client,
+          ipam,
+          resources: () => pipeline.current()?.resources,
+          loaded,
+          ...(opened.workloads ? { workloads: opened.workloads } : {}),
+        },
         { ...config, ovs: config.ovs },
       );
     }
     const ports = opened.nodeWork?.ports;
+    if (opened.workloads && ports?.reapVmPorts) {
+      const reap = () =>
+        void ports.reapVmPorts!().catch((err: unknown) =>
+          log.warn({ err }, 'removing ports of deleted VMs failed'),
+        );
+      opened.off.push(opened.workloads.onVmsChange(reap));
+      reap();
+    }
     if (config.apiSocket && !ports) throw new Error('the local API (ports) needs --ovs and --sb');
     flow.start();
     await sourceRead;
@@ -328,6 +356,7 @@ export function createAgent(
       await flow.stop();
       await opened.nodeWork?.close();
       for (const off of opened.off.splice(0)) off();
+      await opened.workloads?.stop();
       await clients.closeAll();
     },
     debug: () =>

@@ -25,5 +25,6 @@ export function instrumentPortService(service: PortService, metrics: AgentMetric
     del: (req) => service.del(req),
     list: () => service.list(),
     check: (req) => service.check(req),
+    ...(service.reapVmPorts ? { reapVmPorts: () => service.reapVmPorts!() } : {}),
   };
 }

@@ -31,6 +31,8 @@ export interface AgentProcessOptions {
   /** Sandbox node (default node1). */
   node?: string;
   manifests?: string;
+  /** Resources from this API server (`--kubeconfig`) instead of the manifests directory. */
+  kubeconfig?: string;
   /** Extra `run` flags (e.g. `--gateway-chassis node1`). */
   args?: string[];
   /** `--port-ready-timeout` in ms (default 20 s). */
@@ -122,7 +124,8 @@ export async function startAgentProcess(opts: AgentProcessOptions): Promise<Agen
       const args = [
         ...AGENT_CLI,
         'run',
-        ...['--manifests', manifests, '--nb', sb.state.nb!.db, '--sb', sb.state.sb!.db],
+        ...(opts.kubeconfig ? ['--kubeconfig', opts.kubeconfig] : ['--manifests', manifests]),
+        ...['--nb', sb.state.nb!.db, '--sb', sb.state.sb!.db],
         ...['--ovs', node.ovsRemote, '--node', node.name, '--netns', node.netns],
         ...['--api-socket', socket, '--listen', listen],
         // The CNI plugin's socket in the test's directory, never the host's /run/openvswitch.

@@ -450,6 +450,9 @@ export function createPortService(deps: PortServiceDeps, config: PortServiceConf
           // A VM's port outlives its pod: the address, MAC and LSP wait for the VM's next pod.
           if (!p.retained)
             await writer.write(retainedPort(p), { v4: subnet.spec.cidr.family === 4, staticMac: false });
+          // The retained LSP holds the address now (IPAM follows Northbound); when another node
+          // takes the port over or it is reaped, nothing of it stays reserved here.
+          deps.ipam.release(p.owner, p.subnet);
           deleted.push({ ...toResult(p), retained: true });
           continue;
         }

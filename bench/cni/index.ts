@@ -63,6 +63,7 @@ function cliAdd(socket: string, network: string, netns: string): Promise<number>
 }
 
 export async function runCniBench(opts: CniBenchOptions): Promise<boolean> {
+  const loadBefore = (await run('uptime', [])).stdout.trim();
   const runtime = await prepareRuntime(opts.runtime);
   if (runtime.runtime !== 'node dist') throw new Error(`the CLI side needs dist/: ${runtime.note}`);
   say(`cni bench: ${runtime.note}`);
@@ -198,7 +199,8 @@ export async function runCniBench(opts: CniBenchOptions): Promise<boolean> {
         host: {
           cpus: os.cpus().length,
           node: process.version,
-          load: (await run('uptime', [])).stdout.trim(),
+          loadBefore,
+          loadAfter: (await run('uptime', [])).stdout.trim(),
         },
         plugin: {
           bundleBytes,

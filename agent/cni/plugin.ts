@@ -4,7 +4,7 @@
  *
  * | CNI     | local API                                                       | prints            |
  * | ------- | --------------------------------------------------------------- | ----------------- |
- * | ADD     | POST /v1/ports {network, netns, ifname, containerId, pod, ip?, mac?} | the result    |
+ * | ADD     | POST /v1/ports {network, netns, ifname, containerId, defaultRoute, pod, ip?, mac?} | the result    |
  * | DEL     | DELETE /v1/ports {containerId, ifname, network} (netns optional) | nothing           |
  * | CHECK   | POST /v1/ports/check, then the address against `prevResult`      | nothing           |
  * | STATUS  | GET /v1/ports (the agent answers: it is up and loaded)           | nothing           |
@@ -80,6 +80,9 @@ async function add(env: CniEnv, conf: NetConf, call: ApiCall): Promise<string> {
     netns: env.netns,
     ifname: env.ifname,
     containerId: env.containerId,
+    // Multus gives the cluster network eth0 and attachments net1, net2, …: a secondary
+    // interface must not take the pod's default route from its primary network.
+    defaultRoute: env.ifname === 'eth0',
     ...(env.pod ? { pod: env.pod } : {}),
     ...(ip ? { ip } : {}),
     ...(mac ? { mac } : {}),

@@ -145,6 +145,25 @@ describe('the CNI plugin as a runtime runs it', () => {
     expect(await ping(nsName(netnsB), a.ip)).toBe(true);
   });
 
+  it('an attachment as net1 does not take the default route of eth0; its DEL removes only it', async () => {
+    const call = {
+      containerId: 'ctr-pod-a',
+      netns: a.netns,
+      ifname: 'net1',
+      args: podArgs('pod-a'),
+      config: nadConfig('vswitch2', '1.0.0'),
+    };
+    const r = await cni('kube-ovn', { command: 'ADD', ...call });
+    expect(r.exitCode, JSON.stringify(r.out)).toBe(0);
+    expect(r.out).toMatchObject({ interfaces: [{ name: 'net1' }], routes: [] });
+    const routes = (await run('ip', ['-n', nsName(a.netns), 'route', 'show', 'default'])).stdout.trim();
+    expect(routes).toBe('default via 172.20.10.1 dev eth0');
+    const del = await cni('kube-ovn', { command: 'DEL', ...call });
+    expect(del.exitCode, JSON.stringify(del.out)).toBe(0);
+    expect((await run('ip', ['-n', nsName(a.netns), '-o', 'link'])).stdout).not.toContain('net1');
+    expect(await ping(nsName(a.netns), b.ip)).toBe(true);
+  });
+
   it('a retried ADD returns the same address', async () => {
     const again = await cni('kube-ovn', {
       command: 'ADD',

@@ -112,10 +112,16 @@ describe('CNI plugin over the local API', () => {
           netns: '/var/run/netns/cni-1',
           ifname: 'net1',
           containerId: 'c1',
+          defaultRoute: false,
           pod: { namespace: 'vms', name: 'virt-launcher-vm1-x' },
         },
       ],
     ]);
+  });
+
+  it('ADD: only eth0 (the primary network) asks for the default route', async () => {
+    await runPlugin(env('ADD', { CNI_IFNAME: 'eth0' }), conf(), call);
+    expect(calls[0]?.[1]).toMatchObject({ ifname: 'eth0', defaultRoute: true });
   });
 
   it('ADD asks for the address of CNI_ARGS IP= / MAC=, or of runtimeConfig', async () => {

@@ -16,7 +16,7 @@ import { formatNetwork } from '../node/ports/names.js';
 import type { PortResult } from '../node/ports/service.js';
 import { parseCniEnv, parseNetConf, type CniEnv, type NetConf } from './config.js';
 import { CNI_CODES, CniError, formatCniError } from './errors.js';
-import { formatAddResult, resultAddresses } from './result.js';
+import { formatAddResult, formatIpamResult, resultAddresses } from './result.js';
 import { isSupported, LATEST_VERSION, SUPPORTED_VERSIONS } from './versions.js';
 
 /** How the plugin reaches the agent (the local API client; a test may pass another). */
@@ -67,11 +67,6 @@ export function agentError(err: unknown, command: string, conf: NetConf): CniErr
 }
 
 async function add(env: CniEnv, conf: NetConf, call: ApiCall): Promise<string> {
-  if (conf.ipamOnly)
-    throw new CniError(
-      CNI_CODES.UNSUPPORTED_FIELD,
-      `network configuration: ipam.type ${conf.type ? `under ${conf.type} ` : ''}— this plugin attaches OVN ports itself and does not serve as another plugin's IPAM; use "type": "kube-ovn"`,
-    );
   // A requested address: the runtime's `ips`/`mac` capabilities, else CNI_ARGS IP=/MAC=.
   const ip = conf.ip ?? env.args['IP']?.replace(/\/\d+$/, '');
   const mac = conf.mac ?? env.args['MAC'];
@@ -83,11 +78,13 @@ async function add(env: CniEnv, conf: NetConf, call: ApiCall): Promise<string> {
     // Multus gives the cluster network eth0 and attachments net1, net2, …: a secondary
     // interface must not take the pod's default route from its primary network.
     defaultRoute: env.ifname === 'eth0',
+    ...(conf.ipamOnly ? { ipamOnly: true } : {}),
     ...(env.pod ? { pod: env.pod } : {}),
     ...(ip ? { ip } : {}),
     ...(mac ? { mac } : {}),
   });
-  return JSON.stringify(formatAddResult(port, conf.cniVersion));
+  // As IPAM: addresses and routes only, the delegating plugin makes the interface.
+  return JSON.stringify((conf.ipamOnly ? formatIpamResult : formatAddResult)(port, conf.cniVersion));
 }
 
 async function del(env: CniEnv, conf: NetConf, call: ApiCall): Promise<void> {

@@ -44,6 +44,8 @@ export async function checkAttachment(
       `no port of container ${req.containerId} interface ${req.ifname}${network ? ` on ${network}` : ''} on this node`,
     );
   if (p.netns !== req.netns) throw broken(p.name, `was added in namespace ${p.netns}, not ${req.netns}`);
+  // An address-only reservation: the delegating plugin checks its own interface.
+  if (p.ipamOnly) return p;
   const host = hostIfname(p.name);
   const rec = localPorts(deps.ovs.cache, config.owner).find((l) => l.host === host);
   if (!rec) throw broken(p.name, `OVS port ${host} is missing from br-int`);

@@ -65,6 +65,8 @@ export const PORT_KEYS = {
   vm: 'vpc-agent.io/vm',
   /** `true`: a VM's port kept while the VM has no pod on this node (no host state). */
   retained: 'vpc-agent.io/retained',
+  /** `true`: an address reserved for another CNI plugin's interface (no host state). */
+  ipamOnly: 'vpc-agent.io/ipam-only',
 } as const;
 
 /** One port of this node, as its LSP records it. */
@@ -97,6 +99,8 @@ export interface NodePort {
   vm?: string;
   /** The VM has no pod here now: the LSP keeps its address and MAC, the host has nothing. */
   retained?: boolean;
+  /** An address for another plugin's interface: the LSP is the reservation, the host has nothing. */
+  ipamOnly?: boolean;
 }
 
 /** The address or MAC is already held by another row: allocate another one. */
@@ -142,6 +146,7 @@ export function nodePortIds(p: NodePort, nodeOwnerId: string): Record<string, st
     ...(p.pod ? { [PORT_KEYS.pod]: p.pod } : {}),
     ...(p.vm ? { [PORT_KEYS.vm]: p.vm } : {}),
     ...(p.retained ? { [PORT_KEYS.retained]: 'true' } : {}),
+    ...(p.ipamOnly ? { [PORT_KEYS.ipamOnly]: 'true' } : {}),
   };
 }
 
@@ -202,6 +207,7 @@ export function nodePortOf(row: Row): NodePort | undefined {
     ...(ids[PORT_KEYS.pod] ? { pod: ids[PORT_KEYS.pod] } : {}),
     ...(ids[PORT_KEYS.vm] ? { vm: ids[PORT_KEYS.vm] } : {}),
     ...(ids[PORT_KEYS.retained] === 'true' ? { retained: true } : {}),
+    ...(ids[PORT_KEYS.ipamOnly] === 'true' ? { ipamOnly: true } : {}),
   };
 }
 

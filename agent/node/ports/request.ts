@@ -26,6 +26,11 @@ export interface AddPortRequest {
   containerId?: string;
   /** The pod (CNI_ARGS K8S_POD_NAMESPACE/K8S_POD_NAME): the LSP is named after it, as Kube-OVN does. */
   pod?: PodRef;
+  /**
+   * Only an address (the plugin as another plugin's IPAM: macvlan makes the interface). The LSP
+   * records the reservation; no veth, no OVS port, no binding.
+   */
+  ipamOnly?: boolean;
 }
 
 export interface PodRef {
@@ -137,6 +142,7 @@ const ADD_FIELDS = [
   'defaultRoute',
   'containerId',
   'pod',
+  'ipamOnly',
 ] as const;
 
 /** Container ids as runtimes make them (64 hex digits, or any printable token up to 255 bytes). */
@@ -195,6 +201,7 @@ export function validateAddRequest(raw: unknown): ValidAddRequest {
     throw badRequest('mac', `${JSON.stringify(mac)} is not a MAC address`);
   const dhcp = optBool(body, 'dhcp');
   const defaultRoute = optBool(body, 'defaultRoute');
+  const ipamOnly = optBool(body, 'ipamOnly');
   return {
     network,
     netns,
@@ -206,6 +213,7 @@ export function validateAddRequest(raw: unknown): ValidAddRequest {
     ...(defaultRoute === undefined ? {} : { defaultRoute }),
     ...(containerId === undefined ? {} : { containerId }),
     ...(pod === undefined ? {} : { pod }),
+    ...(ipamOnly ? { ipamOnly } : {}),
   };
 }
 

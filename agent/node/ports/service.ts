@@ -126,6 +126,8 @@ export interface PortResult {
   vm?: string;
   /** A VM's port kept (address, MAC, LSP) while the VM has no pod here. */
   retained?: boolean;
+  /** Only an address, for another plugin's interface. */
+  ipamOnly?: boolean;
 }
 
 export interface PortService {
@@ -209,6 +211,7 @@ export function createPortService(deps: PortServiceDeps, config: PortServiceConf
       defaultRoute: p.defaultRoute,
       ...(p.vm ? { vm: p.vm } : {}),
       ...(p.retained ? { retained: true } : {}),
+      ...(p.ipamOnly ? { ipamOnly: true } : {}),
     };
   }
 
@@ -362,7 +365,9 @@ export function createPortService(deps: PortServiceDeps, config: PortServiceConf
     const undo: (() => Promise<unknown>)[] = [];
     try {
       const others = ports.filter((p) => p.netns === req.netns && p.name !== name);
-      const ifname = await chooseIfname(req, hostIfname(name), others, existing?.ifname);
+      const ifname = req.ipamOnly
+        ? (req.ifname ?? existing?.ifname ?? 'eth0')
+        : await chooseIfname(req, hostIfname(name), others, existing?.ifname);
       const dhcp = req.dhcp ?? existing?.dhcp ?? false;
       const alloc = allocate(subnet, owner, req);
       if (!existing) undo.push(async () => deps.ipam.release(owner, subnet.meta.name));
@@ -384,6 +389,7 @@ export function createPortService(deps: PortServiceDeps, config: PortServiceConf
         ...(req.containerId ? { containerId: req.containerId } : {}),
         ...(req.pod ? { pod: `${req.pod.namespace}/${req.pod.name}` } : {}),
         ...(wl.vm ? { vm: vmKey(wl.vm) } : {}),
+        ...(req.ipamOnly ? { ipamOnly: true } : {}),
       };
       port = await writeLsp(subnet, req, port);
       if (!existing)
@@ -391,6 +397,15 @@ export function createPortService(deps: PortServiceDeps, config: PortServiceConf
           deps.nb.run((cache) => planPortRemove(cache, config.nodeOwnerId, name), { waitForCache: true }),
         );
       lap('nb');
+      if (port.ipamOnly) {
+        // The delegating plugin makes the interface: the reservation is all there is.
+        timings['total'] = Math.round((performance.now() - t0) * 10) / 10;
+        deps.log?.info(
+          { port: name, netns: req.netns, ip: port.ip, timings },
+          'address reserved (IPAM only)',
+        );
+        return { ...toResult(port), timings };
+      }
       undo.push(() => removeHost(host, name, req.netns));
       await ensureHost(host, port, subnet);
       lap('host');

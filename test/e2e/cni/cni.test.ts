@@ -245,6 +245,44 @@ describe('the CNI plugin as a runtime runs it', () => {
     expect(del.exitCode, JSON.stringify(del.out)).toBe(0);
   });
 
+  it('as another plugin’s IPAM (ipam.type kube-ovn): an address only, reserved in Northbound; DEL frees it', async () => {
+    const netnsM = await sandboxNetns('pod-m');
+    const call = {
+      containerId: 'ctr-pod-m',
+      netns: netnsM,
+      ifname: 'net1',
+      args: podArgs('pod-m'),
+      config: {
+        cniVersion: '1.0.0',
+        name: 'mv',
+        type: 'macvlan',
+        master: 'eth1',
+        ipam: {
+          type: 'kube-ovn',
+          provider: 'vswitch1.default.ovn',
+          server_socket: made(agent, 'agent').cniSocket,
+        },
+      },
+    };
+    const portsBefore = (await brIntPorts()).sort();
+    const r = await cni('kube-ovn', { command: 'ADD', ...call });
+    expect(r.exitCode, JSON.stringify(r.out)).toBe(0);
+    expect(r.out?.['interfaces']).toBeUndefined();
+    const address = (r.out?.['ips'] as { address: string; interface?: number }[])[0];
+    expect(address?.address).toMatch(/^172\.20\.10\.\d+\/24$/);
+    expect(address?.interface).toBeUndefined();
+    const lsp = (await nbRows(ctx.sandbox, 'Logical_Switch_Port')).find(
+      (x) => x['name'] === 'pod-m.vms.vswitch1.default.ovn',
+    );
+    expect(lsp?.external_ids?.['vpc-agent.io/ipam-only']).toBe('true');
+    expect((await brIntPorts()).sort()).toEqual(portsBefore);
+    const mLinks = (await run('ip', ['-n', nsName(netnsM), '-o', 'link'])).stdout.trim().split('\n');
+    expect(mLinks, mLinks.join('\n')).toHaveLength(1);
+    const del = await cni('kube-ovn', { command: 'DEL', ...call });
+    expect(del.exitCode, JSON.stringify(del.out)).toBe(0);
+    expect(await lspNames()).not.toContain('pod-m.vms.vswitch1.default.ovn');
+  });
+
   it('DEL twice: both succeed, and the LSP, OVS port and veth are gone', async () => {
     const call = {
       command: 'DEL' as const,

@@ -229,9 +229,22 @@ describe('CNI plugin over the local API', () => {
       cniVersion: '1.1.0',
       code: 1,
     });
-    const ipam = conf({ type: 'macvlan', ipam: { type: 'kube-ovn', provider: 'mv.default' } });
-    expect(parsed((await runPlugin(env('ADD'), ipam, call)).stdout)['code']).toBe(2);
     expect(calls).toEqual([]);
+  });
+
+  it('as another plugin’s IPAM: asks for an address only, prints ips and routes without interfaces', async () => {
+    const ipam = conf({
+      type: 'macvlan',
+      ipam: { type: 'kube-ovn', provider: 'mv.default', server_socket: server.socket },
+    });
+    const out = await runPlugin(env('ADD'), ipam, call);
+    expect(calls[0]?.[1]).toMatchObject({ network: { namespace: 'default', name: 'mv' }, ipamOnly: true });
+    expect(parsed(out.stdout)).toEqual({
+      cniVersion: '1.0.0',
+      ips: [{ address: '172.20.10.2/24', gateway: '172.20.10.1' }],
+      routes: [{ dst: '0.0.0.0/0', gw: '172.20.10.1' }],
+      dns: {},
+    });
   });
 
   it('VERSION lists the versions in the configuration’s version', async () => {

@@ -47,6 +47,7 @@ import { subnetMtu } from './nb.js';
 import { localPorts } from './ovs.js';
 import { checkAttachment } from './check.js';
 import { vmIpamOwner, vmKey, workloadIdentity, type PodInfo } from './identity.js';
+import { reapVmPorts, retainedPort } from './vm-ports.js';
 import { delNetnsKey, portsToDelete } from './del-match.js';
 import type { ValidAddRequest, ValidCheckRequest, ValidDelRequest } from './request.js';
 import { waitForCache } from './wait.js';
@@ -138,12 +139,6 @@ export interface PortService {
   check(req: ValidCheckRequest): Promise<PortResult>;
   /** Removes the retained ports of VMs that are gone for good (`vms` complete); their names. */
   reapVmPorts?(): Promise<string[]>;
-}
-
-/** `p` kept for its VM while the VM has no pod here: no attachment, no host state. */
-function retainedPort(p: NodePort): NodePort {
-  const { containerId: _c, pod: _p, ...rest } = p;
-  return { ...rest, retained: true };
 }
 
 /** How often an add allocates again after losing an address claim to another node. */
@@ -487,28 +482,6 @@ export function createPortService(deps: PortServiceDeps, config: PortServiceConf
     return { deleted };
   }
 
-  async function reapVmPorts(): Promise<string[]> {
-    const vms = deps.vms?.();
-    if (!vms) return [];
-    const reaped: string[] = [];
-    for (const p of mine().values()) {
-      if (!p.retained || !p.vm || vms.has(p.vm)) continue;
-      await perNetns(p.netns, async () => {
-        // Again under the lock: an ADD may have taken the port back meanwhile.
-        const now = mine().get(p.name);
-        if (!now?.retained || deps.busy.has(p.name)) return;
-        await deps.nb.run((cache) => planPortRemove(cache, config.nodeOwnerId, p.name), {
-          waitForCache: true,
-          timeoutMs: config.nbTimeoutMs,
-        });
-        deps.ipam.release(p.owner, p.subnet);
-        reaped.push(p.name);
-      });
-    }
-    if (reaped.length > 0) deps.log?.info({ ports: reaped }, 'ports of deleted VMs removed');
-    return reaped;
-  }
-
   async function list(): Promise<PortResult[]> {
     await deps.loaded;
     return [...mine().values()].sort((a, b) => a.name.localeCompare(b.name)).map(toResult);
@@ -519,7 +492,19 @@ export function createPortService(deps: PortServiceDeps, config: PortServiceConf
     // A DEL without its namespace (gone, or not passed) queues behind the port's recorded one.
     del: (req) => perNetns(delNetnsKey(mine(), req), () => del(req)),
     list: () => list(),
-    reapVmPorts,
+    reapVmPorts: () =>
+      reapVmPorts(
+        {
+          nb: deps.nb,
+          ipam: deps.ipam,
+          busy: deps.busy,
+          perNetns,
+          mine,
+          ...(deps.log ? { log: deps.log } : {}),
+        },
+        { nodeOwnerId: config.nodeOwnerId, nbTimeoutMs: config.nbTimeoutMs },
+        deps.vms?.(),
+      ),
     check: (req) =>
       perNetns(req.netns, async () => {
         await deps.loaded;

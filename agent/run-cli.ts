@@ -3,8 +3,9 @@
  * starts (./config/flags.ts); a failed start exits non-zero. SIGTERM/SIGINT stop it cleanly
  * (the writer lock is released, so a standby takes over at once).
  */
+import { hostname } from 'node:os';
 import type { Command } from 'commander';
-import { DEFAULT_API_SOCKET } from './api/index.js';
+import { DEFAULT_API_SOCKET, DEFAULT_CNI_SOCKET } from './api/index.js';
 import { FlagError, parseRunFlags, type ParsedRunFlags, type RunFlags } from './config/flags.js';
 import { applyEnvAndConfig, declareEnv, originOf } from './config/layers.js';
 import { formatDuration } from './config/values.js';
@@ -35,7 +36,19 @@ async function runAgent(parsed: ParsedRunFlags): Promise<void> {
         log: log.child({ module: 'kube-source' }),
       })
     : undefined;
-  const agent = createAgent({ log, ...(source ? { source } : {}) }, parsed.config);
+  // With Kubernetes and node work: this node's pods and the VMs, for KubeVirt identity.
+  const workloads =
+    parsed.kubernetes && parsed.config.ovs
+      ? (await import('./sources/kubernetes/workloads.js')).createWorkloadWatch({
+          ...parsed.kubernetes,
+          node: parsed.config.node ?? hostname(),
+          log: log.child({ module: 'workloads' }),
+        })
+      : undefined;
+  const agent = createAgent(
+    { log, ...(source ? { source } : {}), ...(workloads ? { workloads } : {}) },
+    parsed.config,
+  );
   let stopping: Promise<void> | undefined;
   const stop = (signal: string) => {
     log.info({ signal }, 'stopping');
@@ -104,6 +117,11 @@ export function registerRunCommand(
       `local API unix socket (with --ovs and --sb; default ${DEFAULT_API_SOCKET})`,
     )
     .option('--no-api', 'do not serve the local API')
+    .option(
+      '--cni-socket <path>',
+      `the same API for the CNI plugin, at the path NetworkAttachmentDefinitions name in server_socket (default ${DEFAULT_CNI_SOCKET}; its existing directory keeps its mode)`,
+    )
+    .option('--no-cni-socket', 'do not serve the API for the CNI plugin')
     .option(
       '--port-ready-timeout <duration>',
       'how long a port add waits for its binding (500ms, 30s, 2m or milliseconds)',

@@ -37,6 +37,7 @@ import type { RunnerHealth } from './reconcile/runner.js';
 import { createNodeOvsReconciler, NODE_OVS_MONITOR, rootRow, type NodeOvsResult } from './node/ovs/index.js';
 import { createPortService, followChassis, sbPortsMonitor, type PortService } from './node/ports/index.js';
 import type { ResourceSet } from './resources/types.js';
+import type { WorkloadWatch } from './sources/kubernetes/workloads.js';
 
 /** The Open_vSwitch monitor of the node work: the reconciler's, plus `ofport` for port checks. */
 export const AGENT_OVS_MONITOR: ClientMonitorConfig = {
@@ -85,6 +86,8 @@ export interface NodeWorkDeps {
   loaded: Promise<void>;
   /** Whether this agent writes NB now: it alone reads the cluster-wide OVN health values. */
   isWriter?: () => boolean;
+  /** This node's pods and the VMs, when the agent watches Kubernetes (KubeVirt identity). */
+  workloads?: Pick<WorkloadWatch, 'pod' | 'vms'>;
 }
 
 export interface NodeWork {
@@ -179,6 +182,12 @@ export async function startNodeWork(deps: NodeWorkDeps, config: NodeWorkConfig):
         busy,
         perNetns,
         log: log.child({ module: 'ports' }),
+        ...(deps.workloads
+          ? {
+              pods: (ns: string, name: string) => deps.workloads!.pod(ns, name),
+              vms: () => deps.workloads!.vms(),
+            }
+          : {}),
       },
       {
         chassis,

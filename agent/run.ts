@@ -46,6 +46,7 @@ import { portsBySubnet } from './run-state.js';
 import { startStatusWork, statusTargetOf, type StatusWork } from './run-status.js';
 import { createDirectorySource } from './sources/directory.js';
 import type { StatusWriterConfig } from './sources/kubernetes/status.js';
+import type { WorkloadWatch } from './sources/kubernetes/workloads.js';
 import type { ResourceSource } from './sources/types.js';
 import { startOrUndo } from './startup.js';
 
@@ -74,6 +75,8 @@ export interface AgentConfig {
   natNetnsPrefix?: string;
   /** Unix socket of the local API (ports); undefined = none. Needs `ovs` and `sb`. */
   apiSocket?: string;
+  /** A second socket serving the same API, for the CNI plugin (`server_socket`); undefined = none. */
+  cniSocket?: string;
   /** How long a port add waits for its SB Port_Binding to come up on this chassis. */
   portReadyTimeoutMs: number;
   /** How long a port add/del waits for its LSP to reach (or leave) NB. */
@@ -135,6 +138,11 @@ export interface AgentDeps {
   metrics?: AgentMetrics;
   /** Where resources come from (default: the directory `manifests`). */
   source?: ResourceSource;
+  /**
+   * This node's pods and KubeVirt's VMs (with the Kubernetes source): a VM's ports keep their
+   * address across its pods, and go when the VM is deleted for good.
+   */
+  workloads?: WorkloadWatch;
 }
 
 export interface Agent {
@@ -200,7 +208,9 @@ export function createAgent(
   const opened: {
     nodeWork?: NodeWork;
     status?: StatusWork;
+    workloads?: WorkloadWatch;
     api?: ApiServer;
+    cniApi?: ApiServer;
     http?: DebugServer;
     off: (() => void)[];
     /** `start()` finished (for `/readyz`). */
@@ -283,6 +293,10 @@ export function createAgent(
           feed.reapply();
       }),
     );
+    if (deps.workloads && config.ovs) {
+      await deps.workloads.start();
+      opened.workloads = deps.workloads;
+    }
     if (config.ovs) {
       opened.nodeWork = await startNodeWork(
         {
@@ -294,11 +308,20 @@ export function createAgent(
           resources: () => pipeline.current()?.resources,
           loaded,
           isWriter: () => flow.writer.isWriter(),
+          ...(opened.workloads ? { workloads: opened.workloads } : {}),
         },
         { ...config, ovs: config.ovs },
       );
     }
     const ports = opened.nodeWork?.ports;
+    if (opened.workloads && ports?.reapVmPorts) {
+      const reap = () =>
+        void ports.reapVmPorts!().catch((err: unknown) =>
+          log.warn({ err }, 'removing ports of deleted VMs failed'),
+        );
+      opened.off.push(opened.workloads.onVmsChange(reap));
+      reap();
+    }
     if (config.apiSocket && !ports) throw new Error('the local API (ports) needs --ovs and --sb');
     flow.start();
     // Status goes back to the API server the resources came from (the Kubernetes source only).
@@ -324,6 +347,12 @@ export function createAgent(
     feed.release();
     if (config.apiSocket && ports)
       opened.api = await createApiServer({ ports, log: log.child({ module: 'api' }) }, config.apiSocket);
+    if (config.cniSocket && ports)
+      opened.cniApi = await createApiServer(
+        { ports, log: log.child({ module: 'api', socket: 'cni' }) },
+        config.cniSocket,
+        { sharedDir: true },
+      );
     log.info(
       {
         manifests: config.manifests,
@@ -331,6 +360,7 @@ export function createAgent(
         node: config.node,
         listen: opened.http?.address,
         api: opened.api?.socket,
+        cniApi: opened.cniApi?.socket,
       },
       'agent started',
     );
@@ -361,11 +391,13 @@ export function createAgent(
       await opened.status?.close();
       await feed.close();
       await opened.api?.close();
+      await opened.cniApi?.close();
       await opened.http?.close();
       await opened.nodeWork?.settled();
       await flow.stop();
       await opened.nodeWork?.close();
       for (const off of opened.off.splice(0)) off();
+      await opened.workloads?.stop();
       await clients.closeAll();
     },
     debug: () => ({

@@ -13,8 +13,10 @@
  *   npm run bench -- metrics                    # a scrape at 1,000 interfaces: ours vs process-per-command
  *   npm run bench -- nat                        # 1,000 DNAT rules: one nft transaction vs iptables per rule
  *   npm run bench -- ovn-count                  # counting 100,000 SB logical flows: ours vs a select vs ovn-sbctl
+ *   npm run bench -- cni                        # 100 CNI ADDs in a burst (process each) vs vpc-agent port add
  */
 import { Command, InvalidArgumentError } from 'commander';
+import { runCniBench } from './cni/index.js';
 import { runInetBench } from './inet.js';
 import { runKubeBench } from './kube.js';
 import { runMetricsBench } from './metrics/index.js';
@@ -74,6 +76,28 @@ program
       quick: o.quick === true,
       ...(o.vpcs !== undefined ? { vpcs: o.vpcs } : {}),
       out: o.out === false ? false : typeof o.out === 'string' ? o.out : undefined,
+    });
+    process.exitCode = ok ? 0 : 1;
+  });
+
+program
+  .command('cni')
+  .description(
+    'CNI ADD → result through the plugin as Multus runs it (a process per ADD) vs vpc-agent port add',
+  )
+  .option('--ports <n>', 'ADDs in the burst', int, 100)
+  .option('--seq <n>', 'ADDs one at a time before the burst', int, 20)
+  .option('--runtime <how>', 'agent and CLI as: build (tsc to dist/, then node) or dist (existing)', 'build')
+  .option('--out <file>', 'JSON result file (default bench/results/cni-<date>.json)')
+  .option('--no-out', 'do not write a JSON result file')
+  .action(async (o: { ports: number; seq: number; runtime: string; out: string | boolean }) => {
+    if (!['build', 'dist'].includes(o.runtime)) throw new InvalidArgumentError('--runtime: build or dist');
+    const ok = await runCniBench({
+      ports: o.ports,
+      seq: o.seq,
+      runtime: o.runtime as 'build' | 'dist',
+      out: o.out === false ? false : typeof o.out === 'string' ? o.out : undefined,
+      command: `npm run bench -- ${process.argv.slice(2).join(' ')}`,
     });
     process.exitCode = ok ? 0 : 1;
   });

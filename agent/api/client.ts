@@ -3,7 +3,7 @@
  * become {@link ApiClientError} carrying the server's `{code, message, field}` and the status.
  */
 import { request } from 'node:http';
-import { DEFAULT_API_SOCKET, type ApiErrorBody } from './server.js';
+import { DEFAULT_API_SOCKET, type ApiErrorBody } from './protocol.js';
 
 export class ApiClientError extends Error {
   readonly status: number;
@@ -74,7 +74,7 @@ export function apiCall<T>(
       reject(
         err.code === 'ENOENT' || err.code === 'ECONNREFUSED'
           ? new Error(
-              `cannot reach the agent at ${socketPath} (${err.code}); is 'vpc-agent run' up with --api-socket?`,
+              `cannot reach the agent at ${socketPath} (${err.code}); is 'vpc-agent run' up and serving that socket (--api-socket, --cni-socket)?`,
             )
           : err,
       ),

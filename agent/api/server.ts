@@ -8,6 +8,11 @@
  * | POST   | /v1/ports   | AddPortRequest               | 200 PortResult                  |
  * | DELETE | /v1/ports   | {netns, network?}            | 200 {deleted: PortResult[]}     |
  * | GET    | /v1/ports   | —                            | 200 {ports: PortResult[]}       |
+ * | POST   | /v1/ports/check | {containerId, ifname, netns, network?} | 200 PortResult  |
+ *
+ * DELETE also takes `{containerId, ifname?, netns?, network?}` (one CNI attachment; the
+ * namespace may be gone). The same API is served on a second socket for the CNI plugin
+ * (`--cni-socket`, see ./protocol.ts).
  *
  * Errors: `{error: {code, message, field?}}` with 400 (bad input, `field` named), 404 (unknown
  * network/subnet), 405, 409 (IPAM conflict, name clash), 413, 500, 503 (not the NB writer),
@@ -18,23 +23,19 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { connect } from 'node:net';
 import path from 'node:path';
 import { AgentError } from '../errors.js';
+import { DEFAULT_API_SOCKET, type ApiErrorBody } from './protocol.js';
 import type { Logger } from '../log.js';
 import {
   badRequest,
   PortError,
   validateAddRequest,
+  validateCheckRequest,
   validateDelRequest,
   type PortService,
 } from '../node/ports/index.js';
 
-/** Where the agent listens by default (and the CLI connects). */
-export const DEFAULT_API_SOCKET = '/run/vpc-agent/agent.sock';
 /** Request bodies are small JSON objects. */
 const MAX_BODY = 64 * 1024;
-
-export interface ApiErrorBody {
-  error: { code: string; message: string; field?: string };
-}
 
 export interface ApiServer {
   readonly socket: string;
@@ -83,6 +84,14 @@ function send(res: ServerResponse, status: number, body: unknown): void {
 /** Routes one request to the port service. Exported for tests. */
 export async function handle(ports: PortService, method: string, url: string, body: () => Promise<unknown>) {
   const p = url.split('?')[0];
+  if (p === '/v1/ports/check') {
+    if (method !== 'POST')
+      return {
+        status: 405,
+        body: { error: { code: 'ERR_METHOD', message: `${method} not allowed on ${p}` } },
+      };
+    return { status: 200, body: await ports.check(validateCheckRequest(await body())) };
+  }
   if (p !== '/v1/ports')
     return {
       status: 404,
@@ -144,10 +153,12 @@ function fileType(st: Stats): string {
 /**
  * Creates the socket's directory, or takes an existing one, mode 0750: only root and the
  * directory's group reach the socket. A shared directory (sticky and world-writable, like
- * `/tmp`) is refused rather than closed to everyone else.
+ * `/tmp`) is refused rather than closed to everyone else. With `keepMode` an existing directory
+ * keeps its mode: one the agent shares with others (`/run/openvswitch` for the CNI socket).
  * @throws AgentError `ERR_API_SOCKET_DIR`
  */
-function prepareSocketDir(dir: string): void {
+function prepareSocketDir(dir: string, keepMode: boolean): void {
+  const existed = lstatOf(dir) !== undefined;
   mkdirSync(dir, { recursive: true, mode: 0o750 });
   const st = statSync(dir);
   if ((st.mode & 0o1002) === 0o1002)
@@ -155,7 +166,12 @@ function prepareSocketDir(dir: string): void {
       'ERR_API_SOCKET_DIR',
       `${dir} is a shared directory (sticky, world-writable); give the API socket a directory of its own, e.g. ${path.dirname(DEFAULT_API_SOCKET)}`,
     );
-  chmodSync(dir, 0o750);
+  if (!(keepMode && existed)) chmodSync(dir, 0o750);
+}
+
+export interface ApiServerOptions {
+  /** An existing directory of the socket keeps its mode (it is shared with others). */
+  sharedDir?: boolean;
 }
 
 /**
@@ -168,8 +184,9 @@ function prepareSocketDir(dir: string): void {
 export async function createApiServer(
   deps: { ports: PortService; log?: Pick<Logger, 'info' | 'warn'> },
   socket: string = DEFAULT_API_SOCKET,
+  opts: ApiServerOptions = {},
 ): Promise<ApiServer> {
-  prepareSocketDir(path.dirname(socket));
+  prepareSocketDir(path.dirname(socket), opts.sharedDir ?? false);
   const existing = lstatOf(socket);
   if (existing) {
     if (!existing.isSocket())

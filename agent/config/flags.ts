@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import { parseRemotes, type TlsOptions } from '../../ovsdb/index.js';
-import { DEFAULT_API_SOCKET } from '../api/index.js';
+import { DEFAULT_API_SOCKET, DEFAULT_CNI_SOCKET } from '../api/protocol.js';
 import { AgentError } from '../errors.js';
 import { resolveLevel } from '../log.js';
 import type { AgentConfig } from '../run.js';
@@ -44,6 +44,8 @@ export interface RunFlags {
   apiSocket?: string;
   /** False with `--no-api`. */
   api: boolean;
+  /** `--cni-socket <path>`; false with `--no-cni-socket`. */
+  cniSocket?: string | false;
   portReadyTimeout: string;
   startTimeout: string;
   listen?: string;
@@ -165,6 +167,29 @@ function sourceFlags(flags: RunFlags): KubernetesSourceFlags | undefined {
 }
 
 /**
+ * `--cni-socket`: served whenever the local API is, at Kube-OVN's daemon socket by default (the
+ * path the NADs' `server_socket` names); `--no-cni-socket` switches it off.
+ */
+function cniSocketFlag(flags: RunFlags, apiSocket: string | undefined): string | undefined {
+  if (flags.cniSocket === false) return undefined;
+  if (flags.cniSocket !== undefined && apiSocket === undefined)
+    throw new FlagError(
+      '--cni-socket',
+      flags.api ? 'needs --ovs and --sb (it serves workload ports)' : 'cannot be combined with --no-api',
+    );
+  if (apiSocket === undefined) return undefined;
+  const socket = path.resolve(flags.cniSocket ?? DEFAULT_CNI_SOCKET);
+  if (Buffer.byteLength(socket) > MAX_SOCKET_PATH)
+    throw new FlagError(
+      '--cni-socket',
+      `${socket} is longer than the ${MAX_SOCKET_PATH} bytes a unix socket path can have`,
+    );
+  if (socket === apiSocket)
+    throw new FlagError('--cni-socket', `is the same path as --api-socket (${socket})`);
+  return socket;
+}
+
+/**
  * Parses and checks `run`'s flags.
  * @throws FlagError (`ERR_FLAG`), its message starting with the flag.
  */
@@ -202,6 +227,7 @@ export function parseRunFlags(flags: RunFlags): ParsedRunFlags {
       '--nat-netns-prefix',
       `"${flags.natNetnsPrefix}" is not a namespace name prefix (letters, digits, _ . -; at most 32)`,
     );
+  const cniSocket = cniSocketFlag(flags, apiSocket);
   const listen = flags.listen;
   if (listen !== undefined) field('--listen', () => parseListenAddress(listen));
   if (flags.owner.trim() === '') throw new FlagError('--owner', 'is empty');
@@ -263,6 +289,7 @@ export function parseRunFlags(flags: RunFlags): ParsedRunFlags {
     netns: flags.netns,
     ...(flags.natNetnsPrefix !== undefined ? { natNetnsPrefix: flags.natNetnsPrefix } : {}),
     apiSocket,
+    ...(cniSocket === undefined ? {} : { cniSocket }),
     portReadyTimeoutMs: duration('--port-ready-timeout', flags.portReadyTimeout, { min: 1 }),
     startTimeoutMs: duration('--start-timeout', flags.startTimeout, { min: 0 }),
     listen,

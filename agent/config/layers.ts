@@ -37,12 +37,22 @@ export function envName(o: Option): string {
 const settable = (o: Option): boolean => o.long !== undefined && o.long !== '--help';
 
 /**
+ * A `--no-x` that switches off a value flag `--x <v>` (one setting, e.g. `--cni-socket <path>` and
+ * `--no-cni-socket`): its variable is the value flag's, where `false` means the `--no-` form.
+ */
+const offSwitch = (cmd: Command, o: Option): boolean =>
+  o.negate && cmd.options.some((x) => x !== o && !isBoolean(x) && x.attributeName() === o.attributeName());
+const hasOffSwitch = (cmd: Command, o: Option): boolean =>
+  !isBoolean(o) && cmd.options.some((x) => x !== o && x.negate && x.attributeName() === o.attributeName());
+
+/**
  * Names every flag's environment variable (shown by `--help`). Call once all options exist.
  */
 export function declareEnv(cmd: Command): void {
   for (const o of cmd.options) {
     if (!settable(o)) continue;
-    o.description = `${o.description} (env: ${envName(o)}${isBoolean(o) ? '=true|false' : ''})`;
+    const form = offSwitch(cmd, o) ? '=false' : isBoolean(o) ? '=true|false' : '';
+    o.description = `${o.description} (env: ${envName(o)}${form})`;
   }
 }
 
@@ -126,20 +136,25 @@ export function applyEnvAndConfig(
     return s === undefined || s === 'default';
   };
   for (const o of cmd.options) {
-    if (!settable(o) || !unset(o)) continue;
+    if (!settable(o) || !unset(o) || offSwitch(cmd, o)) continue;
     const text = env[envName(o)];
     if (text === undefined) continue;
-    const value = isBoolean(o)
-      ? parseBool(envName(o), text)
-      : o.parseArg
-        ? o.parseArg(text, undefined)
-        : text;
+    const value =
+      hasOffSwitch(cmd, o) && FALSE.has(text.trim().toLowerCase())
+        ? false
+        : isBoolean(o)
+          ? parseBool(envName(o), text)
+          : o.parseArg
+            ? o.parseArg(text, undefined)
+            : text;
     cmd.setOptionValueWithSource(o.attributeName(), value, 'env');
   }
   const file = cmd.getOptionValue('config') as string | undefined;
   if (file === undefined) return;
   const values = readConfigFile(file);
-  const byName = new Map(cmd.options.filter(settable).map((o) => [settingName(o), o]));
+  const byName = new Map(
+    cmd.options.filter((o) => settable(o) && !offSwitch(cmd, o)).map((o) => [settingName(o), o]),
+  );
   byName.delete('config');
   for (const [key, raw] of Object.entries(values)) {
     const where = `${file}: ${key}`;
@@ -150,6 +165,7 @@ export function applyEnvAndConfig(
         `is not a setting (use the long flag names: ${[...byName.keys()].join(', ')})`,
       );
     if (!unset(o)) continue;
-    cmd.setOptionValueWithSource(o.attributeName(), fileValue(o, where, raw, lists), 'config');
+    const value = hasOffSwitch(cmd, o) && raw === false ? false : fileValue(o, where, raw, lists);
+    cmd.setOptionValueWithSource(o.attributeName(), value, 'config');
   }
 }

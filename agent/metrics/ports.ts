@@ -1,7 +1,7 @@
 /**
  * Port add metrics: a {@link PortService} decorator timing every `add` (request to ready, or to
  * the error) and counting failures by their stable `code` (`ERR_PORT_*`, agent/node/ports/errors.ts).
- * `del` and `list` pass through untouched.
+ * `del`, `list` and `check` pass through untouched.
  */
 import { AgentError } from '../errors.js';
 import type { PortService } from '../node/ports/index.js';
@@ -24,5 +24,7 @@ export function instrumentPortService(service: PortService, metrics: AgentMetric
     },
     del: (req) => service.del(req),
     list: () => service.list(),
+    check: (req) => service.check(req),
+    ...(service.reapVmPorts ? { reapVmPorts: () => service.reapVmPorts!() } : {}),
   };
 }

@@ -94,6 +94,8 @@ export async function startAgentDriver(opts: {
       node.netns,
       '--api-socket',
       socket,
+      '--cni-socket',
+      path.join(dir, 'cni.sock'),
       '--port-ready-timeout',
       '60000',
       '--log-level',

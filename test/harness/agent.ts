@@ -31,6 +31,8 @@ export interface AgentProcessOptions {
   /** Sandbox node (default node1). */
   node?: string;
   manifests?: string;
+  /** Resources from this API server (`--kubeconfig`) instead of the manifests directory. */
+  kubeconfig?: string;
   /** Extra `run` flags (e.g. `--gateway-chassis node1`). */
   args?: string[];
   /** `--port-ready-timeout` in ms (default 20 s). */
@@ -56,6 +58,8 @@ export interface AgentDebug {
 
 export interface AgentProcess {
   readonly socket: string;
+  /** The same API for the CNI plugin (`--cni-socket`). */
+  readonly cniSocket: string;
   readonly listen: string;
   readonly manifests: string;
   readonly pid: number | undefined;
@@ -82,6 +86,7 @@ export async function startAgentProcess(opts: AgentProcessOptions): Promise<Agen
   const sb = opts.sandbox;
   const node = sb.node(opts.node);
   const socket = path.join(opts.dir, 'agent.sock');
+  const cniSocket = path.join(opts.dir, 'cni.sock');
   const logFile = path.join(opts.dir, 'agent.log');
   const manifests = opts.manifests ?? path.join(opts.dir, 'manifests');
   await mkdir(manifests, { recursive: true });
@@ -108,6 +113,7 @@ export async function startAgentProcess(opts: AgentProcessOptions): Promise<Agen
 
   const agent: AgentProcess = {
     socket,
+    cniSocket,
     listen,
     manifests,
     get pid() {
@@ -118,9 +124,12 @@ export async function startAgentProcess(opts: AgentProcessOptions): Promise<Agen
       const args = [
         ...AGENT_CLI,
         'run',
-        ...['--manifests', manifests, '--nb', sb.state.nb!.db, '--sb', sb.state.sb!.db],
+        ...(opts.kubeconfig ? ['--kubeconfig', opts.kubeconfig] : ['--manifests', manifests]),
+        ...['--nb', sb.state.nb!.db, '--sb', sb.state.sb!.db],
         ...['--ovs', node.ovsRemote, '--node', node.name, '--netns', node.netns],
         ...['--api-socket', socket, '--listen', listen],
+        // The CNI plugin's socket in the test's directory, never the host's /run/openvswitch.
+        ...['--cni-socket', cniSocket],
         ...['--port-ready-timeout', String(opts.portReadyTimeoutMs ?? 20_000)],
         ...(opts.args ?? []),
       ];

@@ -22,11 +22,12 @@
  *   and stale; a write that changes the status takes the next resourceVersion and is a
  *   `MODIFIED` watch event (spec and generation untouched); one that changes nothing is not;
  *   a spec written through the helpers keeps the status (as a main-resource update does);
- * - core/v1 Events: POST (409 AlreadyExists for a taken name), GET and merge PATCH by name.
+ * - core/v1 Events: POST (409 AlreadyExists for a taken name), GET and merge PATCH by name;
+ * - field selectors: `<path>=<value>` terms on any field path (`metadata.name`,
+ *   `spec.nodeName`), on lists and watches alike.
  *
- * Not implemented: label selectors, field selectors other than `metadata.name` and
- * `metadata.namespace`, writes of objects over HTTP (tests change objects through the helpers),
- * JSON and strategic-merge patches, API discovery.
+ * Not implemented: label selectors, `!=` terms, writes of objects over HTTP (tests change
+ * objects through the helpers), JSON and strategic-merge patches, API discovery.
  */
 import { isDeepStrictEqual } from 'node:util';
 import { randomUUID } from 'node:crypto';
@@ -59,6 +60,8 @@ interface OpenWatch {
   namespace: string | undefined;
   name: string | undefined;
   bookmarks: boolean;
+  /** The watch's `fieldSelector`, applied to every event. */
+  selector: string | undefined;
   res: http.ServerResponse;
   timer: NodeJS.Timeout | undefined;
 }
@@ -188,7 +191,8 @@ export async function startFakeKubeApiServer(
   };
   const matches = (w: OpenWatch, o: Obj) =>
     (w.namespace === undefined || o.metadata.namespace === w.namespace) &&
-    (w.name === undefined || o.metadata.name === w.name);
+    (w.name === undefined || o.metadata.name === w.name) &&
+    (w.selector === undefined || selects(w.selector, o));
   const bookmarkObject = (r: FakeResource) => ({
     kind: r.kind,
     apiVersion: apiVersion(r),
@@ -302,6 +306,7 @@ export async function startFakeKubeApiServer(
       namespace: ns ?? nsSel,
       name,
       bookmarks: q['allowWatchBookmarks'] === 'true',
+      selector: q['fieldSelector'],
       res,
       timer: undefined,
     };
@@ -664,9 +669,12 @@ export async function startFakeKubeApiServer(
   function selects(selector: string, o: Obj): boolean {
     return selector.split(',').every((term) => {
       const [k, v] = term.split('=');
-      if (k === 'metadata.name') return o.metadata.name === v;
-      if (k === 'metadata.namespace') return o.metadata.namespace === v;
-      return true;
+      if (k === undefined || k === '') return true;
+      // A field path: `spec.nodeName` → o.spec.nodeName (a missing field is the empty string).
+      let at: unknown = o;
+      for (const part of k.split('.'))
+        at = typeof at === 'object' && at !== null ? (at as Record<string, unknown>)[part] : undefined;
+      return (at === undefined || at === null ? '' : String(at)) === (v ?? '');
     });
   }
 
@@ -702,3 +710,15 @@ export const AGENT_RESOURCES: readonly FakeResource[] = [
       namespaced: true,
     },
   ]);
+
+/** Pods (core v1) and KubeVirt's VirtualMachines: what the agent's workload watch lists. */
+export const WORKLOAD_RESOURCES: readonly FakeResource[] = [
+  { group: '', version: 'v1', plural: 'pods', kind: 'Pod', namespaced: true },
+  {
+    group: 'kubevirt.io',
+    version: 'v1',
+    plural: 'virtualmachines',
+    kind: 'VirtualMachine',
+    namespaced: true,
+  },
+];

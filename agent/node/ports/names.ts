@@ -25,14 +25,19 @@ export interface NetworkRef {
 }
 
 /** Kubernetes object names (RFC 1123 label / subdomain characters). */
-const K8S_NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
+export const K8S_OBJECT_NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 
 /** Parses `<namespace>/<nad>`; undefined when malformed. */
 export function parseNetwork(text: string): NetworkRef | undefined {
   const parts = text.split('/');
   if (parts.length !== 2) return undefined;
   const [namespace, name] = parts as [string, string];
-  if (!K8S_NAME.test(namespace) || !K8S_NAME.test(name) || namespace.length > 63 || name.length > 253)
+  if (
+    !K8S_OBJECT_NAME.test(namespace) ||
+    !K8S_OBJECT_NAME.test(name) ||
+    namespace.length > 63 ||
+    name.length > 253
+  )
     return undefined;
   return { namespace, name };
 }
@@ -55,6 +60,18 @@ export function movablePortOwner(key: string): string {
 /** Default LSP name (Kube-OVN style): `<netns>.<nad-namespace>.<provider>`. */
 export function defaultPortName(netns: string, network: NetworkRef, provider: string): string {
   return `${netns}.${network.namespace}.${provider}`;
+}
+
+/** The provider of Kube-OVN's default network: its ports carry no provider suffix. */
+export const DEFAULT_PROVIDER = 'ovn';
+
+/**
+ * LSP name of a pod's attachment, as Kube-OVN names it: `<pod>.<namespace>` on the default
+ * provider, `<pod>.<namespace>.<provider>` on any other. A KubeVirt VM's ports use the VM's name
+ * in the pod's place, so they keep their name across its pods.
+ */
+export function podPortName(pod: string, namespace: string, provider: string): string {
+  return provider === DEFAULT_PROVIDER ? `${pod}.${namespace}` : `${pod}.${namespace}.${provider}`;
 }
 
 /** Host-side veth of LSP `lsp`: `h` + 12 hex digits. */

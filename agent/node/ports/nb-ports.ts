@@ -58,6 +58,16 @@ export const PORT_KEYS = {
   node: 'vpc-agent.io/node',
   routed: 'vpc-agent.io/routed',
   movable: 'vpc-agent.io/movable',
+  /** The CNI attachment's container id (CNI_CONTAINERID): how a DEL finds the port. */
+  containerId: 'vpc-agent.io/container-id',
+  /** `<namespace>/<name>` of the pod the port was added for. */
+  pod: 'vpc-agent.io/pod',
+  /** `<namespace>/<name>` of the KubeVirt VM the port belongs to (it outlives the VM's pods). */
+  vm: 'vpc-agent.io/vm',
+  /** `true`: a VM's port kept while the VM has no pod on this node (no host state). */
+  retained: 'vpc-agent.io/retained',
+  /** `true`: an address reserved for another CNI plugin's interface (no host state). */
+  ipamOnly: 'vpc-agent.io/ipam-only',
 } as const;
 
 /** One port of this node, as its LSP records it. */
@@ -87,6 +97,16 @@ export interface NodePort {
    * take its LSP over, keeping the address (its IPAM owner is not a node's).
    */
   movable?: boolean;
+  /** The CNI attachment's container id, when a CNI plugin added the port. */
+  containerId?: string;
+  /** `<namespace>/<name>` of the pod the port was added for. */
+  pod?: string;
+  /** `<namespace>/<name>` of the KubeVirt VM the port belongs to. */
+  vm?: string;
+  /** The VM has no pod here now: the LSP keeps its address and MAC, the host has nothing. */
+  retained?: boolean;
+  /** An address for another plugin's interface: the LSP is the reservation, the host has nothing. */
+  ipamOnly?: boolean;
 }
 
 /** The address or MAC is already held by another row: allocate another one. */
@@ -129,6 +149,11 @@ export function nodePortIds(p: NodePort, nodeOwnerId: string): Record<string, st
     [PORT_KEYS.defaultRoute]: String(p.defaultRoute),
     ...(p.routed ? { [PORT_KEYS.routed]: 'true' } : {}),
     ...(p.movable ? { [PORT_KEYS.movable]: 'true' } : {}),
+    ...(p.containerId ? { [PORT_KEYS.containerId]: p.containerId } : {}),
+    ...(p.pod ? { [PORT_KEYS.pod]: p.pod } : {}),
+    ...(p.vm ? { [PORT_KEYS.vm]: p.vm } : {}),
+    ...(p.retained ? { [PORT_KEYS.retained]: 'true' } : {}),
+    ...(p.ipamOnly ? { [PORT_KEYS.ipamOnly]: 'true' } : {}),
   };
 }
 
@@ -186,6 +211,11 @@ export function nodePortOf(row: Row): NodePort | undefined {
     defaultRoute: ids[PORT_KEYS.defaultRoute] !== 'false',
     ...(ids[PORT_KEYS.routed] === 'true' ? { routed: true } : {}),
     ...(ids[PORT_KEYS.movable] === 'true' ? { movable: true } : {}),
+    ...(ids[PORT_KEYS.containerId] ? { containerId: ids[PORT_KEYS.containerId] } : {}),
+    ...(ids[PORT_KEYS.pod] ? { pod: ids[PORT_KEYS.pod] } : {}),
+    ...(ids[PORT_KEYS.vm] ? { vm: ids[PORT_KEYS.vm] } : {}),
+    ...(ids[PORT_KEYS.retained] === 'true' ? { retained: true } : {}),
+    ...(ids[PORT_KEYS.ipamOnly] === 'true' ? { ipamOnly: true } : {}),
   };
 }
 
@@ -280,11 +310,13 @@ export function planPortWrite(
   const dhcp = subnetDhcp(cache, opts.owner, p.subnet)?._uuid;
   const want = portColumns(p, opts.nodeOwnerId, dhcp, opts.v4);
   const actual = cache.lookup('Logical_Switch_Port', 'name', p.name)[0];
-  if (actual) {
+  const takeover = actual !== undefined && isRetainedElsewhere(actual, opts, p);
+  if (actual && !takeover) {
     const ids = externalIds(actual);
     // A movable port another node had is taken over (the update below rewrites its ownership).
-    const takeOver = p.movable === true && ids[PORT_KEYS.movable] === 'true' && ids[IP_OWNER_KEY] === p.owner;
-    const holder = takeOver
+    const movableTakeOver =
+      p.movable === true && ids[PORT_KEYS.movable] === 'true' && ids[IP_OWNER_KEY] === p.owner;
+    const holder = movableTakeOver
       ? undefined
       : ids[OWNER_KEY] !== opts.nodeOwnerId
         ? String(ids[OWNER_KEY] ?? 'another system')
@@ -322,9 +354,50 @@ export function planPortWrite(
   const ops: Operation[] = [
     wait('Logical_Switch_Port', byUuid(actual._uuid), ['name'], '==', [{ name: p.name }], 0),
   ];
+  // Taking over another node's retained VM port: only if it is still retained and still that
+  // node's when the transaction runs (two nodes starting the VM at once: one wins).
+  if (takeover) ops.push(retainedStill(actual));
   if (changed['addresses']) ops.push(...claimWaits(ls, p, opts.staticMac ?? false));
   ops.push(update('Logical_Switch_Port', byUuid(actual._uuid), changed));
   return ops;
+}
+
+/**
+ * `actual` is a VM's port another node of this deployment keeps for it (retained: the VM has no
+ * pod there) and `p` is that VM's port (same IPAM owner): the VM started here, and this node
+ * takes the LSP over with its address and MAC.
+ */
+function isRetainedElsewhere(
+  actual: Row,
+  opts: { owner: string; nodeOwnerId: string },
+  p: NodePort,
+): boolean {
+  const ids = externalIds(actual);
+  const owner = ids[OWNER_KEY];
+  return (
+    typeof owner === 'string' &&
+    owner !== opts.nodeOwnerId &&
+    owner.startsWith(`${opts.owner}/node/`) &&
+    ids[PORT_KEYS.retained] === 'true' &&
+    p.vm !== undefined &&
+    ids[IP_OWNER_KEY] === p.owner
+  );
+}
+
+/** A `wait` (RFC 7047 §5.2.6, timeout 0) that `lsp` is still retained by the same owner. */
+function retainedStill(lsp: Row): Operation {
+  const ids = externalIds(lsp);
+  return wait(
+    'Logical_Switch_Port',
+    [
+      ...byUuid(lsp._uuid),
+      ['external_ids', 'includes', { [OWNER_KEY]: String(ids[OWNER_KEY]), [PORT_KEYS.retained]: 'true' }],
+    ],
+    ['name'],
+    '==',
+    [{ name: lsp['name'] }],
+    0,
+  );
 }
 
 function same(a: unknown, b: unknown): boolean {

@@ -97,10 +97,12 @@ export function createPortsReconciler(
     return {
       snapshot,
       full,
-      check: [...desired.values()].filter((p) => !only || only.has(p.name)),
-      prune: localPorts(deps.host.ovs.cache, deps.host.owner).filter(
-        (rec) => !desired.has(rec.lsp) && (!only || only.has(rec.lsp)),
-      ),
+      // A retained VM port and an address-only reservation have no host state to keep.
+      check: [...desired.values()].filter((p) => !hostless(p) && (!only || only.has(p.name))),
+      prune: localPorts(deps.host.ovs.cache, deps.host.owner).filter((rec) => {
+        const p = desired.get(rec.lsp);
+        return (!p || hostless(p)) && (!only || only.has(rec.lsp));
+      }),
     };
   }
 
@@ -155,7 +157,8 @@ export function createPortsReconciler(
     for (const rec of p.prune) {
       await deps.perNetns(rec.netns, async () => {
         // Only if still not wanted, under the lock (an add may have written it since).
-        if (deps.busy.has(rec.lsp) || nodePort(rec.lsp)) return;
+        const now = nodePort(rec.lsp);
+        if (deps.busy.has(rec.lsp) || (now && !hostless(now))) return;
         await removeHost(deps.host, rec.lsp, rec.netns);
         status.delete(rec.lsp);
         out.pruned.push(rec.lsp);
@@ -203,6 +206,9 @@ export function createPortsReconciler(
     },
   };
 }
+
+/** A port whose LSP is all there is: a VM's retained port, an address-only reservation. */
+const hostless = (p: NodePort) => p.retained === true || p.ipamOnly === true;
 
 /** A Northbound change that can concern this node's ports: one of its LSPs, a switch or DHCP options (re)created. */
 function touchesNodePorts(ch: RowChange, nodeOwnerId: string): boolean {

@@ -4,7 +4,7 @@
  */
 import { normalizeMac, tryParseIp } from '../../../netlink/inet.js';
 import { badRequest } from './errors.js';
-import { IFNAME_MAX, parseNetwork, type NetworkRef } from './names.js';
+import { IFNAME_MAX, K8S_OBJECT_NAME, parseNetwork, type NetworkRef } from './names.js';
 
 export interface AddPortRequest {
   /** `<namespace>/<nad>`. */
@@ -22,11 +22,38 @@ export interface AddPortRequest {
   dhcp?: boolean;
   /** Add the default route via the subnet gateway (default: only for the namespace's first port). */
   defaultRoute?: boolean;
+  /** The runtime's container id (CNI_CONTAINERID): recorded, so that a DEL finds the port by it. */
+  containerId?: string;
+  /** The pod (CNI_ARGS K8S_POD_NAMESPACE/K8S_POD_NAME): the LSP is named after it, as Kube-OVN does. */
+  pod?: PodRef;
+  /**
+   * Only an address (the plugin as another plugin's IPAM: macvlan makes the interface). The LSP
+   * records the reservation; no veth, no OVS port, no binding.
+   */
+  ipamOnly?: boolean;
+}
+
+export interface PodRef {
+  namespace: string;
+  name: string;
 }
 
 export interface DelPortRequest {
-  netns: string;
+  /** The namespace's ports; optional when `containerId` is given (a DEL may come without it). */
+  netns?: string;
   /** Only this network's port (default: every port of `netns`). */
+  network?: string;
+  /** Only the ports added with this container id. */
+  containerId?: string;
+  /** Only the port with this interface name (with `containerId`: one CNI attachment). */
+  ifname?: string;
+}
+
+/** CNI CHECK: is the attachment `containerId` + `ifname` complete and bound? */
+export interface CheckPortRequest {
+  containerId: string;
+  ifname: string;
+  netns: string;
   network?: string;
 }
 
@@ -55,6 +82,15 @@ export interface ValidAddRequest extends Omit<AddPortRequest, 'network'> {
 }
 
 export interface ValidDelRequest {
+  netns?: string;
+  network?: NetworkRef;
+  containerId?: string;
+  ifname?: string;
+}
+
+export interface ValidCheckRequest {
+  containerId: string;
+  ifname: string;
   netns: string;
   network?: NetworkRef;
 }
@@ -99,24 +135,41 @@ function optBool(body: Record<string, unknown>, field: string): boolean | undefi
   return v;
 }
 
-function asObject(body: unknown): Record<string, unknown> {
+function asObject(body: unknown, field = 'body'): Record<string, unknown> {
   if (typeof body !== 'object' || body === null || Array.isArray(body))
-    throw badRequest('body', 'must be a JSON object');
+    throw badRequest(field, 'must be a JSON object');
   return body as Record<string, unknown>;
 }
 
-function checkKnown(body: Record<string, unknown>, known: readonly string[]): void {
-  for (const k of Object.keys(body)) if (!known.includes(k)) throw badRequest(k, 'unknown field');
+function checkKnown(body: Record<string, unknown>, known: readonly string[], prefix = ''): void {
+  for (const k of Object.keys(body)) if (!known.includes(k)) throw badRequest(prefix + k, 'unknown field');
 }
 
-const ADD_FIELDS = ['network', 'netns', 'ifname', 'name', 'ip', 'mac', 'dhcp', 'defaultRoute'] as const;
+const ADD_FIELDS = [
+  'network',
+  'netns',
+  'ifname',
+  'name',
+  'ip',
+  'mac',
+  'dhcp',
+  'defaultRoute',
+  'containerId',
+  'pod',
+  'ipamOnly',
+] as const;
 
-export function validateAddRequest(raw: unknown): ValidAddRequest {
-  const body = asObject(raw);
-  checkKnown(body, ADD_FIELDS);
-  const network = checkNetwork(body['network']);
-  const netns = checkNetnsName('netns', body['netns']);
-  const ifname = optString(body, 'ifname');
+/** Container ids as runtimes make them (64 hex digits, or any printable token up to 255 bytes). */
+const CONTAINER_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,254}$/;
+
+function optContainerId(body: Record<string, unknown>): string | undefined {
+  const v = optString(body, 'containerId');
+  if (v !== undefined && !CONTAINER_ID.test(v))
+    throw badRequest('containerId', `${JSON.stringify(v)}: use 1-255 of [A-Za-z0-9_.-]`);
+  return v;
+}
+
+function checkIfname(ifname: string | undefined): string | undefined {
   if (
     ifname !== undefined &&
     (Buffer.byteLength(ifname) > IFNAME_MAX || /[/:\s]/.test(ifname) || ifname === '.' || ifname === '..')
@@ -125,6 +178,32 @@ export function validateAddRequest(raw: unknown): ValidAddRequest {
       'ifname',
       `${JSON.stringify(ifname)} is not an interface name (1-15 bytes, no / : or space)`,
     );
+  return ifname;
+}
+
+function optPod(body: Record<string, unknown>): PodRef | undefined {
+  const v = body['pod'];
+  if (v === undefined || v === null) return undefined;
+  const o = asObject(v, 'pod');
+  checkKnown(o, ['namespace', 'name'], 'pod.');
+  const out: Record<string, string> = {};
+  for (const k of ['namespace', 'name'] as const) {
+    const x = o[k];
+    if (typeof x !== 'string' || !K8S_OBJECT_NAME.test(x) || x.length > 253)
+      throw badRequest(`pod.${k}`, `${JSON.stringify(x)} is not a Kubernetes object name`);
+    out[k] = x;
+  }
+  return { namespace: out['namespace']!, name: out['name']! };
+}
+
+export function validateAddRequest(raw: unknown): ValidAddRequest {
+  const body = asObject(raw);
+  checkKnown(body, ADD_FIELDS);
+  const network = checkNetwork(body['network']);
+  const netns = checkNetnsName('netns', body['netns']);
+  const ifname = checkIfname(optString(body, 'ifname'));
+  const containerId = optContainerId(body);
+  const pod = optPod(body);
   const name = optString(body, 'name');
   if (name !== undefined && !/^[A-Za-z0-9_.:-]{1,253}$/.test(name))
     throw badRequest('name', `${JSON.stringify(name)}: use 1-253 of [A-Za-z0-9_.:-]`);
@@ -136,6 +215,7 @@ export function validateAddRequest(raw: unknown): ValidAddRequest {
     throw badRequest('mac', `${JSON.stringify(mac)} is not a MAC address`);
   const dhcp = optBool(body, 'dhcp');
   const defaultRoute = optBool(body, 'defaultRoute');
+  const ipamOnly = optBool(body, 'ipamOnly');
   return {
     network,
     netns,
@@ -145,14 +225,40 @@ export function validateAddRequest(raw: unknown): ValidAddRequest {
     ...(mac === undefined ? {} : { mac: normalizeMac(mac) as string }),
     ...(dhcp === undefined ? {} : { dhcp }),
     ...(defaultRoute === undefined ? {} : { defaultRoute }),
+    ...(containerId === undefined ? {} : { containerId }),
+    ...(pod === undefined ? {} : { pod }),
+    ...(ipamOnly ? { ipamOnly } : {}),
   };
 }
 
 export function validateDelRequest(raw: unknown): ValidDelRequest {
   const body = asObject(raw);
-  checkKnown(body, ['netns', 'network']);
+  checkKnown(body, ['netns', 'network', 'containerId', 'ifname']);
+  const containerId = optContainerId(body);
+  const given = (v: unknown) => v !== undefined && v !== null && v !== '';
+  const netns =
+    containerId !== undefined && !given(body['netns']) ? undefined : checkNetnsName('netns', body['netns']);
+  const network = given(body['network']) ? checkNetwork(body['network']) : undefined;
+  const ifname = checkIfname(optString(body, 'ifname'));
+  if (ifname !== undefined && containerId === undefined)
+    throw badRequest('ifname', 'needs containerId (a DEL of one attachment)');
+  return {
+    ...(netns === undefined ? {} : { netns }),
+    ...(network ? { network } : {}),
+    ...(containerId === undefined ? {} : { containerId }),
+    ...(ifname === undefined ? {} : { ifname }),
+  };
+}
+
+export function validateCheckRequest(raw: unknown): ValidCheckRequest {
+  const body = asObject(raw);
+  checkKnown(body, ['netns', 'network', 'containerId', 'ifname']);
+  const containerId = optContainerId(body);
+  if (containerId === undefined) throw badRequest('containerId', 'required');
+  const ifname = checkIfname(optString(body, 'ifname'));
+  if (ifname === undefined) throw badRequest('ifname', 'required');
   const netns = checkNetnsName('netns', body['netns']);
   const network =
     body['network'] === undefined || body['network'] === null ? undefined : checkNetwork(body['network']);
-  return { netns, ...(network ? { network } : {}) };
+  return { containerId, ifname, netns, ...(network ? { network } : {}) };
 }

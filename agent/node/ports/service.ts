@@ -33,6 +33,7 @@ import {
   hostIfname,
   movablePortOwner,
   nextIfname,
+  podPortName,
   portIpamOwner,
 } from './names.js';
 import {
@@ -45,7 +46,11 @@ import {
 } from './nb-ports.js';
 import { subnetMtu } from './nb.js';
 import { localPorts } from './ovs.js';
-import type { ValidAddRequest, ValidDelRequest } from './request.js';
+import { checkAttachment } from './check.js';
+import { vmIpamOwner, vmKey, workloadIdentity, type PodInfo } from './identity.js';
+import { reapVmPorts, retainedPort } from './vm-ports.js';
+import { delNetnsKey, portsToDelete } from './del-match.js';
+import type { ValidAddRequest, ValidCheckRequest, ValidDelRequest } from './request.js';
 import { waitForCache } from './wait.js';
 
 export interface PortServiceDeps {
@@ -64,6 +69,13 @@ export interface PortServiceDeps {
   busy: Set<string>;
   /** Serializes work on one namespace: requests and the repair pass never interleave there. */
   perNetns: KeyedSerial;
+  /**
+   * This node's pod `namespace/name`, when the agent watches pods (Kubernetes source): a KubeVirt
+   * VM's port is keyed by the VM (./identity.ts). Undefined: ports are keyed by namespace.
+   */
+  pods?: (namespace: string, name: string) => Promise<PodInfo | undefined>;
+  /** The VMs that exist (`namespace/name`) after a complete list; undefined while unknown. */
+  vms?: () => ReadonlySet<string> | undefined;
   log?: Pick<Logger, 'info' | 'warn' | 'debug'>;
 }
 
@@ -106,12 +118,28 @@ export interface PortResult {
   binding?: string;
   /** Milliseconds per phase of this add (allocate, nb, host, bind, total). */
   timings?: Record<string, number>;
+  /** The CNI attachment's container id, when a CNI plugin added the port. */
+  containerId?: string;
+  /** `<namespace>/<name>` of the pod the port was added for. */
+  pod?: string;
+  /** The port's namespace has the default route via the gateway. */
+  defaultRoute?: boolean;
+  /** `<namespace>/<name>` of the KubeVirt VM the port belongs to. */
+  vm?: string;
+  /** A VM's port kept (address, MAC, LSP) while the VM has no pod here. */
+  retained?: boolean;
+  /** Only an address, for another plugin's interface. */
+  ipamOnly?: boolean;
 }
 
 export interface PortService {
   add(req: ValidAddRequest): Promise<PortResult>;
   del(req: ValidDelRequest): Promise<{ deleted: PortResult[] }>;
   list(): Promise<PortResult[]>;
+  /** CNI CHECK of one attachment: its PortResult, or a PortError saying what is wrong. */
+  check(req: ValidCheckRequest): Promise<PortResult>;
+  /** Removes the retained ports of VMs that are gone for good (`vms` complete); their names. */
+  reapVmPorts?(): Promise<string[]>;
 }
 
 /** How often an add allocates again after losing an address claim to another node. */
@@ -174,6 +202,12 @@ export function createPortService(deps: PortServiceDeps, config: PortServiceConf
       dhcp: p.dhcp,
       hostIfname: hostIfname(p.name),
       binding: bindingState(deps.sb.cache, config.chassis, p.name),
+      ...(p.containerId ? { containerId: p.containerId } : {}),
+      ...(p.pod ? { pod: p.pod } : {}),
+      defaultRoute: p.defaultRoute,
+      ...(p.vm ? { vm: p.vm } : {}),
+      ...(p.retained ? { retained: true } : {}),
+      ...(p.ipamOnly ? { ipamOnly: true } : {}),
     };
   }
 
@@ -280,20 +314,43 @@ export function createPortService(deps: PortServiceDeps, config: PortServiceConf
     const network = formatNetwork(req.network);
     if (req.movable !== undefined && req.name === undefined)
       throw badRequest('name', 'required for a movable port');
+    const provider = subnet.spec.provider;
+    const wl =
+      req.pod && deps.pods
+        ? workloadIdentity(await deps.pods(req.pod.namespace, req.pod.name), provider)
+        : {};
+    // Requested by the caller, else by the pod's annotations.
+    req = {
+      ...req,
+      ...(wl.ip && !req.ip ? { ip: wl.ip } : {}),
+      ...(wl.mac && !req.mac ? { mac: wl.mac } : {}),
+    };
     const owner =
       req.movable !== undefined
         ? movablePortOwner(req.movable)
-        : portIpamOwner(config.node, req.netns, network);
+        : wl.vm
+          ? vmIpamOwner(wl.vm, network)
+          : portIpamOwner(config.node, req.netns, network);
     const ports = [...mine().values()];
     const existing = ports.find((p) => p.owner === owner);
+    if (existing && !existing.retained && existing.netns !== req.netns)
+      throw new PortError(
+        'CONFLICT',
+        'ERR_PORT_VM_IN_USE',
+        `VM ${existing.vm ?? ''}: its port ${existing.name} is in use in ${existing.netns} (DEL that attachment first)`,
+      );
     const name =
       req.name ??
       existing?.name ??
-      defaultPortName(
-        req.netns.startsWith('/') ? hostIfname(req.netns) : req.netns,
-        req.network,
-        subnet.spec.provider,
-      );
+      (wl.vm
+        ? podPortName(wl.vm.name, wl.vm.namespace, provider)
+        : req.pod
+          ? podPortName(req.pod.name, req.pod.namespace, subnet.spec.provider)
+          : defaultPortName(
+              req.netns.startsWith('/') ? hostIfname(req.netns) : req.netns,
+              req.network,
+              subnet.spec.provider,
+            ));
     if (existing && existing.name !== name)
       throw new PortError(
         'CONFLICT',
@@ -311,7 +368,9 @@ export function createPortService(deps: PortServiceDeps, config: PortServiceConf
     const undo: (() => Promise<unknown>)[] = [];
     try {
       const others = ports.filter((p) => p.netns === req.netns && p.name !== name);
-      const ifname = await chooseIfname(req, hostIfname(name), others, existing?.ifname);
+      const ifname = req.ipamOnly
+        ? (req.ifname ?? existing?.ifname ?? 'eth0')
+        : await chooseIfname(req, hostIfname(name), others, existing?.ifname);
       // "dhcp" on the port: the host side configures no address (the guest's client or, for an
       // unaddressed port, its owner does).
       const dhcp = req.unaddressed === true || (req.dhcp ?? existing?.dhcp ?? false);
@@ -339,6 +398,10 @@ export function createPortService(deps: PortServiceDeps, config: PortServiceConf
         defaultRoute: !dhcp && (req.defaultRoute ?? existing?.defaultRoute ?? others.length === 0),
         ...((req.routed ?? existing?.routed) ? { routed: true } : {}),
         ...(req.movable !== undefined ? { movable: true } : {}),
+        ...(req.containerId ? { containerId: req.containerId } : {}),
+        ...(req.pod ? { pod: `${req.pod.namespace}/${req.pod.name}` } : {}),
+        ...(wl.vm ? { vm: vmKey(wl.vm) } : {}),
+        ...(req.ipamOnly ? { ipamOnly: true } : {}),
       };
       port = await writeLsp(subnet, req, port);
       if (!existing && !takenOver)
@@ -346,6 +409,15 @@ export function createPortService(deps: PortServiceDeps, config: PortServiceConf
           deps.nb.run((cache) => planPortRemove(cache, config.nodeOwnerId, name), { waitForCache: true }),
         );
       lap('nb');
+      if (port.ipamOnly) {
+        // The delegating plugin makes the interface: the reservation is all there is.
+        timings['total'] = Math.round((performance.now() - t0) * 10) / 10;
+        deps.log?.info(
+          { port: name, netns: req.netns, ip: port.ip, timings },
+          'address reserved (IPAM only)',
+        );
+        return { ...toResult(port), timings };
+      }
       undo.push(() => removeHost(host, name, req.netns));
       await ensureHost(host, port, subnet);
       lap('host');
@@ -391,17 +463,26 @@ export function createPortService(deps: PortServiceDeps, config: PortServiceConf
 
   async function del(req: ValidDelRequest): Promise<{ deleted: PortResult[] }> {
     await deps.loaded;
-    const match = (netns: string, network: string) =>
-      netns === req.netns && (req.network === undefined || network === formatNetwork(req.network));
-    const nbPorts = [...mine().values()].filter((p) => match(p.netns, p.network));
-    const local = localPorts(deps.ovs.cache, config.owner).filter((l) => match(l.netns, l.network));
+    const { nbPorts, local } = portsToDelete(mine(), localPorts(deps.ovs.cache, config.owner), req);
     const deleted: PortResult[] = [];
     const names = new Set([...nbPorts.map((p) => p.name), ...local.map((l) => l.lsp)]);
     for (const name of names) {
       deps.busy.add(name);
       try {
-        await removeHost(host, name, req.netns);
         const p = nbPorts.find((x) => x.name === name);
+        await removeHost(host, name, req.netns ?? p?.netns);
+        const subnet = p && deps.resources()?.subnets.get(p.subnet);
+        const vmGone = p?.vm !== undefined && deps.vms?.()?.has(p.vm) === false;
+        if (p?.vm && subnet && !vmGone) {
+          // A VM's port outlives its pod: the address, MAC and LSP wait for the VM's next pod.
+          if (!p.retained)
+            await writer.write(retainedPort(p), { v4: subnet.spec.cidr.family === 4, staticMac: false });
+          // The retained LSP holds the address now (IPAM follows Northbound); when another node
+          // takes the port over or it is reaped, nothing of it stays reserved here.
+          deps.ipam.release(p.owner, p.subnet);
+          deleted.push({ ...toResult(p), retained: true });
+          continue;
+        }
         await deps.nb.run((cache) => planPortRemove(cache, config.nodeOwnerId, name), {
           waitForCache: true,
           timeoutMs: config.nbTimeoutMs,
@@ -425,7 +506,32 @@ export function createPortService(deps: PortServiceDeps, config: PortServiceConf
 
   return {
     add: (req) => perNetns(req.netns, () => add(req)),
-    del: (req) => perNetns(req.netns, () => del(req)),
+    // A DEL without its namespace (gone, or not passed) queues behind the port's recorded one.
+    del: (req) => perNetns(delNetnsKey(mine(), req), () => del(req)),
     list: () => list(),
+    reapVmPorts: () =>
+      reapVmPorts(
+        {
+          nb: deps.nb,
+          ipam: deps.ipam,
+          busy: deps.busy,
+          perNetns,
+          mine,
+          ...(deps.log ? { log: deps.log } : {}),
+        },
+        { nodeOwnerId: config.nodeOwnerId, nbTimeoutMs: config.nbTimeoutMs },
+        deps.vms?.(),
+      ),
+    check: (req) =>
+      perNetns(req.netns, async () => {
+        await deps.loaded;
+        return toResult(
+          await checkAttachment(
+            { ovs: deps.ovs, sb: deps.sb, ports: mine(), nodeNetns: config.nodeNetns },
+            { chassis: config.chassis, owner: config.owner },
+            req,
+          ),
+        );
+      }),
   };
 }

@@ -39,6 +39,10 @@ function fakePorts(fail?: unknown): PortService & { calls: unknown[] } {
       return { deleted: [result] };
     },
     list: async () => [result],
+    check: async (req) => {
+      calls.push(['check', req]);
+      return result;
+    },
   };
 }
 
@@ -142,6 +146,43 @@ describe('the API socket path', () => {
     } finally {
       await server.close();
     }
+  });
+
+  it('sharedDir (the CNI socket in /run/openvswitch): an existing directory keeps its mode, a new one is 0750', async () => {
+    const ovsRun = path.join(dir, 'openvswitch');
+    await mkdir(ovsRun);
+    await chmod(ovsRun, 0o755);
+    const cni = await createApiServer({ ports }, path.join(ovsRun, 'kube-ovn-daemon.sock'), {
+      sharedDir: true,
+    });
+    try {
+      expect(await mode(ovsRun)).toBe(0o755);
+      expect(await mode(cni.socket)).toBe(0o660);
+      expect(
+        await apiCall(
+          'POST',
+          '/v1/ports/check',
+          { containerId: 'c1', ifname: 'eth0', netns: 'vm1' },
+          { socket: cni.socket },
+        ),
+      ).toEqual(result);
+      await expect(
+        apiCall('GET', '/v1/ports/check', undefined, { socket: cni.socket }),
+      ).rejects.toMatchObject({ status: 405 });
+    } finally {
+      await cni.close();
+    }
+    const fresh = await createApiServer({ ports }, path.join(dir, 'fresh-ovs', 'kube-ovn-daemon.sock'), {
+      sharedDir: true,
+    });
+    await fresh.close();
+    expect(await mode(path.join(dir, 'fresh-ovs'))).toBe(0o750);
+    const file = path.join(ovsRun, 'not-a-socket');
+    await writeFile(file, 'x');
+    await expect(createApiServer({ ports }, file, { sharedDir: true })).rejects.toMatchObject({
+      code: 'ERR_API_SOCKET_NOT_SOCKET',
+    });
+    expect(await readFile(file, 'utf8')).toBe('x');
   });
 
   it('refuses a shared (sticky, world-writable) directory and leaves its mode alone', async () => {

@@ -142,6 +142,25 @@ describe('parseRunFlags', () => {
     expect(parseRunFlags(flags({ ovs: 'unix:/o.sock' })).config.apiSocket).toBeUndefined();
   });
 
+  it('serves the CNI socket beside the API: Kube-OVN daemon socket by default, --no-cni-socket turns it off', () => {
+    const node = { ovs: 'unix:/o.sock', sb: 'unix:/s.sock' };
+    expect(parseRunFlags(flags(node)).config.cniSocket).toBe('/run/openvswitch/kube-ovn-daemon.sock');
+    expect(parseRunFlags(flags({ ...node, cniSocket: 'rel/c.sock' })).config.cniSocket).toBe(
+      path.resolve('rel/c.sock'),
+    );
+    expect(parseRunFlags(flags({ ...node, cniSocket: false })).config.cniSocket).toBeUndefined();
+    expect(parseRunFlags(flags({ ...node, api: false })).config.cniSocket).toBeUndefined();
+    expect(parseRunFlags(flags({ ovs: 'unix:/o.sock' })).config.cniSocket).toBeUndefined();
+    expect(refused({ cniSocket: '/run/c.sock' }).message).toMatch(/^--cni-socket: needs --ovs and --sb/);
+    expect(refused({ ...node, api: false, cniSocket: '/run/c.sock' }).message).toMatch(
+      /^--cni-socket: cannot be combined with --no-api/,
+    );
+    expect(refused({ ...node, apiSocket: '/run/a.sock', cniSocket: '/run/a.sock' }).message).toMatch(
+      /same path as --api-socket/,
+    );
+    expect(refused({ ...node, cniSocket: `/${'x'.repeat(120)}` }).flag).toBe('--cni-socket');
+  });
+
   it('refuses ssl: remotes without the TLS flags, and partial or missing TLS files', () => {
     expect(refused({ nb: 'unix:/a,ssl:10.0.0.1:6641' }).message).toBe(
       '--nb: ssl:10.0.0.1:6641 needs --private-key, --certificate and --ca-cert',

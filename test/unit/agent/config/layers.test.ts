@@ -136,6 +136,22 @@ describe('run settings: command line, environment, config file', () => {
     );
   });
 
+  it('a value flag with a --no- form: its variable and key take a value, or false for the --no- form', async () => {
+    setEnv({
+      VPC_AGENT_MANIFESTS: '/m',
+      VPC_AGENT_NB: 'unix:/nb.sock',
+      VPC_AGENT_OVS: 'unix:/ovs.sock',
+      VPC_AGENT_SB: 'unix:/sb.sock',
+    });
+    setEnv({ VPC_AGENT_CNI_SOCKET: '/run/x/cni.sock' });
+    expect((await settings([])).config.cniSocket).toBe('/run/x/cni.sock');
+    setEnv({ VPC_AGENT_CNI_SOCKET: 'false' });
+    expect((await settings([])).config.cniSocket).toBeUndefined();
+    delete process.env['VPC_AGENT_CNI_SOCKET'];
+    const off = await configFile('nocni.yaml', 'cni-socket: false\n');
+    expect((await settings(['--config', off])).config.cniSocket).toBeUndefined();
+  });
+
   it('still requires --nb when no layer gives it', async () => {
     expect(await refusal(['--manifests', '/m'])).toBe('--nb: is required (the OVN Northbound remotes)');
   });

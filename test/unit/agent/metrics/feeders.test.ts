@@ -40,6 +40,7 @@ describe('instrumentPortService', () => {
       add: () => (fail ? Promise.reject(fail) : Promise.resolve({ name: 'p' } as PortResult)),
       del: () => Promise.resolve({ deleted: [] }),
       list: () => Promise.resolve([]),
+      check: () => Promise.resolve({ name: 'p' } as PortResult),
     };
     const svc = instrumentPortService(inner, m);
     const req = {} as Parameters<PortService['add']>[0];

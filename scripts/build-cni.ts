@@ -1,0 +1,31 @@
+/**
+ * `npm run build:cni` (part of `npm run build`): bundles the CNI plugin (agent/cni/main.ts) into
+ * one CommonJS file, dist/cni/vpc-agent-cni.cjs, that `node <file>` runs with nothing beside it.
+ *
+ * Why a bundler (esbuild, a devDependency only): a runtime starts the plugin once per NIC, and
+ * Node resolving and loading a tree of ES modules from dist/ costs more than reading one small
+ * file; one file is also what an init container copies into /opt/cni/bin. The plugin imports
+ * only node built-ins, so the bundle holds just its own code.
+ */
+import { chmod, mkdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { build } from 'esbuild';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+export const CNI_BUNDLE = path.join(ROOT, 'dist/cni/vpc-agent-cni.cjs');
+
+await mkdir(path.dirname(CNI_BUNDLE), { recursive: true });
+await build({
+  entryPoints: [path.join(ROOT, 'agent/cni/main.ts')],
+  outfile: CNI_BUNDLE,
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  minify: true,
+  legalComments: 'none',
+  banner: { js: '#!/usr/bin/env node' },
+  logLevel: 'warning',
+});
+await chmod(CNI_BUNDLE, 0o755);
+process.stdout.write(`${path.relative(ROOT, CNI_BUNDLE)}: ${(await stat(CNI_BUNDLE)).size} bytes\n`);

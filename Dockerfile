@@ -29,8 +29,11 @@ COPY --chown=node:node package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 # Sources only (see .dockerignore).
 COPY --chown=node:node . .
-# `npm run build` writes dist/: the agent (dist/agent/cli.js) and the CNI plugin (dist/cni/).
+# `npm run build` writes dist/: the agent (dist/agent/cli.js) and the CNI plugin bundle
+# (dist/cni/vpc-agent-cni.cjs); `build:cni-sea` makes the plugin one executable with Node inside
+# (dist/cni/vpc-agent-cni), which install-cni puts on nodes that have no Node of their own.
 RUN npm run build \
+ && npm run build:cni-sea \
  && chmod 0755 dist/agent/cli.js \
  && npm prune --omit=dev --ignore-scripts --no-audit --no-fund
 

@@ -43,6 +43,8 @@ export interface ContainerNode {
   netns: string;
   chassisContainer: string;
   agentContainer: string;
+  /** The node's run directory on the host: its /run/openvswitch and /run/ovn are under it. */
+  runDir: string;
 }
 
 /** Polls `check` until it returns a value; fails after `timeoutMs` with `describe()`. */
@@ -207,7 +209,7 @@ export async function startNode(
     `--node=${name}`,
     `--listen=127.0.0.1:${AGENT_HTTP_PORT}`,
   ]);
-  return { name, netns, chassisContainer, agentContainer };
+  return { name, netns, chassisContainer, agentContainer, runDir: run };
 }
 
 /** The HTTP status of `GET <path>` on a node's agent (curl in the node's namespace); 0 if none. */

@@ -87,7 +87,8 @@ export interface NodeWorkDeps {
   /** Whether this agent writes NB now: it alone reads the cluster-wide OVN health values. */
   isWriter?: () => boolean;
   /** This node's pods and the VMs, when the agent watches Kubernetes (KubeVirt identity). */
-  workloads?: Pick<WorkloadWatch, 'pod' | 'vms'>;
+  workloads?: Pick<WorkloadWatch, 'pod' | 'vms'> &
+    Partial<Pick<WorkloadWatch, 'nodeLabels' | 'onNodeLabels'>>;
 }
 
 export interface NodeWork {
@@ -217,6 +218,10 @@ export async function startNodeWork(deps: NodeWorkDeps, config: NodeWorkConfig):
         },
       )
     : undefined;
+  // With Kubernetes: the labels of this node's Node object join its flags' (selectors match them).
+  const nodeLabels = deps.workloads?.nodeLabels?.();
+  if (nat && nodeLabels) nat.setLabels(nodeLabels);
+  const offNodeLabels = nat ? deps.workloads?.onNodeLabels?.((l) => nat.setLabels(l)) : undefined;
   // Datapath and interface metrics: their own Open_vSwitch client (statistics never wake the
   // reconcilers); started without waiting, so a slow vswitchd never delays the agent's start.
   const nodeMetrics = deps.metrics
@@ -320,6 +325,7 @@ export async function startNodeWork(deps: NodeWorkDeps, config: NodeWorkConfig):
       };
     },
     async close() {
+      offNodeLabels?.();
       await nat?.close();
       await nodeLoop.stop();
       await portsLoop.stop();

@@ -721,4 +721,5 @@ export const WORKLOAD_RESOURCES: readonly FakeResource[] = [
     kind: 'VirtualMachine',
     namespaced: true,
   },
+  { group: '', version: 'v1', plural: 'nodes', kind: 'Node', namespaced: false },
 ];

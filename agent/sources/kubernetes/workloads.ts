@@ -11,6 +11,9 @@
  * - `vms()`: the set of VMs only while the VM list is complete (listed, not relisting after a
  *   410, the kind served); undefined otherwise — nothing is pruned on a partial view, and a
  *   cluster without KubeVirt never prunes.
+ * - `nodeLabels()`: this node's own Node object's labels (`fieldSelector=metadata.name=<node>`),
+ *   which VpcNatGateway selectors match; undefined until it is listed (a node without a Node
+ *   object keeps the labels of its flags).
  */
 import { childLogger, type Logger } from '../../log.js';
 import { podInfoOf, type PodInfo } from '../../node/ports/identity.js';
@@ -25,6 +28,13 @@ export const POD_KIND: WatchedKind = {
   version: 'v1',
   plural: 'pods',
   namespaced: true,
+};
+export const NODE_KIND: WatchedKind = {
+  kind: 'Node',
+  group: '',
+  version: 'v1',
+  plural: 'nodes',
+  namespaced: false,
 };
 export const VM_KIND: WatchedKind = {
   kind: 'VirtualMachine',
@@ -60,6 +70,10 @@ export interface WorkloadWatch {
   vms(): ReadonlySet<string> | undefined;
   /** Called (batched) after the VMs changed or their list became complete. */
   onVmsChange(cb: () => void): () => void;
+  /** This node's labels from its Node object; undefined until it was seen. */
+  nodeLabels(): Readonly<Record<string, string>> | undefined;
+  /** Called with the labels whenever this node's Node object changed them. */
+  onNodeLabels(cb: (labels: Readonly<Record<string, string>>) => void): () => void;
   state(): ReflectorState[];
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -81,6 +95,12 @@ function trimPod(o: Record<string, unknown>): Record<string, unknown> {
     },
   };
 }
+
+/** Only the labels of a Node: its status (heartbeats every few seconds) is no change here. */
+const trimNode = (o: Record<string, unknown>): Record<string, unknown> => {
+  const md = isObject(o['metadata']) ? o['metadata'] : {};
+  return { metadata: { name: md['name'], labels: isObject(md['labels']) ? md['labels'] : {} } };
+};
 
 const trimVm = (o: Record<string, unknown>): Record<string, unknown> => {
   const md = isObject(o['metadata']) ? o['metadata'] : {};
@@ -128,6 +148,28 @@ export function createWorkloadWatch(options: WorkloadWatchOptions): WorkloadWatc
     },
   });
 
+  const labelListeners = new Set<(labels: Readonly<Record<string, string>>) => void>();
+  const labelsOf = (): Record<string, string> | undefined => {
+    const o = nodeReflector.objects().get(options.node) as { metadata?: { labels?: unknown } } | undefined;
+    const labels = o?.metadata?.labels;
+    if (!isObject(labels)) return undefined;
+    return Object.fromEntries(
+      Object.entries(labels).filter((e): e is [string, string] => typeof e[1] === 'string'),
+    );
+  };
+  const nodeReflector: Reflector = createReflector({
+    api,
+    kind: NODE_KIND,
+    timing,
+    log,
+    fieldSelector: `metadata.name=${options.node}`,
+    transform: trimNode,
+    onChange: () => {
+      const labels = labelsOf();
+      if (labels) for (const cb of labelListeners) cb(labels);
+    },
+  });
+
   const cached = (ns: string, name: string): PodInfo | undefined => {
     const o = pods.objects().get(`${ns}/${name}`);
     return o ? podInfoOf(o) : undefined;
@@ -169,16 +211,22 @@ export function createWorkloadWatch(options: WorkloadWatchOptions): WorkloadWatc
       vmListeners.add(cb);
       return () => vmListeners.delete(cb);
     },
-    state: () => [pods.state(), vmsReflector.state()],
+    nodeLabels: () => labelsOf(),
+    onNodeLabels(cb) {
+      labelListeners.add(cb);
+      return () => labelListeners.delete(cb);
+    },
+    state: () => [pods.state(), vmsReflector.state(), nodeReflector.state()],
     async start() {
       pods.start();
       vmsReflector.start();
-      await Promise.all([pods.firstAttempt, vmsReflector.firstAttempt]);
+      nodeReflector.start();
+      await Promise.all([pods.firstAttempt, vmsReflector.firstAttempt, nodeReflector.firstAttempt]);
     },
     async stop() {
       if (vmTimer) clearTimeout(vmTimer);
       for (const cancel of [...podWaiters.values()]) cancel();
-      await Promise.all([pods.stop(), vmsReflector.stop()]);
+      await Promise.all([pods.stop(), vmsReflector.stop(), nodeReflector.stop()]);
     },
   };
 }

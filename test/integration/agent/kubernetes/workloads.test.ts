@@ -72,4 +72,27 @@ describe('workload watch', () => {
     ctx.fake.delete('VirtualMachine', 'vm1', 'vms');
     await waitUntil(() => w.vms()?.size === 0 && changed > 0, { what: 'the VM delete seen' });
   });
+
+  it("follows this node's labels (its Node object only), not its status", async () => {
+    for (const r of WORKLOAD_RESOURCES) ctx.fake.serve(r);
+    const node = (name: string, labels: Record<string, string>, ready = 'True') => ({
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: { name, labels },
+      status: { conditions: [{ type: 'Ready', status: ready }] },
+    });
+    ctx.fake.apply(node('node1', { 'topology.kubernetes.io/zone': 'a' }));
+    ctx.fake.apply(node('node2', { 'topology.kubernetes.io/zone': 'b' }));
+    const w = await start(0);
+    await waitUntil(() => w.nodeLabels() !== undefined, { what: 'the Node listed', timeoutMs: 10_000 });
+    expect(w.nodeLabels()).toEqual({ 'topology.kubernetes.io/zone': 'a' });
+    const seen: Record<string, string>[] = [];
+    w.onNodeLabels((l) => seen.push({ ...l }));
+    ctx.fake.apply(node('node1', { 'topology.kubernetes.io/zone': 'a' }, 'False'));
+    ctx.fake.apply(node('node2', { 'topology.kubernetes.io/zone': 'c' }));
+    ctx.fake.apply(node('node1', { 'topology.kubernetes.io/zone': 'a', gw: 'yes' }));
+    await waitUntil(() => seen.length > 0, { what: 'the label change seen', timeoutMs: 10_000 });
+    // The status change and the other node made no call; the label change one.
+    expect(seen).toEqual([{ 'topology.kubernetes.io/zone': 'a', gw: 'yes' }]);
+  });
 });

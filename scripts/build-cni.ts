@@ -7,7 +7,7 @@
  * file; one file is also what an init container copies into /opt/cni/bin. The plugin imports
  * only node built-ins, so the bundle holds just its own code.
  */
-import { chmod, mkdir, stat } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { build } from 'esbuild';
 
@@ -28,4 +28,8 @@ await build({
   logLevel: 'warning',
 });
 await chmod(CNI_BUNDLE, 0o755);
+// The thin form (a shell script and curl, agent/cni/vpc-agent-cni.sh), copied as it is.
+const thin = path.join(path.dirname(CNI_BUNDLE), 'vpc-agent-cni.sh');
+await copyFile(path.join(ROOT, 'agent/cni/vpc-agent-cni.sh'), thin);
+await chmod(thin, 0o755);
 process.stdout.write(`${path.relative(ROOT, CNI_BUNDLE)}: ${(await stat(CNI_BUNDLE)).size} bytes\n`);

@@ -8,6 +8,7 @@
  * | POST   | /v1/ports   | AddPortRequest               | 200 PortResult                  |
  * | DELETE | /v1/ports   | {netns, network?}            | 200 {deleted: PortResult[]}     |
  * | GET    | /v1/ports   | —                            | 200 {ports: PortResult[]}       |
+ * | POST   | /v1/cni     | a CNI call: the network config as the body, CNI_* as `x-cni-*` headers | 200 the plugin's output, or 422 its CNI error |
  * | POST   | /v1/ports/check | {containerId, ifname, netns, network?} | 200 PortResult  |
  *
  * DELETE also takes `{containerId, ifname?, netns?, network?}` (one CNI attachment; the
@@ -22,6 +23,8 @@ import { chmodSync, lstatSync, mkdirSync, statSync, unlinkSync, type Stats } fro
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { connect } from 'node:net';
 import path from 'node:path';
+import { runPlugin } from '../cni/plugin.js';
+import { apiCall } from './client.js';
 import { AgentError } from '../errors.js';
 import { DEFAULT_API_SOCKET, type ApiErrorBody } from './protocol.js';
 import type { Logger } from '../log.js';
@@ -74,6 +77,37 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   } catch {
     throw badRequest('body', 'is not valid JSON');
   }
+}
+
+async function readText(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of req) {
+    size += (c as Buffer).length;
+    if (size > MAX_BODY)
+      throw new PortError('BAD_REQUEST', 'ERR_BODY_TOO_LARGE', `body: over ${MAX_BODY} bytes`);
+    chunks.push(c as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** The CNI variables a `/v1/cni` call carries as `x-cni-*` headers. */
+const CNI_HEADERS = ['COMMAND', 'CONTAINERID', 'NETNS', 'IFNAME', 'ARGS', 'PATH'] as const;
+
+/**
+ * One CNI call run by the agent for a thin client (the shell form of the plugin): the same
+ * commands as the plugin process (../cni/plugin.ts), their API calls made over this socket.
+ */
+async function handleCni(req: IncomingMessage, socket: string): Promise<{ status: number; text: string }> {
+  const env: NodeJS.ProcessEnv = {};
+  for (const k of CNI_HEADERS) {
+    const v = req.headers[`x-cni-${k.toLowerCase()}`];
+    if (typeof v === 'string') env[`CNI_${k}`] = v;
+  }
+  const out = await runPlugin(env, await readText(req), (_socket, method, p, body) =>
+    apiCall(method, p, body, { socket }),
+  );
+  return { status: out.exitCode === 0 ? 200 : 422, text: out.stdout };
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {
@@ -200,6 +234,21 @@ export async function createApiServer(
   }
   const server = createServer((req, res) => {
     const t0 = performance.now();
+    if ((req.url ?? '').split('?')[0] === '/v1/cni' && req.method === 'POST') {
+      handleCni(req, socket)
+        .catch((err: unknown) => ({ status: 500, text: JSON.stringify(errorResponse(err).body) }))
+        .then(({ status, text }) => {
+          res.writeHead(status, { 'content-type': 'application/json' });
+          res.end(text === '' ? '' : text + '\n');
+          const ms = Math.round(performance.now() - t0);
+          deps.log?.info(
+            { method: 'POST', url: '/v1/cni', cni: req.headers['x-cni-command'], status, ms },
+            'api request',
+          );
+        })
+        .catch(() => undefined);
+      return;
+    }
     handle(deps.ports, req.method ?? 'GET', req.url ?? '/', () => readJson(req))
       .catch((err: unknown) => errorResponse(err))
       .then(({ status, body }) => {

@@ -1,8 +1,9 @@
 /**
  * The CNI benchmark: ADD → result latency through the CNI plugin as Multus calls it (one
- * process per ADD: the bundle installed as `kube-ovn`, CNI_* in the environment, the seeds' NAD
- * config on stdin), against our own `vpc-agent port add` (one process per add, `node
- * dist/agent/cli.js`), both served by one `vpc-agent run` on a fresh 1-node sandbox.
+ * process per ADD, CNI_* in the environment, the seeds' NAD config on stdin) — the thin plugin
+ * installed as `kube-ovn` (shell + curl, the agent runs the command) and, beside it, the plugin
+ * as one Node process (`vpc-agent-cni-bin`) — against our own `vpc-agent port add` (one process
+ * per add, `node dist/agent/cli.js`), all served by one `vpc-agent run` on a fresh 1-node sandbox.
  *
  * Phases, each side in turn (CNI first, then the CLI, on fresh namespaces made beforehand and
  * not timed): `--seq` ADDs one at a time, then `--ports` ADDs in one burst (all processes started
@@ -106,18 +107,22 @@ export async function runCniBench(opts: CniBenchOptions): Promise<boolean> {
         args: { IgnoreUnknown: '1', K8S_POD_NAMESPACE: 'bench', K8S_POD_NAME: `pod-${i}` },
         config: conf(subnet),
       });
-      const cniAdd = async (netns: string, subnet: number, i: number) => {
-        const r = await invokeCni(bin, 'kube-ovn', addCall(netns, subnet, i));
-        if (r.exitCode !== 0) throw new Error(`CNI ADD ${netns}: ${JSON.stringify(r.out)}`);
+      // `kube-ovn` is the thin plugin (shell + curl; the agent runs the command), as install-cni
+      // puts it on nodes; `vpc-agent-cni-bin` the plugin as one Node process doing it itself.
+      const addWith = (plugin: string) => async (netns: string, subnet: number, i: number) => {
+        const r = await invokeCni(bin, plugin, addCall(netns, subnet, i));
+        if (r.exitCode !== 0) throw new Error(`CNI ADD ${netns} (${plugin}): ${JSON.stringify(r.out)}`);
         return r.ms;
       };
+      const cniAdd = addWith('kube-ovn');
+      const nodeAdd = addWith('vpc-agent-cni-bin');
 
       // Bare start-up: VERSION reads stdin and prints, no agent call; beside it node doing nothing.
       const startup: number[] = [];
       const nodeAlone: number[] = [];
       for (let i = 0; i < 20; i++) {
         const version = { command: 'VERSION' as const, config: { cniVersion: '1.0.0' } };
-        startup.push((await invokeCni(bin, 'kube-ovn', version)).ms);
+        startup.push((await invokeCni(bin, 'vpc-agent-cni-bin', version)).ms);
         const t = performance.now();
         await run(process.execPath, ['-e', '0']);
         nodeAlone.push(performance.now() - t);
@@ -159,8 +164,10 @@ export async function runCniBench(opts: CniBenchOptions): Promise<boolean> {
       const cliSide = (netns: string, subnet: number) => cliAdd(apiSocket, SUBNETS[subnet]!.network, netns);
 
       const cniSeq = await phase('cni  sequential', opts.seq, false, cniAdd);
+      const nodeSeq = await phase('node sequential', opts.seq, false, nodeAdd);
       const cliSeq = await phase('cli  sequential', opts.seq, false, cliSide);
       const cniBurst = await phase('cni  burst     ', opts.ports, true, cniAdd);
+      const nodeBurst = await phase('node burst     ', opts.ports, true, nodeAdd);
       const cliBurst = await phase('cli  burst     ', opts.ports, true, cliSide);
 
       // Clean-up through the plugin: DEL of every CNI attachment, in one burst.
@@ -208,9 +215,15 @@ export async function runCniBench(opts: CniBenchOptions): Promise<boolean> {
           nodeEmptyScriptMs: round(summarize(nodeAlone)),
         },
         agent: { runtime: runtime.note, rssMiB: Math.round(mem.rssKiB / 102.4) / 10 },
-        sequential: { cni: cniSeq, cli: cliSeq, p50Ratio: +(cniSeq.p50 / cliSeq.p50).toFixed(2) },
+        sequential: {
+          cni: cniSeq,
+          nodePlugin: nodeSeq,
+          cli: cliSeq,
+          p50Ratio: +(cniSeq.p50 / cliSeq.p50).toFixed(2),
+        },
         burst: {
           cni: cniBurst,
+          nodePlugin: nodeBurst,
           cli: cliBurst,
           p50Ratio: +(cniBurst.p50 / cliBurst.p50).toFixed(2),
           p99Ratio: +(cniBurst.p99 / cliBurst.p99).toFixed(2),

@@ -1,11 +1,12 @@
 /**
  * Attaching a VM (a network namespace the "runtime" made under /run/netns) to a network on a
- * node, as a container runtime does through Multus: the CNI plugin from the agent image, run on
+ * node, as a container runtime does through Multus: the CNI plugin from the agent image (its
+ * thin form, `kube-ovn`, as install-cni puts it on nodes), run on
  * the host with CNI_COMMAND=ADD, CNI_CONTAINERID, CNI_NETNS, CNI_IFNAME and CNI_ARGS in its
  * environment and the NetworkAttachmentDefinition's config on stdin (`server_socket`: the
  * node's /run/openvswitch/kube-ovn-daemon.sock, where the agent container listens).
  */
-import { access, constants } from 'node:fs/promises';
+import { access, constants, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { run } from '../../agent/sandbox/process.js';
 import type { ContainerNode } from './cluster.js';
@@ -28,14 +29,23 @@ export interface Attachment {
   ifname: string;
 }
 
-/** The image's plugin (the executable install-cni puts on nodes), copied out once per cluster. */
+/**
+ * The image's plugin as install-cni lays it out (the thin form as `kube-ovn`, the self-contained
+ * one beside it as `vpc-agent-cni-bin`), copied out once per cluster; returns `kube-ovn`.
+ */
 async function pluginOf(node: ContainerNode): Promise<string> {
-  const file = path.join(path.dirname(node.runDir), 'vpc-agent-cni');
+  const bin = path.join(path.dirname(node.runDir), 'opt-cni-bin-attach');
+  const file = path.join(bin, 'kube-ovn');
   const present = await access(file, constants.X_OK).then(
     () => true,
     () => false,
   );
-  if (!present) await podman(['cp', `${node.agentContainer}:/opt/vpc-agent/dist/cni/vpc-agent-cni`, file]);
+  if (!present) {
+    await mkdir(bin, { recursive: true });
+    const from = (f: string) => `${node.agentContainer}:/opt/vpc-agent/dist/cni/${f}`;
+    await podman(['cp', from('vpc-agent-cni'), path.join(bin, 'vpc-agent-cni-bin')]);
+    await podman(['cp', from('vpc-agent-cni.sh'), file]);
+  }
   return file;
 }
 

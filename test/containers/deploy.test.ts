@@ -143,28 +143,23 @@ describe('the agent image, deployed as a DaemonSet pod on a containerized OVN', 
       ],
       { reject: false },
     );
-    const plugins = (
-      await execIn(node1.agentContainer, ['sh', '-c', 'ls /opt/vpc-agent/dist/cni/ 2>/dev/null || true'])
-    ).stdout
-      .split('\n')
-      .filter((f) => f.startsWith('vpc-agent-cni'));
-    if (plugins.length === 0) {
-      // Until the build makes a plugin, the init container must fail, loudly.
-      expect(r.exitCode).not.toBe(0);
-      expect(r.stderr).toContain('no dist/cni/vpc-agent-cni');
-      return;
-    }
     expect(r.exitCode, r.stderr).toBe(0);
-    expect((await readdir(binDir)).sort()).toEqual(['kube-ovn', 'vpc-agent-cni']);
-    const inImage = await execIn(node1.agentContainer, [
-      'sha256sum',
-      `/opt/vpc-agent/dist/cni/${plugins[0]}`,
-    ]);
-    for (const name of ['kube-ovn', 'vpc-agent-cni']) {
-      const installed = createHash('sha256')
+    expect((await readdir(binDir)).sort()).toEqual(['kube-ovn', 'vpc-agent-cni', 'vpc-agent-cni-bin']);
+    const inImage = async (file: string) =>
+      (await execIn(node1.agentContainer, ['sha256sum', `/opt/vpc-agent/dist/cni/${file}`])).stdout.split(
+        ' ',
+      )[0];
+    const installed = async (name: string) =>
+      createHash('sha256')
         .update(await readFile(path.join(binDir, name)))
         .digest('hex');
-      expect(inImage.stdout.split(' ')[0]).toBe(installed);
+    const want: Record<string, string> = {
+      'kube-ovn': 'vpc-agent-cni.sh',
+      'vpc-agent-cni': 'vpc-agent-cni.sh',
+      'vpc-agent-cni-bin': 'vpc-agent-cni',
+    };
+    for (const [name, file] of Object.entries(want)) {
+      expect(await installed(name), name).toBe(await inImage(file));
       expect((await stat(path.join(binDir, name))).mode & 0o777).toBe(0o755);
     }
   });

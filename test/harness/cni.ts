@@ -1,8 +1,8 @@
 /**
- * The CNI plugin as a runtime runs it: the bundle (`npm run build:cni`) installed under a CNI
- * binary directory as `kube-ovn` and `vpc-agent-cni` (copies, as an init container puts them in
- * /opt/cni/bin), executed directly (its `#!/usr/bin/env node` line) with CNI_* in the environment
- * and the network configuration on stdin — one process per call, as Multus makes them.
+ * The CNI plugin as a runtime runs it: `npm run build:cni`'s thin form (shell + curl) and bundle
+ * installed under a CNI binary directory (copies, as an init container puts them in
+ * /opt/cni/bin), executed directly with CNI_* in the environment and the network configuration
+ * on stdin — one process per call, as Multus makes them.
  */
 import { execFile } from 'node:child_process';
 import { copyFile, mkdir } from 'node:fs/promises';
@@ -21,11 +21,20 @@ export async function buildCniBundle(): Promise<string> {
   return CNI_BUNDLE;
 }
 
-/** Copies the bundle into `<dir>/bin` under both names; returns the directory. */
+/** The thin form of the plugin (shell + curl), beside the bundle after `npm run build:cni`. */
+export const CNI_THIN = path.join(ROOT, 'dist/cni/vpc-agent-cni.sh');
+
+/**
+ * Installs the plugin into `<dir>/bin`; returns the directory. `kube-ovn` is the thin form, as
+ * install-cni puts it on nodes (the agent runs the command); `vpc-agent-cni` is the bundle, the
+ * plugin process doing the same itself — so a test exercises both by the name it calls.
+ */
 export async function installCniPlugin(dir: string): Promise<string> {
   const bin = path.join(dir, 'bin');
   await mkdir(bin, { recursive: true });
-  for (const name of ['kube-ovn', 'vpc-agent-cni']) await copyFile(CNI_BUNDLE, path.join(bin, name));
+  await copyFile(CNI_THIN, path.join(bin, 'kube-ovn'));
+  await copyFile(CNI_BUNDLE, path.join(bin, 'vpc-agent-cni'));
+  await copyFile(CNI_BUNDLE, path.join(bin, 'vpc-agent-cni-bin'));
   return bin;
 }
 

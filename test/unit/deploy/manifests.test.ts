@@ -173,11 +173,19 @@ describe('deploy/ manifests', () => {
         ).toBe(true);
   });
 
-  it('the init container installs the dist/cni plugin into /opt/cni/bin as kube-ovn and vpc-agent-cni', () => {
+  it('the init container installs the thin plugin as kube-ovn and vpc-agent-cni, the self-contained one beside them', () => {
     expect(installCni).toBeDefined();
     const script = [...(installCni!.command ?? []), ...(installCni!.args ?? [])].join('\n');
-    expect(script).toContain('/opt/vpc-agent/dist/cni/vpc-agent-cni');
-    for (const name of ['kube-ovn', 'vpc-agent-cni']) expect(script).toContain(name);
+    expect(script).toContain('/opt/vpc-agent/dist/cni');
+    // The name the thin plugin falls back to (agent/cni/vpc-agent-cni.sh) is the one installed.
+    const thin = readFileSync(new URL('../../../agent/cni/vpc-agent-cni.sh', import.meta.url), 'utf8');
+    expect(thin).toContain('"$here/vpc-agent-cni-bin"');
+    for (const line of [
+      'install vpc-agent-cni vpc-agent-cni-bin',
+      'install vpc-agent-cni.sh kube-ovn',
+      'install vpc-agent-cni.sh vpc-agent-cni',
+    ])
+      expect(script).toContain(line);
     const mount = installCni!.volumeMounts!.find((m) => script.includes(m.mountPath))!;
     expect(spec.volumes!.find((v) => v.name === mount.name)?.hostPath?.path).toBe('/opt/cni/bin');
   });

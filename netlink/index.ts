@@ -60,7 +60,7 @@ export {
   setTxChecksumOffload,
   type EthtoolTarget,
 } from './ethtool.js';
-export { readSysctl, sysctlPath, writeSysctl } from './sysctl.js';
+export { disableIpv6, readSysctl, sysctlPath, writeSysctl } from './sysctl.js';
 export { commandIn } from './exec.js';
 export {
   applyNftScript,

@@ -7,9 +7,10 @@
  * Keys use sysctl(8) syntax: dots separate components; a `/` stands for a dot inside a component
  * (`net.ipv4.conf.eth0/100.forwarding`). A slash-separated path under net/ is accepted too.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { NetlinkInputError, toNetlinkError } from './errors.js';
 import { execIn } from './exec.js';
+import { checkIfname } from './inet.js';
 import { defaultVia, type Via } from './namespaces.js';
 import { inNetns } from './setns.js';
 
@@ -59,5 +60,35 @@ export async function writeSysctl(
     inNetns(netns, () => writeFileSync(path, String(value)), 'sysctl.write');
   } catch (err) {
     throw toNetlinkError(err, { op: 'sysctl.write', target: key, netns });
+  }
+}
+
+/**
+ * Turns IPv6 off on link `ifname` of `netns` (undefined = the agent's own namespace):
+ * `net.ipv6.conf.<ifname>.disable_ipv6 = 1`. Done before the link comes up, the kernel then never
+ * gives it a link-local address, runs DAD or joins multicast groups for it (work that otherwise
+ * holds the RTNL lock in a kernel worker for every new link). A kernel without IPv6
+ * (no /proc/sys/net/ipv6) has nothing to turn off: that is success.
+ */
+export function disableIpv6(netns: string | undefined, ifname: string): void {
+  checkIfname(ifname);
+  const path = `/proc/sys/net/ipv6/conf/${ifname}/disable_ipv6`;
+  const write = () => {
+    try {
+      writeFileSync(path, '1');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT' && !existsSync('/proc/sys/net/ipv6')) return;
+      throw err;
+    }
+  };
+  try {
+    if (netns === undefined) write();
+    else inNetns(netns, write, 'sysctl.write');
+  } catch (err) {
+    throw toNetlinkError(err, {
+      op: 'sysctl.write',
+      target: `net.ipv6.conf.${ifname}.disable_ipv6`,
+      ...(netns === undefined ? {} : { netns }),
+    });
   }
 }

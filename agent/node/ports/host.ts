@@ -6,7 +6,7 @@
  * the ports reconciler's repair pass alike.
  */
 import { closeRtnl } from '../../../netlink/index.js';
-import { ops as typedOps, type OvsdbClient, type vswitch } from '../../../ovsdb/index.js';
+import { ops as typedOps, type OvsdbClient, type TxnBatcher, type vswitch } from '../../../ovsdb/index.js';
 import type { Subnet } from '../../resources/types.js';
 import { disableTxChecksumFor } from '../ovs/datapath.js';
 import { integrationDatapathType, rootRow } from '../ovs/plan.js';
@@ -27,6 +27,11 @@ export interface HostContext {
   owner: string;
   overlayMtu: number;
   underlayMtu: number;
+  /**
+   * Joins the OVS port inserts of concurrent adds into one transaction (one reconfiguration of
+   * ovs-vswitchd for a burst of VMs); without it each add sends its own.
+   */
+  attach?: TxnBatcher;
   /** When each OVS port was last re-added because vswitchd could not open it (rate limit). */
   reopened?: Map<string, number>;
 }
@@ -34,8 +39,16 @@ export interface HostContext {
 /** A broken OVS port is re-added at most this often (its own re-add is a change that triggers a pass). */
 const REOPEN_EVERY_MS = 5_000;
 
-/** Makes the host state of `p` complete; true when anything had to be created. */
-export async function ensureHost(ctx: HostContext, p: NodePort, subnet: Subnet): Promise<boolean> {
+/**
+ * Makes the host state of `p` complete; true when anything had to be created. `lap`, when given,
+ * is called after the veth pair (`veth`) and after the OVS port (`ovs`).
+ */
+export async function ensureHost(
+  ctx: HostContext,
+  p: NodePort,
+  subnet: Subnet,
+  lap?: (phase: 'veth' | 'ovs') => void,
+): Promise<boolean> {
   const host = hostIfname(p.name);
   const { created } = await plugVeth({
     nodeNetns: ctx.nodeNetns,
@@ -47,7 +60,9 @@ export async function ensureHost(ctx: HostContext, p: NodePort, subnet: Subnet):
     address: p.dhcp ? undefined : `${p.ip}/${subnet.spec.cidr.prefix}`,
     defaultVia: !p.dhcp && p.defaultRoute ? subnet.spec.gateway : undefined,
     disableTxChecksum: disableTxChecksumFor(integrationDatapathType(ctx.ovs.cache)),
+    ipv6: p.routed === true,
   });
+  lap?.('veth');
   const spec = {
     name: host,
     lsp: p.name,
@@ -67,7 +82,10 @@ export async function ensureHost(ctx: HostContext, p: NodePort, subnet: Subnet):
     ctx.reopened?.set(host, Date.now());
     await detachApplied(ctx.ovs, host);
   }
-  const res = await ctx.ovs.run((cache) => planAttach(cache, spec), { waitForCache: true });
+  const res = ctx.attach
+    ? await ctx.attach.run((cache, tag) => planAttach(cache, spec, tag))
+    : await ctx.ovs.run((cache) => planAttach(cache, spec), { waitForCache: true });
+  lap?.('ovs');
   return created || res.ops !== undefined;
 }
 

@@ -82,9 +82,10 @@ const sameMap = (a: Record<string, string>, b: Record<string, string>) =>
 /**
  * Operations that make `spec.name` a port of br-int with the right `external_ids`: nothing when
  * it is already so; an update of the Interface's `external_ids` when only they differ; else an
- * insert. A Port of that name on another bridge is an error (not ours to move).
+ * insert. A Port of that name on another bridge is an error (not ours to move). `tag` keeps the
+ * insert's uuid-names apart from other ports' in one transaction.
  */
-export function planAttach(cache: DatabaseCache, spec: OvsPortSpec): Operation[] {
+export function planAttach(cache: DatabaseCache, spec: OvsPortSpec, tag = ''): Operation[] {
   const br = bridgeByName(cache, INTEGRATION_BRIDGE);
   if (!br)
     throw new PortError(
@@ -106,13 +107,13 @@ export function planAttach(cache: DatabaseCache, spec: OvsPortSpec): Operation[]
   const out: Operation[] = [];
   if (port) out.push(...planDetach(cache, spec.name));
   out.push(
-    o.insert('Interface', { name: spec.name, type: '', external_ids: ids }, { uuidName: 'iface' }),
+    o.insert('Interface', { name: spec.name, type: '', external_ids: ids }, { uuidName: `iface${tag}` }),
     o.insert(
       'Port',
-      { name: spec.name, interfaces: ['iface'], external_ids: marks(spec) },
-      { uuidName: 'port' },
+      { name: spec.name, interfaces: [`iface${tag}`], external_ids: marks(spec) },
+      { uuidName: `port${tag}` },
     ),
-    o.mutate('Bridge', [['_uuid', '==', br._uuid]], [['ports', 'insert', ['port']]]),
+    o.mutate('Bridge', [['_uuid', '==', br._uuid]], [['ports', 'insert', [`port${tag}`]]]),
   );
   return out;
 }

@@ -17,7 +17,7 @@
  * leaves them alone until the request is done.
  */
 import { getLink, listLinks, netnsExists, rtnl } from '../../../netlink/index.js';
-import type { OvsdbClient } from '../../../ovsdb/index.js';
+import { createTxnBatcher, type OvsdbClient } from '../../../ovsdb/index.js';
 import type { Ipam } from '../../ipam/index.js';
 import { IpamError, IpamUnknownSubnetError } from '../../ipam/index.js';
 import type { Logger } from '../../log.js';
@@ -116,7 +116,7 @@ export interface PortResult {
   hostIfname: string;
   /** SB binding state on this chassis. */
   binding?: string;
-  /** Milliseconds per phase of this add (allocate, nb, host, bind, total). */
+  /** Milliseconds per phase of this add (allocate, nb, veth, ovs, bind, total). */
   timings?: Record<string, number>;
   /** The CNI attachment's container id, when a CNI plugin added the port. */
   containerId?: string;
@@ -153,6 +153,7 @@ export function createPortService(deps: PortServiceDeps, config: PortServiceConf
     owner: config.owner,
     overlayMtu: config.overlayMtu,
     underlayMtu: config.underlayMtu,
+    attach: createTxnBatcher(deps.ovs, { waitForCache: true }),
   };
   const mine = () => nodePortsFromNb(deps.nb.cache, config.nodeOwnerId);
   const writer = createPortWriter(deps.nb, {
@@ -419,8 +420,7 @@ export function createPortService(deps: PortServiceDeps, config: PortServiceConf
         return { ...toResult(port), timings };
       }
       undo.push(() => removeHost(host, name, req.netns));
-      await ensureHost(host, port, subnet);
-      lap('host');
+      await ensureHost(host, port, subnet, lap);
       await waitForCache(
         deps.sb.cache,
         () => (bindingState(deps.sb.cache, config.chassis, name) === 'up' ? true : undefined),

@@ -14,6 +14,7 @@
 import {
   createVeth,
   deleteLink,
+  disableIpv6,
   disableTxChecksumOffload,
   getLink,
   replaceAddress,
@@ -39,23 +40,38 @@ export interface VethPlug {
   defaultVia: string | undefined;
   /** Turn TX checksum offload off on the namespace side (`disableTxChecksumFor(br-int's datapath)`). */
   disableTxChecksum: boolean;
+  /**
+   * Keep IPv6 on the namespace side. Off for a port whose port security names its IPv4 address:
+   * OVN then drops every IPv6 packet of it (ovn-nb(5), `port_security`), so a link-local address,
+   * DAD and multicast joins would only cost the kernel work. The host end never has IPv6: it is
+   * an OVS port, not an IP interface.
+   */
+  ipv6: boolean;
 }
 
-/** Creates (or re-uses) and configures the pair; `created` = the host end is new. */
+/**
+ * Creates (or re-uses) and configures the pair; `created` = the host end is new.
+ *
+ * A new pair is made in one request with the peer's MAC and both MTUs, so it only needs its
+ * address, IPv6 off and the links up; an existing one is re-configured item by item. Requests on
+ * the node namespace's socket queue behind every other port's (./host.ts), so the fresh path keeps
+ * them to three: look-up, create, up.
+ */
 export async function plugVeth(p: VethPlug): Promise<{ created: boolean }> {
   const hostNl = rtnl(p.nodeNetns);
   const vmNl = rtnl(p.netns);
-  let host = await getLink(hostNl, p.host);
-  const inside = await getLink(vmNl, p.ifname);
+  let [host, inside] = await Promise.all([getLink(hostNl, p.host), getLink(vmNl, p.ifname)]);
   // Our pair: the namespace side's IFLA_LINK is the host end's index.
   const paired = host !== undefined && inside?.kind === 'veth' && inside.linkIndex === host.index;
   if (host && !paired) {
     await deleteLink(hostNl, p.host);
     host = undefined;
+    // The peer went with it.
+    inside = await getLink(vmNl, p.ifname);
   }
   let created = false;
   if (!host) {
-    if (await getLink(vmNl, p.ifname))
+    if (inside)
       throw new PortError(
         'CONFLICT',
         'ERR_PORT_IFNAME_IN_USE',
@@ -67,14 +83,17 @@ export async function plugVeth(p: VethPlug): Promise<{ created: boolean }> {
       peer: { name: p.ifname, netns: p.netns, mac: p.mac },
     });
     created = true;
+  } else {
+    await setMac(vmNl, p.ifname, p.mac);
+    await setMtu(vmNl, p.ifname, p.mtu);
+    await setMtu(hostNl, p.host, p.mtu);
   }
-  await setMac(vmNl, p.ifname, p.mac);
-  await setMtu(vmNl, p.ifname, p.mtu);
-  await setMtu(hostNl, p.host, p.mtu);
+  // Before the links come up: the kernel never starts IPv6 on them.
+  disableIpv6(p.nodeNetns, p.host);
+  if (!p.ipv6) disableIpv6(p.netns, p.ifname);
   if (p.disableTxChecksum) await disableTxChecksumOffload({ netns: p.netns, link: p.ifname });
   if (p.address) await replaceAddress(vmNl, p.ifname, p.address);
-  await setLinkUp(vmNl, p.ifname);
-  await setLinkUp(hostNl, p.host);
+  await Promise.all([setLinkUp(vmNl, p.ifname), setLinkUp(hostNl, p.host)]);
   if (p.defaultVia) await replaceRoute(vmNl, { dst: 'default', via: p.defaultVia, dev: p.ifname });
   return { created };
 }

@@ -36,6 +36,7 @@ const plug = (netns: string, host: string, mac: string): VethPlug => ({
   address: undefined,
   defaultVia: undefined,
   disableTxChecksum: disableTxChecksumFor(integrationDatapathType(ovs.client.cache)),
+  ipv6: false,
 });
 
 /** `ethtool -k` of eth0 in `netns`: feature (and sub-feature) → its actual state, on/off. */
@@ -81,6 +82,31 @@ describe('veth TX checksum offload from br-int datapath_type', () => {
     });
     // The kernel-datapath pair plugged earlier is not touched by the other port's decision.
     expect(await getTxChecksumOffload({ netns: VM_KERNEL, link: 'eth0' })).toBe(true);
+  });
+
+  it('IPv6 stays off on the host end always, and on the namespace side unless the port keeps it', async () => {
+    const off = async (netns: string, ifname: string) =>
+      (await run('sysctl', ['-n', `net.ipv6.conf.${ifname}.disable_ipv6`], { netns })).stdout.trim() === '1';
+    const v6addrs = async (netns: string, ifname: string) =>
+      (await run('ip', ['-6', '-o', 'addr', 'show', 'dev', ifname], { netns })).stdout.trim();
+    // Both pairs above: up, no IPv6 on either end.
+    for (const [vm, host] of [
+      [VM_KERNEL, 'h-kernel'],
+      [VM_NETDEV, 'h-netdev'],
+    ] as const) {
+      expect(await off(NODE, host)).toBe(true);
+      expect(await off(vm, 'eth0')).toBe(true);
+      expect(await v6addrs(NODE, host)).toBe('');
+      expect(await v6addrs(vm, 'eth0')).toBe('');
+    }
+    // A port whose port security has no IP (routed) keeps IPv6 inside: it gets its link-local.
+    await plugVeth({ ...plug(VM_KERNEL, 'h-routed', '0a:00:00:00:00:13'), ifname: 'net1', ipv6: true });
+    expect(await off(NODE, 'h-routed')).toBe(true);
+    expect(await off(VM_KERNEL, 'net1')).toBe(false);
+    await expect
+      .poll(() => v6addrs(VM_KERNEL, 'net1'), { timeout: 10_000 })
+      .toMatch(/inet6 fe80::800:ff:fe00:13\//);
+    expect(await unplugVeth(NODE, 'h-routed')).toBe(true);
   });
 
   it('unplug removes both pairs; a second unplug is success (false)', async () => {

@@ -49,7 +49,7 @@ export async function listAddresses(
 ): Promise<AddressInfo[]> {
   const index = filter.link === undefined ? undefined : (await requireLink(nl, filter.link)).index;
   const data: rt.Address = filter.family === undefined ? {} : { family: afOf(filter.family) };
-  const msgs = await nl.call('addr.list', filter.link, (s) => s.getAddresses(data));
+  const msgs = await nl.call('addr.list', filter.link, (s) => s.getAddresses(data), { dump: true });
   return msgs
     .map(toAddressInfo)
     .filter((a): a is AddressInfo => a !== undefined)

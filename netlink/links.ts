@@ -52,7 +52,7 @@ export function toLinkInfo(m: rt.LinkMessage): LinkInfo {
 
 /** Every link of the socket's namespace. */
 export async function listLinks(nl: Rtnl): Promise<LinkInfo[]> {
-  const msgs = await nl.call('link.list', undefined, (s) => s.getLinks());
+  const msgs = await nl.call('link.list', undefined, (s) => s.getLinks(), { dump: true });
   return msgs.map(toLinkInfo);
 }
 

@@ -148,7 +148,7 @@ export async function listRoutes(
 ): Promise<RouteInfo[]> {
   const data: rt.Route = filter.family === undefined ? {} : { family: afOf(filter.family) };
   const [msgs, links] = await Promise.all([
-    nl.call('route.list', undefined, (s) => s.getRoutes(data)),
+    nl.call('route.list', undefined, (s) => s.getRoutes(data), { dump: true }),
     listLinks(nl),
   ]);
   const names = new Map(links.map((l) => [l.index, l.name]));

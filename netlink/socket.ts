@@ -19,8 +19,10 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 /** A rtnetlink socket bound to one namespace (`netns` undefined = the agent's own). */
 export class Rtnl {
   #closed = false;
-  /** Tail of the request queue: one request in flight per socket (see {@link call}). */
-  #tail: Promise<unknown> = Promise.resolve();
+  /** Settles when the last dump queued is done: everything after it waits for it. */
+  #dumpTail: Promise<unknown> = Promise.resolve();
+  /** Requests with a single reply in flight (a dump waits for them all). */
+  #inflight = new Set<Promise<unknown>>();
   constructor(
     readonly socket: RtNetlinkSocket,
     readonly netns: string | undefined,
@@ -35,10 +37,20 @@ export class Rtnl {
    * Runs one request and turns whatever the package throws into a {@link NetlinkError} carrying
    * errno, the operation, the target and this socket's namespace.
    *
-   * Requests on one socket are serialized: the package reassembles one multipart (dump) reply at a
-   * time per socket, so two dumps in flight would interleave and fail.
+   * The package matches replies to requests by sequence number, but it reassembles one multipart
+   * (dump) reply at a time per socket: any other reply arriving amid a dump's parts would cut the
+   * dump short. So a dump (`opts.dump`) runs alone — after every request before it, and before any
+   * after it — while requests with a single reply (gets by name, creates, changes, deletes) run
+   * side by side. The kernel does their work in the sending call, in the order they were sent;
+   * letting them overlap only saves each one waiting a turn of the event loop for the one before
+   * it (what a burst of ports on one namespace's socket otherwise queues on).
    */
-  call<T>(op: string, target: string | undefined, fn: (s: RtNetlinkSocket) => Promise<T>): Promise<T> {
+  call<T>(
+    op: string,
+    target: string | undefined,
+    fn: (s: RtNetlinkSocket) => Promise<T>,
+    opts: { dump?: boolean } = {},
+  ): Promise<T> {
     const ctx: NetlinkErrorContext = { op, netns: this.netns };
     if (target !== undefined) ctx.target = target;
     const run = async (): Promise<T> => {
@@ -49,8 +61,16 @@ export class Rtnl {
         throw toNetlinkError(err, ctx);
       }
     };
-    const result = this.#tail.then(run, run);
-    this.#tail = result.catch(() => undefined);
+    if (opts.dump) {
+      const before = Promise.allSettled([this.#dumpTail, ...this.#inflight]);
+      const result = before.then(run);
+      this.#dumpTail = result.catch(() => undefined);
+      return result;
+    }
+    const result = this.#dumpTail.then(run);
+    const settled = result.catch(() => undefined);
+    this.#inflight.add(settled);
+    void settled.then(() => this.#inflight.delete(settled));
     return result;
   }
 

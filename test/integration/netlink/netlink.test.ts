@@ -16,6 +16,7 @@ import {
   deleteLink,
   deleteNetns,
   deleteRoute,
+  disableIpv6,
   disableTxChecksumOffload,
   getLink,
   getTxChecksumOffload,
@@ -46,6 +47,8 @@ const { prefix: PREFIX } = useTestNamespaces('nlt');
 const A = `${PREFIX}a`;
 const B = `${PREFIX}b`;
 const C = `${PREFIX}c`;
+/** For the IPv6 and concurrency tests (created there). */
+const D = `${PREFIX}d`;
 
 const ip = async (...args: string[]) => (await execa('ip', args)).stdout;
 const inNs = async (ns: string, ...argv: string[]) =>
@@ -349,5 +352,54 @@ describe('TX checksum offload and sysctls', () => {
     expect(await readSysctl(B, 'net.ipv6.conf.all.forwarding', { via: 'exec' })).toBe('1');
     expect(await readSysctl(undefined, 'net.ipv4.ip_forward')).toBe(hostBefore);
     await expect(writeSysctl(A, 'kernel.hostname', 'x')).rejects.toThrow(/only net\./);
+  });
+
+  it('turns IPv6 off on one link only, before it comes up: no link-local address, ever', async () => {
+    await createNetns(D);
+    await createVeth(rtnl(D), { name: 'v6a', peer: { name: 'v6b' } });
+    disableIpv6(D, 'v6a');
+    await setLinkUp(rtnl(D), 'v6a');
+    await setLinkUp(rtnl(D), 'v6b');
+    expect(await inNs(D, 'sysctl', '-n', 'net.ipv6.conf.v6a.disable_ipv6')).toBe('1');
+    expect(await inNs(D, 'sysctl', '-n', 'net.ipv6.conf.v6b.disable_ipv6')).toBe('0');
+    // The other end, left alone, gets its link-local; v6a none.
+    await expect.poll(() => inNs(D, 'ip', '-6', '-o', 'addr', 'show', 'dev', 'v6b')).toMatch(/fe80::/);
+    expect(await inNs(D, 'ip', '-6', '-o', 'addr', 'show', 'dev', 'v6a')).toBe('');
+    expect(() => disableIpv6(D, 'nosuchdev')).toThrow(NetlinkError);
+    await deleteLink(rtnl(D), 'v6a');
+  });
+});
+
+describe('one socket, many requests at once', () => {
+  it('single-reply requests overlap, dumps run alone: 40 links made, changed and listed concurrently', async () => {
+    const nl = rtnl(D);
+    const names = Array.from({ length: 40 }, (_, i) => `cc${i}`);
+    const linkDumps: Promise<{ name: string }[]>[] = [];
+    const addrDumps: Promise<{ address: string }[]>[] = [];
+    const routeDumps: Promise<unknown[]>[] = [];
+    await Promise.all(
+      names.map(async (name, i) => {
+        await createBridge(nl, { name });
+        // A dump in the middle of everyone's single-reply requests.
+        if (i % 8 === 0) {
+          linkDumps.push(listLinks(nl));
+          addrDumps.push(listAddresses(nl, {}));
+          routeDumps.push(listRoutes(nl));
+        }
+        await Promise.all([setMtu(nl, name, 1400 + i), setLinkUp(nl, name)]);
+        await replaceAddress(nl, name, `10.77.${i}.1/24`);
+        expect((await getLink(nl, name))?.mtu).toBe(1400 + i);
+      }),
+    );
+    // Every dump came back whole: a cut one throws, or misses the loopback and its address.
+    for (const l of await Promise.all(linkDumps)) expect(l.map((x) => x.name)).toContain('lo');
+    for (const a of await Promise.all(addrDumps)) expect(a.map((x) => x.address)).toContain('127.0.0.1');
+    expect(await Promise.all(routeDumps)).toHaveLength(5);
+    const links = await listLinks(nl);
+    for (const name of names) expect(links.find((l) => l.name === name)).toMatchObject({ up: true });
+    const addrs = await listAddresses(nl, {});
+    expect(addrs.filter((a) => a.address.startsWith('10.77.'))).toHaveLength(40);
+    await Promise.all(names.map((n) => deleteLink(nl, n)));
+    expect((await listLinks(nl)).filter((l) => l.name.startsWith('cc'))).toEqual([]);
   });
 });

@@ -47,7 +47,7 @@ const { prefix: PREFIX } = useTestNamespaces('nlt');
 const A = `${PREFIX}a`;
 const B = `${PREFIX}b`;
 const C = `${PREFIX}c`;
-/** For the IPv6 and concurrency tests (created there). */
+/** For the IPv6 and concurrency tests. */
 const D = `${PREFIX}d`;
 
 const ip = async (...args: string[]) => (await execa('ip', args)).stdout;
@@ -64,6 +64,7 @@ const brLinks = async (ns?: string) =>
 beforeAll(async () => {
   await createNetns(A);
   await createNetns(B);
+  await createNetns(D);
 });
 
 describe('namespaces', () => {
@@ -355,7 +356,6 @@ describe('TX checksum offload and sysctls', () => {
   });
 
   it('turns IPv6 off on one link only, before it comes up: no link-local address, ever', async () => {
-    await createNetns(D);
     await createVeth(rtnl(D), { name: 'v6a', peer: { name: 'v6b' } });
     disableIpv6(D, 'v6a');
     await setLinkUp(rtnl(D), 'v6a');

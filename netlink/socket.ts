@@ -16,6 +16,22 @@ import { inNetns, netnsPath } from './setns.js';
 /** Milliseconds a single request may take before it fails (the kernel answers in well under that). */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 
+/**
+ * Single-reply requests in flight on one socket at most: their replies wait in the socket's
+ * receive buffer until the event loop reads them, and a full buffer drops replies (ENOBUFS).
+ */
+export const MAX_IN_FLIGHT = 16;
+
+/** Receive buffer asked for (the kernel caps it at net.core.rmem_max). */
+const RECV_BUFFER_BYTES = 1 << 20;
+
+/** A socket of the package with a larger receive buffer. */
+function openSocket(): RtNetlinkSocket {
+  const socket = createRtNetlink();
+  socket.socket.socket.setRecvBufferSize(RECV_BUFFER_BYTES);
+  return socket;
+}
+
 /** A rtnetlink socket bound to one namespace (`netns` undefined = the agent's own). */
 export class Rtnl {
   #closed = false;
@@ -23,11 +39,21 @@ export class Rtnl {
   #dumpTail: Promise<unknown> = Promise.resolve();
   /** Requests with a single reply in flight (a dump waits for them all). */
   #inflight = new Set<Promise<unknown>>();
+  /** Single-reply requests being answered, and those waiting for a slot ({@link MAX_IN_FLIGHT}). */
+  #running = 0;
+  #waiting: (() => void)[] = [];
+  /** The socket's last error (a reply lost to a full buffer), named by requests that time out. */
+  #lastError: Error | undefined;
   constructor(
     readonly socket: RtNetlinkSocket,
     readonly netns: string | undefined,
     readonly nsId: string,
-  ) {}
+  ) {
+    // Without a listener, an error of the socket (ENOBUFS: replies dropped) aborts the process.
+    socket.socket.on('error', (err) => {
+      this.#lastError = err;
+    });
+  }
 
   get closed(): boolean {
     return this.#closed;
@@ -35,15 +61,16 @@ export class Rtnl {
 
   /**
    * Runs one request and turns whatever the package throws into a {@link NetlinkError} carrying
-   * errno, the operation, the target and this socket's namespace.
+   * errno, the operation, the target and this socket's namespace. A request not answered within
+   * {@link DEFAULT_REQUEST_TIMEOUT_MS} fails with ETIMEDOUT.
    *
    * The package matches replies to requests by sequence number, but it reassembles one multipart
    * (dump) reply at a time per socket: any other reply arriving amid a dump's parts would cut the
    * dump short. So a dump (`opts.dump`) runs alone — after every request before it, and before any
    * after it — while requests with a single reply (gets by name, creates, changes, deletes) run
-   * side by side. The kernel does their work in the sending call, in the order they were sent;
-   * letting them overlap only saves each one waiting a turn of the event loop for the one before
-   * it (what a burst of ports on one namespace's socket otherwise queues on).
+   * side by side, up to {@link MAX_IN_FLIGHT}. The kernel does their work in the order they were
+   * sent; letting them overlap only saves each one waiting a turn of the event loop for the one
+   * before it (what a burst of ports on one namespace's socket otherwise queues on).
    */
   call<T>(
     op: string,
@@ -55,10 +82,21 @@ export class Rtnl {
     if (target !== undefined) ctx.target = target;
     const run = async (): Promise<T> => {
       if (this.#closed) throw new NetlinkError(9, { ...ctx, hint: 'socket closed (namespace deleted?)' });
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          const why = this.#lastError ? `; socket error: ${this.#lastError.message}` : '';
+          reject(
+            new NetlinkError(110, { ...ctx, hint: `no reply in ${DEFAULT_REQUEST_TIMEOUT_MS} ms${why}` }),
+          );
+        }, DEFAULT_REQUEST_TIMEOUT_MS);
+      });
       try {
-        return await fn(this.socket);
+        return await Promise.race([fn(this.socket), timeout]);
       } catch (err) {
         throw toNetlinkError(err, ctx);
+      } finally {
+        clearTimeout(timer);
       }
     };
     if (opts.dump) {
@@ -67,11 +105,35 @@ export class Rtnl {
       this.#dumpTail = result.catch(() => undefined);
       return result;
     }
-    const result = this.#dumpTail.then(run);
+    const result = this.#dumpTail
+      .then(() => this.#acquire())
+      .then(async () => {
+        try {
+          return await run();
+        } finally {
+          this.#release();
+        }
+      });
     const settled = result.catch(() => undefined);
     this.#inflight.add(settled);
     void settled.then(() => this.#inflight.delete(settled));
     return result;
+  }
+
+  /** Takes one of the {@link MAX_IN_FLIGHT} slots, waiting for one when all are taken. */
+  #acquire(): Promise<void> | void {
+    if (this.#running < MAX_IN_FLIGHT) {
+      this.#running++;
+      return;
+    }
+    return new Promise((resolve) => this.#waiting.push(resolve));
+  }
+
+  /** Hands the slot to the next waiting request, or frees it. */
+  #release(): void {
+    const next = this.#waiting.shift();
+    if (next) next();
+    else this.#running--;
   }
 
   close(): void {
@@ -101,7 +163,7 @@ export function rtnl(netns?: string): Rtnl {
   if (netns === undefined) {
     let host = sockets.get(HOST_KEY);
     if (!host || host.closed) {
-      host = new Rtnl(createRtNetlink(), undefined, 'self');
+      host = new Rtnl(openSocket(), undefined, 'self');
       sockets.set(HOST_KEY, host);
     }
     return host;
@@ -110,7 +172,7 @@ export function rtnl(netns?: string): Rtnl {
   const cached = sockets.get(netns);
   if (cached && !cached.closed && cached.nsId === id) return cached;
   cached?.close();
-  const socket = inNetns(netns, () => createRtNetlink(), 'rtnl.open');
+  const socket = inNetns(netns, () => openSocket(), 'rtnl.open');
   const fresh = new Rtnl(socket, netns, id);
   sockets.set(netns, fresh);
   return fresh;

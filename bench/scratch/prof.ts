@@ -29,7 +29,7 @@ try {
       console.log('cpu ms',diff(c0,cpu()));console.log(`round ${round}: ${N} in ${(performance.now() - t0).toFixed(0)} ms; total`, summarize(res.map((r) => r.ms)));
       for (const k of Object.keys(res[0]!.steps)) console.log('  ', k, summarize(res.map((r) => r.steps[k] ?? 0)));
     }
-  } finally { await driver.stop(); }
+  } catch (e) { const { readFileSync } = await import('node:fs'); console.log(readFileSync(path.join(dir, 'agent.log'), 'utf8').slice(-4000)); throw e; } finally { await driver.stop(); }
 } finally {
   for (const ns of created) await run('ip', ['netns', 'del', ns], { reject: false });
   await destroySandbox(path.join(dir, 'sbx'));

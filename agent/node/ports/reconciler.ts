@@ -20,12 +20,13 @@
  * runner passes only while NB is online).
  */
 import { netnsExists } from '../../../netlink/index.js';
-import type { OvsdbClient, RowChange } from '../../../ovsdb/index.js';
+import type { ChangeBatch, OvsdbClient, RowChange } from '../../../ovsdb/index.js';
 import type { Snapshot } from '../../pipeline/snapshot.js';
 import type { ObjectStatus, PassContext, Reconciler } from '../../reconcile/reconciler.js';
 import { planAdoption } from './adopt.js';
 import { ensureHost, removeHost, type HostContext } from './host.js';
 import { externalIds, OWNER_KEY } from '../../ownership.js';
+import { nbPortDrift, ovsPortDrift, type PortDrift } from './drift.js';
 import { nodePortOf, nodePortsFromNb, planPortWrite, type NodePort } from './nb-ports.js';
 import { localPorts, type LocalPortRecord } from './ovs.js';
 import type { KeyedSerial } from './serial.js';
@@ -177,28 +178,21 @@ export function createPortsReconciler(
     plan,
     apply,
     status: () => status,
-    // A change to this node's LSPs, its OVS ports, a switch or DHCP options row (re)created.
+    // A change to this node's LSPs, its OVS ports, a switch or DHCP options row (re)created
+    // (./drift.ts: only what the agent writes).
     drift(trigger) {
-      const offOvs = deps.host.ovs.cache.onChange((batch) => {
+      const follow = (drift: (ch: RowChange) => PortDrift, reason: string) => (batch: ChangeBatch) => {
         let any = false;
         for (const ch of batch.changes) {
-          if (ch.table !== 'Interface' && ch.table !== 'Port') continue;
+          const d = drift(ch);
+          if (d.kind === 'none') continue;
           any = true;
-          const ids = (ch.new ?? ch.old)?.['external_ids'] as Record<string, string> | undefined;
-          // A Port row names no LSP: look at every port then.
-          markDirty(ch.table === 'Interface' ? ids?.['iface-id'] : undefined);
+          markDirty(d.kind === 'port' ? d.lsp : undefined);
         }
-        if (any) trigger('ovs');
-      });
-      const offNb = deps.nb.cache.onChange((batch) => {
-        let any = false;
-        for (const ch of batch.changes) {
-          if (!touchesNodePorts(ch, config.nodeOwnerId)) continue;
-          any = true;
-          markDirty(ch.table === 'Logical_Switch_Port' ? String((ch.new ?? ch.old)?.['name']) : undefined);
-        }
-        if (any) trigger('nb');
-      });
+        if (any) trigger(reason);
+      };
+      const offOvs = deps.host.ovs.cache.onChange(follow(ovsPortDrift, 'ovs'));
+      const offNb = deps.nb.cache.onChange(follow((ch) => nbPortDrift(ch, config.nodeOwnerId), 'nb'));
       return () => {
         offOvs();
         offNb();
@@ -209,12 +203,3 @@ export function createPortsReconciler(
 
 /** A port whose LSP is all there is: a VM's retained port, an address-only reservation. */
 const hostless = (p: NodePort) => p.retained === true || p.ipamOnly === true;
-
-/** A Northbound change that can concern this node's ports: one of its LSPs, a switch or DHCP options (re)created. */
-function touchesNodePorts(ch: RowChange, nodeOwnerId: string): boolean {
-  if (ch.table === 'DHCP_Options') return true;
-  if (ch.table === 'Logical_Switch') return ch.kind !== 'update';
-  if (ch.table !== 'Logical_Switch_Port') return false;
-  const ids = (ch.old ?? ch.new)?.['external_ids'] as Record<string, string> | undefined;
-  return ids?.[OWNER_KEY] === nodeOwnerId;
-}

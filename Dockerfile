@@ -19,8 +19,12 @@
 ARG BASE=node:24-bookworm-slim
 
 FROM ${BASE} AS build
+# A C compiler for the native thin CNI plugin (agent/cni/vpc-agent-cni.c, linked statically).
 # The official node images have the user `node`; a local base may not.
-RUN id -u node >/dev/null 2>&1 || useradd --create-home --uid 1000 --shell /usr/sbin/nologin node \
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends gcc libc6-dev \
+ && rm -rf /var/lib/apt/lists/* \
+ && (id -u node >/dev/null 2>&1 || useradd --create-home --uid 1000 --shell /usr/sbin/nologin node) \
  && mkdir -p /src && chown node:node /src
 USER node
 WORKDIR /src
@@ -29,10 +33,12 @@ COPY --chown=node:node package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 # Sources only (see .dockerignore).
 COPY --chown=node:node . .
-# `npm run build` writes dist/: the agent (dist/agent/cli.js) and the CNI plugin bundle
-# (dist/cni/vpc-agent-cni.cjs); `build:cni-sea` makes the plugin one executable with Node inside
-# (dist/cni/vpc-agent-cni), which install-cni puts on nodes that have no Node of their own.
+# `npm run build` writes dist/: the agent (dist/agent/cli.js), the CNI plugin bundle
+# (dist/cni/vpc-agent-cni.cjs) and the native thin plugin (dist/cni/vpc-agent-cni-thin, which
+# install-cni puts on nodes as kube-ovn and vpc-agent-cni); `build:cni-sea` makes the plugin one
+# executable with Node inside (dist/cni/vpc-agent-cni), installed beside it.
 RUN npm run build \
+ && test -x dist/cni/vpc-agent-cni-thin \
  && npm run build:cni-sea \
  && chmod 0755 dist/agent/cli.js \
  && npm prune --omit=dev --ignore-scripts --no-audit --no-fund

@@ -10,6 +10,7 @@
 import { chmod, copyFile, mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { build } from 'esbuild';
+import { CNI_NATIVE, compileNativeCni } from './cni-native.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 export const CNI_BUNDLE = path.join(ROOT, 'dist/cni/vpc-agent-cni.cjs');
@@ -33,3 +34,13 @@ const thin = path.join(path.dirname(CNI_BUNDLE), 'vpc-agent-cni.sh');
 await copyFile(path.join(ROOT, 'agent/cni/vpc-agent-cni.sh'), thin);
 await chmod(thin, 0o755);
 process.stdout.write(`${path.relative(ROOT, CNI_BUNDLE)}: ${(await stat(CNI_BUNDLE)).size} bytes\n`);
+// The native thin form (agent/cni/vpc-agent-cni.c): what install-cni puts on nodes as kube-ovn and
+// vpc-agent-cni when the build had a C compiler (the image's always has); else the shell form is.
+try {
+  await compileNativeCni();
+  process.stdout.write(`${path.relative(ROOT, CNI_NATIVE)}: ${(await stat(CNI_NATIVE)).size} bytes\n`);
+} catch (err) {
+  process.stdout.write(
+    `${path.relative(ROOT, CNI_NATIVE)}: not built (no C compiler? ${String(err).split('\n')[0]}); the shell form stands in\n`,
+  );
+}

@@ -25,7 +25,7 @@ done
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PACKAGES=(ovn-central ovn-host openvswitch-switch iproute2 nftables ethtool busybox iputils-ping procps curl
   python3-openvswitch python3-ovsdbapp openssl prometheus conntrack iputils-arping iptables util-linux systemd
-  podman runc debootstrap)
+  podman runc debootstrap gcc libc6-dev)
 
 say() { [ "$QUIET" = 1 ] || echo "setup: $*"; }
 

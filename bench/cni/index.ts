@@ -1,13 +1,14 @@
 /**
  * The CNI benchmark: ADD → result latency through the CNI plugin as Multus calls it (one
- * process per ADD, CNI_* in the environment, the seeds' NAD config on stdin) — the thin plugin
- * installed as `kube-ovn` (shell + curl, the agent runs the command) and, beside it, the plugin
- * as one Node process (`vpc-agent-cni-bin`) — against our own `vpc-agent port add` (one process
- * per add, `node dist/agent/cli.js`), all served by one `vpc-agent run` on a fresh 1-node sandbox.
+ * process per ADD, CNI_* in the environment, the seeds' NAD config on stdin) — the native thin
+ * plugin installed as `kube-ovn` (static C, the agent runs the command), its shell form (shell +
+ * curl) and the plugin as one Node process (`vpc-agent-cni-bin`) — against our own `vpc-agent
+ * port add` (one process per add, `node dist/agent/cli.js`), all served by one `vpc-agent run` on
+ * a fresh 1-node sandbox.
  *
  * Phases, each side in turn (CNI first, then the CLI, on fresh namespaces made beforehand and
  * not timed): `--seq` ADDs one at a time, then `--ports` ADDs in one burst (all processes started
- * at once). Each latency is a process's wall time from spawn to exit, which includes the port
+ * at once by one bash, ./burst.ts). Each latency is a process's wall time from start to exit, which includes the port
  * becoming ready (the SB Port_Binding up on this chassis). Also: the plugin's bare start-up
  * (VERSION, no agent call), and the DEL burst that cleans up. Results go to the console and
  * `bench/results/cni-<date>.json`.
@@ -22,10 +23,13 @@ import { createSandbox, destroySandbox } from '../../agent/sandbox/sandbox.js';
 import {
   buildCniBundle,
   CNI_BUNDLE,
+  CNI_THIN,
+  cniEnv,
   installCniPlugin,
   invokeCni,
   type CniCall,
 } from '../../test/harness/cni.js';
+import { launchBurst, type BurstJob } from './burst.js';
 import { prepareRuntime, startAgentDriver } from '../ports/agent.js';
 import { createNetns, summarize, type Percentiles } from '../ports/measure.js';
 import { portSpecs, SUBNETS, writeManifests } from '../ports/topology.js';
@@ -49,16 +53,32 @@ const round = (p: Percentiles) => ({
   max: +p.max.toFixed(1),
 });
 
+/** A side of the comparison: one ADD (its ms) or the same as a job for the burst launcher. */
+interface Side {
+  one(netns: string, subnet: number, i: number): Promise<number>;
+  job(netns: string, subnet: number, i: number): BurstJob;
+}
+
+const cliArgv = (socket: string, network: string, netns: string) => [
+  process.execPath,
+  DIST_CLI,
+  'port',
+  'add',
+  '--network',
+  network,
+  '--netns',
+  netns,
+  '--api-socket',
+  socket,
+];
+
 /** One `node dist/agent/cli.js port add` process; its wall time in ms. */
 function cliAdd(socket: string, network: string, netns: string): Promise<number> {
   const t0 = performance.now();
+  const [file, ...args] = cliArgv(socket, network, netns);
   return new Promise((resolve, reject) =>
-    execFile(
-      process.execPath,
-      [DIST_CLI, 'port', 'add', '--network', network, '--netns', netns, '--api-socket', socket],
-      { timeout: 300_000 },
-      (err, _out, stderr) =>
-        err ? reject(new Error(`port add ${netns}: ${stderr}`)) : resolve(performance.now() - t0),
+    execFile(file!, args, { timeout: 300_000 }, (err, _out, stderr) =>
+      err ? reject(new Error(`port add ${netns}: ${stderr}`)) : resolve(performance.now() - t0),
     ),
   );
 }
@@ -70,6 +90,7 @@ export async function runCniBench(opts: CniBenchOptions): Promise<boolean> {
   say(`cni bench: ${runtime.note}`);
   await buildCniBundle();
   const bundleBytes = (await stat(CNI_BUNDLE)).size;
+  const thinBytes = (await stat(CNI_THIN)).size;
   const dir = await mkdtemp(path.join(os.tmpdir(), 'vpcb-cni-'));
   const created: string[] = [];
   const sbDir = path.join(dir, 'sbx');
@@ -107,14 +128,26 @@ export async function runCniBench(opts: CniBenchOptions): Promise<boolean> {
         args: { IgnoreUnknown: '1', K8S_POD_NAMESPACE: 'bench', K8S_POD_NAME: `pod-${i}` },
         config: conf(subnet),
       });
-      // `kube-ovn` is the thin plugin (shell + curl; the agent runs the command), as install-cni
-      // puts it on nodes; `vpc-agent-cni-bin` the plugin as one Node process doing it itself.
-      const addWith = (plugin: string) => async (netns: string, subnet: number, i: number) => {
-        const r = await invokeCni(bin, plugin, addCall(netns, subnet, i));
-        if (r.exitCode !== 0) throw new Error(`CNI ADD ${netns} (${plugin}): ${JSON.stringify(r.out)}`);
-        return r.ms;
-      };
+      // `vpc-agent-cni-bin`: the plugin as one Node process doing it itself.
+      const addWith = (plugin: string): Side => ({
+        one: async (netns, subnet, i) => {
+          const r = await invokeCni(bin, plugin, addCall(netns, subnet, i));
+          if (r.exitCode !== 0) throw new Error(`CNI ADD ${netns} (${plugin}): ${JSON.stringify(r.out)}`);
+          return r.ms;
+        },
+        job: (netns, subnet, i) => {
+          const call = addCall(netns, subnet, i);
+          return {
+            argv: [path.join(bin, plugin)],
+            env: cniEnv(bin, call),
+            stdin: JSON.stringify(call.config),
+          };
+        },
+      });
+      // `kube-ovn` is the native thin plugin, as install-cni puts it on nodes; `vpc-agent-cni-sh`
+      // the shell form (curl) that stands in for it where no C compiler built it.
       const cniAdd = addWith('kube-ovn');
+      const shAdd = addWith('vpc-agent-cni-sh');
       const nodeAdd = addWith('vpc-agent-cni-bin');
 
       // Bare start-up: VERSION reads stdin and prints, no agent call; beside it node doing nothing.
@@ -140,20 +173,21 @@ export async function runCniBench(opts: CniBenchOptions): Promise<boolean> {
         for (const x of s) await createNetns(x.netns);
         return s;
       };
-      const phase = async (
-        label: string,
-        n: number,
-        burst: boolean,
-        add: (netns: string, subnet: number, i: number) => Promise<number>,
-      ) => {
+      // One at a time from here; a burst from one bash launcher (./burst.ts says why).
+      const phase = async (label: string, n: number, burst: boolean, side: Side) => {
         const s = await prepare(n);
         const t0 = performance.now();
-        const ms = burst
-          ? await Promise.all(s.map((x) => add(x.netns, x.subnet, x.index)))
-          : await s.reduce<Promise<number[]>>(
-              async (acc, x) => [...(await acc), await add(x.netns, x.subnet, x.index)],
-              Promise.resolve([]),
-            );
+        let ms: number[];
+        if (burst) {
+          const out = await launchBurst(s.map((x) => side.job(x.netns, x.subnet, x.index)));
+          const failed = out.jobs.find((j) => j.exitCode !== 0);
+          if (failed) throw new Error(`${label}: an ADD failed: ${failed.stdout} ${failed.stderr}`);
+          ms = out.jobs.map((j) => j.ms);
+        } else
+          ms = await s.reduce<Promise<number[]>>(
+            async (acc, x) => [...(await acc), await side.one(x.netns, x.subnet, x.index)],
+            Promise.resolve([]),
+          );
         const seconds = (performance.now() - t0) / 1000;
         const sum = round(summarize(ms));
         say(
@@ -161,12 +195,17 @@ export async function runCniBench(opts: CniBenchOptions): Promise<boolean> {
         );
         return { ports: n, seconds: +seconds.toFixed(2), ...sum };
       };
-      const cliSide = (netns: string, subnet: number) => cliAdd(apiSocket, SUBNETS[subnet]!.network, netns);
+      const cliSide: Side = {
+        one: (netns, subnet) => cliAdd(apiSocket, SUBNETS[subnet]!.network, netns),
+        job: (netns, subnet) => ({ argv: cliArgv(apiSocket, SUBNETS[subnet]!.network, netns) }),
+      };
 
       const cniSeq = await phase('cni  sequential', opts.seq, false, cniAdd);
+      const shSeq = await phase('sh   sequential', opts.seq, false, shAdd);
       const nodeSeq = await phase('node sequential', opts.seq, false, nodeAdd);
       const cliSeq = await phase('cli  sequential', opts.seq, false, cliSide);
       const cniBurst = await phase('cni  burst     ', opts.ports, true, cniAdd);
+      const shBurst = await phase('sh   burst     ', opts.ports, true, shAdd);
       const nodeBurst = await phase('node burst     ', opts.ports, true, nodeAdd);
       const cliBurst = await phase('cli  burst     ', opts.ports, true, cliSide);
 
@@ -211,18 +250,22 @@ export async function runCniBench(opts: CniBenchOptions): Promise<boolean> {
         },
         plugin: {
           bundleBytes,
+          thinBytes,
           startupMs: round(summarize(startup)),
           nodeEmptyScriptMs: round(summarize(nodeAlone)),
         },
         agent: { runtime: runtime.note, rssMiB: Math.round(mem.rssKiB / 102.4) / 10 },
         sequential: {
           cni: cniSeq,
+          shellPlugin: shSeq,
           nodePlugin: nodeSeq,
           cli: cliSeq,
           p50Ratio: +(cniSeq.p50 / cliSeq.p50).toFixed(2),
         },
         burst: {
+          launcher: 'bash (bench/cni/burst.ts)',
           cni: cniBurst,
+          shellPlugin: shBurst,
           nodePlugin: nodeBurst,
           cli: cliBurst,
           p50Ratio: +(cniBurst.p50 / cliBurst.p50).toFixed(2),

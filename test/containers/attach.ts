@@ -44,7 +44,7 @@ async function pluginOf(node: ContainerNode): Promise<string> {
     await mkdir(bin, { recursive: true });
     const from = (f: string) => `${node.agentContainer}:/opt/vpc-agent/dist/cni/${f}`;
     await podman(['cp', from('vpc-agent-cni'), path.join(bin, 'vpc-agent-cni-bin')]);
-    await podman(['cp', from('vpc-agent-cni.sh'), file]);
+    await podman(['cp', from('vpc-agent-cni-thin'), file]);
   }
   return file;
 }

@@ -154,8 +154,8 @@ describe('the agent image, deployed as a DaemonSet pod on a containerized OVN', 
         .update(await readFile(path.join(binDir, name)))
         .digest('hex');
     const want: Record<string, string> = {
-      'kube-ovn': 'vpc-agent-cni.sh',
-      'vpc-agent-cni': 'vpc-agent-cni.sh',
+      'kube-ovn': 'vpc-agent-cni-thin',
+      'vpc-agent-cni': 'vpc-agent-cni-thin',
       'vpc-agent-cni-bin': 'vpc-agent-cni',
     };
     for (const [name, file] of Object.entries(want)) {

@@ -1,5 +1,5 @@
 /**
- * The CNI plugin as a runtime runs it: `npm run build:cni`'s thin form (shell + curl) and bundle
+ * The CNI plugin as a runtime runs it: `npm run build:cni`'s thin forms (native, shell + curl) and bundle
  * installed under a CNI binary directory (copies, as an init container puts them in
  * /opt/cni/bin), executed directly with CNI_* in the environment and the network configuration
  * on stdin — one process per call, as Multus makes them.
@@ -21,18 +21,22 @@ export async function buildCniBundle(): Promise<string> {
   return CNI_BUNDLE;
 }
 
-/** The thin form of the plugin (shell + curl), beside the bundle after `npm run build:cni`. */
-export const CNI_THIN = path.join(ROOT, 'dist/cni/vpc-agent-cni.sh');
+/** The shell form of the thin plugin (shell + curl), beside the bundle after `npm run build:cni`. */
+export const CNI_THIN_SH = path.join(ROOT, 'dist/cni/vpc-agent-cni.sh');
+/** The native thin plugin (static C), beside the bundle after `npm run build:cni`. */
+export const CNI_THIN = path.join(ROOT, 'dist/cni/vpc-agent-cni-thin');
 
 /**
- * Installs the plugin into `<dir>/bin`; returns the directory. `kube-ovn` is the thin form, as
- * install-cni puts it on nodes (the agent runs the command); `vpc-agent-cni` is the bundle, the
- * plugin process doing the same itself — so a test exercises both by the name it calls.
+ * Installs the plugin into `<dir>/bin`; returns the directory. `kube-ovn` is the native thin form,
+ * as install-cni puts it on nodes (the agent runs the command); `vpc-agent-cni-sh` the shell form
+ * that stands in for it when no C compiler built it; `vpc-agent-cni` is the bundle, the plugin
+ * process doing the same itself — so a test exercises each by the name it calls.
  */
 export async function installCniPlugin(dir: string): Promise<string> {
   const bin = path.join(dir, 'bin');
   await mkdir(bin, { recursive: true });
   await copyFile(CNI_THIN, path.join(bin, 'kube-ovn'));
+  await copyFile(CNI_THIN_SH, path.join(bin, 'vpc-agent-cni-sh'));
   await copyFile(CNI_BUNDLE, path.join(bin, 'vpc-agent-cni'));
   await copyFile(CNI_BUNDLE, path.join(bin, 'vpc-agent-cni-bin'));
   return bin;
@@ -59,9 +63,9 @@ export interface CniOutcome {
   ms: number;
 }
 
-/** Runs `<bin>/<name>` once, as a runtime does. */
-export function invokeCni(bin: string, name: string, call: CniCall): Promise<CniOutcome> {
-  const env: NodeJS.ProcessEnv = {
+/** The environment a runtime gives the plugin for `call` (CNI_* and a PATH), plugins in `bin`. */
+export function cniEnv(bin: string, call: CniCall): Record<string, string> {
+  return {
     PATH: `${path.dirname(process.execPath)}:${process.env['PATH'] ?? '/usr/bin:/bin'}`,
     CNI_COMMAND: call.command,
     CNI_PATH: bin,
@@ -76,6 +80,11 @@ export function invokeCni(bin: string, name: string, call: CniCall): Promise<Cni
         }
       : {}),
   };
+}
+
+/** Runs `<bin>/<name>` once, as a runtime does. */
+export function invokeCni(bin: string, name: string, call: CniCall): Promise<CniOutcome> {
+  const env: NodeJS.ProcessEnv = cniEnv(bin, call);
   const t0 = performance.now();
   return new Promise((resolve) => {
     const child = execFile(

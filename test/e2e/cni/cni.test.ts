@@ -47,7 +47,7 @@ async function sandboxNetns(name: string): Promise<string> {
 }
 const nsName = (netnsPath: string) => path.basename(netnsPath);
 
-function cni(name: 'kube-ovn' | 'vpc-agent-cni', call: CniCall) {
+function cni(name: 'kube-ovn' | 'vpc-agent-cni' | 'vpc-agent-cni-sh', call: CniCall) {
   return invokeCni(made(bin, 'plugin'), name, call);
 }
 
@@ -283,7 +283,7 @@ describe('the CNI plugin as a runtime runs it', () => {
     expect(await lspNames()).not.toContain('pod-m.vms.vswitch1.default.ovn');
   });
 
-  it('DEL twice: both succeed, and the LSP, OVS port and veth are gone', async () => {
+  it('DEL twice (the shell form, then the bundle): both succeed, and the LSP, OVS port and veth are gone', async () => {
     const call = {
       command: 'DEL' as const,
       containerId: 'ctr-pod-b',
@@ -293,7 +293,7 @@ describe('the CNI plugin as a runtime runs it', () => {
       config: nadConfig('vswitch2', '1.0.0'),
     };
     for (let i = 0; i < 2; i++) {
-      const r = await cni('vpc-agent-cni', call);
+      const r = await cni(i === 0 ? 'vpc-agent-cni-sh' : 'vpc-agent-cni', call);
       expect(r, `DEL #${i + 1}`).toMatchObject({ exitCode: 0, out: undefined });
     }
     expect(await lspNames()).not.toContain('pod-b.vms.vswitch2.default.ovn');

@@ -177,13 +177,13 @@ describe('deploy/ manifests', () => {
     expect(installCni).toBeDefined();
     const script = [...(installCni!.command ?? []), ...(installCni!.args ?? [])].join('\n');
     expect(script).toContain('/opt/vpc-agent/dist/cni');
-    // The name the thin plugin falls back to (agent/cni/vpc-agent-cni.sh) is the one installed.
-    const thin = readFileSync(new URL('../../../agent/cni/vpc-agent-cni.sh', import.meta.url), 'utf8');
-    expect(thin).toContain('"$here/vpc-agent-cni-bin"');
+    // The Dockerfile checks that the native thin plugin the init container installs was built.
+    const dockerfile = readFileSync(new URL('../../../Dockerfile', import.meta.url), 'utf8');
+    expect(dockerfile).toContain('test -x dist/cni/vpc-agent-cni-thin');
     for (const line of [
       'install vpc-agent-cni vpc-agent-cni-bin',
-      'install vpc-agent-cni.sh kube-ovn',
-      'install vpc-agent-cni.sh vpc-agent-cni',
+      'install vpc-agent-cni-thin kube-ovn',
+      'install vpc-agent-cni-thin vpc-agent-cni',
     ])
       expect(script).toContain(line);
     const mount = installCni!.volumeMounts!.find((m) => script.includes(m.mountPath))!;

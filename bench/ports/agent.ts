@@ -51,7 +51,10 @@ export interface AgentDriver extends PortDriver {
   stop(): Promise<void>;
 }
 
-/** `PORTS_BENCH_AGENT_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"` profiles the agent process. */
+/**
+ * `PORTS_BENCH_AGENT_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"` profiles the agent process;
+ * `PORTS_BENCH_AGENT_LOG_LEVEL=info` keeps each port's timings in its log.
+ */
 const extraNodeArgs = () => (process.env['PORTS_BENCH_AGENT_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
 
 /**
@@ -99,7 +102,7 @@ export async function startAgentDriver(opts: {
       '--port-ready-timeout',
       '60000',
       '--log-level',
-      'warn',
+      process.env['PORTS_BENCH_AGENT_LOG_LEVEL'] ?? 'warn',
     ],
     { cwd: ROOT, stdio: ['ignore', fd, fd] },
   );

@@ -83,14 +83,14 @@ export async function plugVeth(p: VethPlug): Promise<{ created: boolean }> {
       peer: { name: p.ifname, netns: p.netns, mac: p.mac },
     });
     created = true;
+    // Before the links come up: the kernel never starts IPv6 on them.
+    disableIpv6(p.nodeNetns, p.host);
+    if (!p.ipv6) disableIpv6(p.netns, p.ifname);
   } else {
     await setMac(vmNl, p.ifname, p.mac);
     await setMtu(vmNl, p.ifname, p.mtu);
     await setMtu(hostNl, p.host, p.mtu);
   }
-  // Before the links come up: the kernel never starts IPv6 on them.
-  disableIpv6(p.nodeNetns, p.host);
-  if (!p.ipv6) disableIpv6(p.netns, p.ifname);
   if (p.disableTxChecksum) await disableTxChecksumOffload({ netns: p.netns, link: p.ifname });
   if (p.address) await replaceAddress(vmNl, p.ifname, p.address);
   await Promise.all([setLinkUp(vmNl, p.ifname), setLinkUp(hostNl, p.host)]);

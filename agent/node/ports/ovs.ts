@@ -76,12 +76,10 @@ function interfacesOf(cache: DatabaseCache, port: Row): Row[] {
     .filter((r) => r !== undefined);
 }
 
-const sameMap = (a: Record<string, string>, b: Record<string, string>) =>
-  Object.keys(a).length === Object.keys(b).length && Object.entries(a).every(([k, v]) => b[k] === v);
-
 /**
  * Operations that make `spec.name` a port of br-int with the right `external_ids`: nothing when
- * it is already so; an update of the Interface's `external_ids` when only they differ; else an
+ * it is already so; a mutation of our keys in the Interface's `external_ids` when only they differ
+ * (keys other writers keep there stay); else an
  * insert. A Port of that name on another bridge is an error (not ours to move). `tag` keeps the
  * insert's uuid-names apart from other ports' in one transaction.
  */
@@ -100,8 +98,20 @@ export function planAttach(cache: DatabaseCache, spec: OvsPortSpec, tag = ''): O
       throw new PortError('CONFLICT', 'ERR_PORT_OVS_NAME', `OVS port ${spec.name} exists on another bridge`);
     const iface = interfacesOf(cache, port).find((i) => i['name'] === spec.name);
     if (iface) {
-      if (sameMap(externalIdsOf(iface), ids)) return [];
-      return [o.update('Interface', [['_uuid', '==', iface._uuid]], { external_ids: ids })];
+      // Only our keys: ovn-controller adds `ovn-installed` (and others may add theirs), and
+      // writing the whole map would take them away again on every pass.
+      const actual = externalIdsOf(iface);
+      if (Object.entries(ids).every(([k, v]) => actual[k] === v)) return [];
+      return [
+        o.mutate(
+          'Interface',
+          [['_uuid', '==', iface._uuid]],
+          [
+            ['external_ids', 'delete', Object.keys(ids)],
+            ['external_ids', 'insert', ids],
+          ],
+        ),
+      ];
     }
   }
   const out: Operation[] = [];

@@ -69,6 +69,34 @@ describe('ports as the node desired state', () => {
     expect(await ping(ns, p.gateway)).toBe(true);
   });
 
+  it("other writers' Interface keys (ovn-controller's ovn-installed) stay through repairs; ours come back", async () => {
+    const get = async (key: string) =>
+      (
+        await ctx.sandbox.vsctl(
+          'node1',
+          '--if-exists',
+          'get',
+          'Interface',
+          p.hostIfname,
+          `external_ids:${key}`,
+        )
+      ).replace(/"/g, '');
+    await waitUntil(async () => (await get('ovn-installed')) === 'true', {
+      what: 'ovn-installed set by ovn-controller',
+    });
+    await ctx.sandbox.vsctl('node1', 'set', 'Interface', p.hostIfname, 'external_ids:someone-else=keep');
+    await ctx.sandbox.vsctl(
+      'node1',
+      'set',
+      'Interface',
+      p.hostIfname,
+      'external_ids:vpc-agent.io/ifname=tampered',
+    );
+    await waitUntil(async () => (await get('vpc-agent.io/ifname')) === 'eth0', { what: 'our key repaired' });
+    expect(await get('someone-else')).toBe('keep');
+    expect(await get('ovn-installed')).toBe('true');
+  });
+
   it('a reboot: host state gone while the agent was down, restored from Northbound on start', async () => {
     await env.agent.stop();
     await run('ip', ['netns', 'del', ns]);

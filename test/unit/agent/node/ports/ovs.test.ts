@@ -60,10 +60,17 @@ describe('workload port on br-int', () => {
     });
   });
 
-  it('is a no-op when the port is there as wanted, an update when only external_ids differ', async () => {
+  it('is a no-op when the port is there as wanted, a mutation of our keys when they differ', async () => {
     expect(planAttach(await cacheWith({ port: interfaceIds(spec) }), spec)).toEqual([]);
-    const stale = { ...interfaceIds(spec), 'iface-id': 'other' };
-    expect(tables(planAttach(await cacheWith({ port: stale }), spec))).toEqual(['update Interface']);
+    // ovn-controller's key beside ours is not a difference, and no write takes it away.
+    const installed = { ...interfaceIds(spec), 'ovn-installed': 'true' };
+    expect(planAttach(await cacheWith({ port: installed }), spec)).toEqual([]);
+    const stale = { ...installed, 'iface-id': 'other' };
+    const ops = planAttach(await cacheWith({ port: stale }), spec);
+    expect(tables(ops)).toEqual(['mutate Interface']);
+    const m = (ops[0] as unknown as { mutations: [string, string, unknown][] }).mutations;
+    expect(m.map(([col, how]) => `${col} ${how}`)).toEqual(['external_ids delete', 'external_ids insert']);
+    expect(JSON.stringify(m)).not.toContain('ovn-installed');
   });
 
   it('fails clearly without br-int', async () => {

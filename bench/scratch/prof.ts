@@ -24,7 +24,8 @@ async function viaCni(s: { netns: string; subnet: number; index: number }[]) {
   const bad = out.jobs.find((j) => j.exitCode !== 0); if (bad) throw new Error(bad.stdout + bad.stderr);
   const { readFileSync } = await import('node:fs');
   const lines = readFileSync(path.join(dirG, 'agent.log'), 'utf8').split('\n').filter((l) => l.includes('port ready')).slice(-s.length).map((l) => JSON.parse(l));
-  return out.jobs.map((j, i) => ({ ms: j.ms, steps: lines[i]?.timings ?? {} }));
+  const api = readFileSync(path.join(dirG, 'agent.log'), 'utf8').split('\n').filter((l) => l.includes('"url":"/v1/cni"')).slice(-s.length).map((l) => JSON.parse(l).ms as number);
+  return out.jobs.map((j, i) => ({ ms: j.ms, steps: { ...(lines[i]?.timings ?? {}), server: api[i] ?? -1 } }));
 }
 const dir = await mkdtemp(path.join(os.tmpdir(), 'vpcb-prof-'));
 dirG = dir;

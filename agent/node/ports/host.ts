@@ -28,8 +28,8 @@ export interface HostContext {
   overlayMtu: number;
   underlayMtu: number;
   /**
-   * Joins the OVS port inserts of concurrent adds into one transaction (one reconfiguration of
-   * ovs-vswitchd for a burst of VMs); without it each add sends its own.
+   * Joins the OVS port inserts and removals of concurrent adds and deletes into one transaction
+   * (one reconfiguration of ovs-vswitchd for a burst of VMs); without it each sends its own.
    */
   attach?: TxnBatcher;
   /** When each OVS port was last re-added because vswitchd could not open it (rate limit). */
@@ -129,7 +129,8 @@ function forgetReopen(ctx: HostContext, host: string): void {
 export async function removeHost(ctx: HostContext, name: string, netns?: string): Promise<void> {
   const rec = localPorts(ctx.ovs.cache, ctx.owner).find((l) => l.lsp === name);
   const host = rec?.host ?? hostIfname(name);
-  await ctx.ovs.run((cache) => planDetach(cache, host), { waitForCache: true });
+  if (ctx.attach) await ctx.attach.run((cache) => planDetach(cache, host));
+  else await ctx.ovs.run((cache) => planDetach(cache, host), { waitForCache: true });
   await unplugVeth(ctx.nodeNetns, host);
   forgetReopen(ctx, host);
   const ns = netns ?? rec?.netns;

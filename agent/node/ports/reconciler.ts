@@ -77,7 +77,9 @@ export function createPortsReconciler(
   let dirty: Set<string> | undefined;
   const markDirty = (name: string | undefined) => {
     if (name === undefined) dirty = undefined;
-    else dirty?.add(name);
+    // A port with a request in flight is that request's to make whole: the changes it makes
+    // itself (its LSP, its OVS rows) would otherwise bring it back for a repair right after.
+    else if (!deps.busy.has(name)) dirty?.add(name);
   };
   /** This node's port `name` as NB holds it now (one index lookup). */
   const nodePort = (name: string) => {

@@ -16,7 +16,8 @@
  */
 import { listLinks, rtnl } from '../../../netlink/index.js';
 import type { ClientMonitorConfig, DatabaseCache, OvsdbClient, RowChange } from '../../../ovsdb/index.js';
-import { DEFAULT_OWNER } from '../../nb/desired.js';
+import { DEFAULT_OWNER, ROW_KEY } from '../../nb/desired.js';
+import { PORT_ROW_KEY_PREFIX } from '../ports/ovs.js';
 import type { Snapshot } from '../../pipeline/snapshot.js';
 import {
   statusOf,
@@ -151,9 +152,17 @@ const RUNTIME_COLUMNS = new Set([
 /** A change that can undo the reconciler's work: a row added or removed, or a configuration column edited. */
 export function isDrift(ch: RowChange): boolean {
   if (!DRIFT_TABLES.has(ch.table)) return false;
+  // Workload ports are the ports reconciler's (agent/node/ports), and br-int's port list changes
+  // with every one of them: neither is this reconciler's to look at (a burst of VMs would wake a
+  // pass, and a list of every link on the node, per port).
+  const row = ch.new ?? ch.old;
+  const key = (row?.['external_ids'] as Record<string, string> | undefined)?.[ROW_KEY];
+  if ((ch.table === 'Port' || ch.table === 'Interface') && key?.startsWith(PORT_ROW_KEY_PREFIX)) return false;
+  const brIntPortsOnly = (col: string) =>
+    ch.table === 'Bridge' && col === 'ports' && row?.['name'] === INTEGRATION_BRIDGE;
   if (ch.kind !== 'update' || !ch.old || !ch.new) return true;
   for (const col of Object.keys(ch.new)) {
-    if (RUNTIME_COLUMNS.has(col) || col === '_uuid') continue;
+    if (RUNTIME_COLUMNS.has(col) || col === '_uuid' || brIntPortsOnly(col)) continue;
     const a = ch.old[col];
     const b = ch.new[col];
     if (a !== b && JSON.stringify(a) !== JSON.stringify(b)) return true;

@@ -136,4 +136,22 @@ describe('node OVS drift', () => {
     );
     expect(isDrift(update('Logical_Switch', { a: 1 }, { a: 2 }))).toBe(false);
   });
+
+  it("leaves workload ports and br-int's port list to the ports reconciler", () => {
+    const vmPort = { _uuid: 'p', name: 'h1', external_ids: { 'vpc-agent.io/key': 'vm-port/h1' } };
+    expect(isDrift({ table: 'Port', kind: 'insert', uuid: 'p', new: vmPort } as RowChange)).toBe(false);
+    expect(isDrift({ table: 'Interface', kind: 'delete', uuid: 'p', old: vmPort } as RowChange)).toBe(false);
+    expect(
+      isDrift(update('Bridge', { name: 'br-int', ports: ['a'] }, { name: 'br-int', ports: ['a', 'b'] })),
+    ).toBe(false);
+    // A provider bridge losing a port, or another Port going, still is.
+    expect(
+      isDrift(
+        update('Bridge', { name: 'br-vswitch1', ports: ['a', 'b'] }, { name: 'br-vswitch1', ports: ['a'] }),
+      ),
+    ).toBe(true);
+    expect(
+      isDrift({ table: 'Port', kind: 'insert', uuid: 'q', new: { _uuid: 'q', name: 'eth1' } } as RowChange),
+    ).toBe(true);
+  });
 });

@@ -155,7 +155,17 @@ export function createPortService(deps: PortServiceDeps, config: PortServiceConf
     underlayMtu: config.underlayMtu,
     attach: createTxnBatcher(deps.ovs, { waitForCache: true }),
   };
-  const mine = () => nodePortsFromNb(deps.nb.cache, config.nodeOwnerId);
+  // This node's ports as Northbound holds them, read again only when the cache changed: a burst
+  // of adds reads them once per add, and each read parses every port of the node.
+  let mineAt = -1;
+  let mineCache = new Map<string, NodePort>();
+  const mine = () => {
+    if (mineAt !== deps.nb.cache.seqno) {
+      mineCache = nodePortsFromNb(deps.nb.cache, config.nodeOwnerId);
+      mineAt = deps.nb.cache.seqno;
+    }
+    return mineCache;
+  };
   // Removals of concurrent deletes (and failed adds) in one Northbound transaction: they touch
   // disjoint rows, and one switch update instead of hundreds keeps northd and the cluster calm.
   const nbRemove = createTxnBatcher(deps.nb, { waitForCache: true, timeoutMs: config.nbTimeoutMs });

@@ -17,9 +17,13 @@ import {
   disableIpv6,
   disableTxChecksumOffload,
   getLink,
+  getTxChecksumOffload,
+  listAddresses,
+  listRoutes,
   replaceAddress,
   replaceRoute,
   rtnl,
+  type Rtnl,
   setLinkUp,
   setMac,
   setMtu,
@@ -53,9 +57,8 @@ export interface VethPlug {
  * Creates (or re-uses) and configures the pair; `created` = the host end is new.
  *
  * A new pair is made in one request with the peer's MAC and both MTUs, so it only needs its
- * address, IPv6 off and the links up; an existing one is re-configured item by item. Requests on
- * the node namespace's socket queue behind every other port's (./host.ts), so the fresh path keeps
- * them to three: look-up, create, up.
+ * address, IPv6 off and the links up; the node namespace's socket carries three requests for it:
+ * look-up, create, up. An existing pair is read first and only what differs is changed.
  */
 export async function plugVeth(p: VethPlug): Promise<{ created: boolean }> {
   const hostNl = rtnl(p.nodeNetns);
@@ -87,15 +90,35 @@ export async function plugVeth(p: VethPlug): Promise<{ created: boolean }> {
     disableIpv6(p.nodeNetns, p.host);
     if (!p.ipv6) disableIpv6(p.netns, p.ifname);
   } else {
-    await setMac(vmNl, p.ifname, p.mac);
-    await setMtu(vmNl, p.ifname, p.mtu);
-    await setMtu(hostNl, p.host, p.mtu);
+    // An existing pair (a retried add, or the repair pass, which looks at every port): read, and
+    // change only what differs. Writes wake every netlink listener on the node (vswitchd,
+    // ovn-controller); a pass over thousands of healthy ports should send none.
+    if (inside!.mac?.toLowerCase() !== p.mac.toLowerCase()) await setMac(vmNl, p.ifname, p.mac);
+    if (inside!.mtu !== p.mtu) await setMtu(vmNl, p.ifname, p.mtu);
+    if (host.mtu !== p.mtu) await setMtu(hostNl, p.host, p.mtu);
   }
-  if (p.disableTxChecksum) await disableTxChecksumOffload({ netns: p.netns, link: p.ifname });
-  if (p.address) await replaceAddress(vmNl, p.ifname, p.address);
-  await Promise.all([setLinkUp(vmNl, p.ifname), setLinkUp(hostNl, p.host)]);
-  if (p.defaultVia) await replaceRoute(vmNl, { dst: 'default', via: p.defaultVia, dev: p.ifname });
+  const nic = { netns: p.netns, link: p.ifname };
+  if (p.disableTxChecksum && (created || (await getTxChecksumOffload(nic))))
+    await disableTxChecksumOffload(nic);
+  if (p.address && (created || !(await hasAddress(vmNl, p.ifname, p.address))))
+    await replaceAddress(vmNl, p.ifname, p.address);
+  await Promise.all([
+    created || !inside!.up ? setLinkUp(vmNl, p.ifname) : undefined,
+    created || !host!.up ? setLinkUp(hostNl, p.host) : undefined,
+  ]);
+  if (p.defaultVia && (created || !(await hasDefaultRoute(vmNl, p.ifname, p.defaultVia))))
+    await replaceRoute(vmNl, { dst: 'default', via: p.defaultVia, dev: p.ifname });
   return { created };
+}
+
+async function hasAddress(nl: Rtnl, ifname: string, cidr: string): Promise<boolean> {
+  return (await listAddresses(nl, { link: ifname, family: 4 })).some((a) => a.cidr === cidr);
+}
+
+async function hasDefaultRoute(nl: Rtnl, ifname: string, via: string): Promise<boolean> {
+  return (await listRoutes(nl, { family: 4 })).some(
+    (r) => r.dst === 'default' && r.via === via && r.dev === ifname && (r.metric ?? 0) === 0,
+  );
 }
 
 /** Deletes the pair through its host end (the peer goes with it). False when already gone. */

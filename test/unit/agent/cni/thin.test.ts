@@ -55,7 +55,10 @@ describe.each(['native', 'sh'] as const)('the thin CNI plugin (%s)', (form) => {
 
   it("answers VERSION itself, in the config's version, with the agent's supported versions", async () => {
     const v = await thin('VERSION', { cniVersion: '0.3.1' });
-    expect(v).toMatchObject({ code: 0, out: { cniVersion: '0.3.1', supportedVersions: [...SUPPORTED_VERSIONS] } });
+    expect(v).toMatchObject({
+      code: 0,
+      out: { cniVersion: '0.3.1', supportedVersions: [...SUPPORTED_VERSIONS] },
+    });
     expect((await thin('VERSION', { cniVersion: '9.9.9' })).out['cniVersion']).toBe(
       SUPPORTED_VERSIONS.at(-1),
     );

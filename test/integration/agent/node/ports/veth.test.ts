@@ -4,6 +4,7 @@
  * file creates and always deletes (test/harness/netns.ts). No ovs-vswitchd runs, so no datapath of either kind is
  * needed: what is under test is the decision and what it leaves on the veth.
  */
+import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { disableTxChecksumFor } from '../../../../../agent/node/ovs/datapath.js';
 import { NODE_OVS_MONITOR } from '../../../../../agent/node/ovs/index.js';
@@ -107,6 +108,50 @@ describe('veth TX checksum offload from br-int datapath_type', () => {
       .poll(() => v6addrs(VM_KERNEL, 'net1'), { timeout: 10_000 })
       .toMatch(/inet6 fe80::800:ff:fe00:13\//);
     expect(await unplugVeth(NODE, 'h-routed')).toBe(true);
+  });
+
+  it('plugging a healthy pair again changes nothing: no netlink event in either namespace', async () => {
+    const p = {
+      ...plug(VM_NETDEV, 'h-netdev', '0a:00:00:00:00:12'),
+      address: '10.9.0.2/24',
+      defaultVia: '10.9.0.1',
+    };
+    await plugVeth(p);
+    // `ip monitor` in both namespaces; a canary link (a veth made and deleted) marks where the
+    // window starts and ends, so only what the second plug did falls between them.
+    const events: Record<string, string> = { [NODE]: '', [VM_NETDEV]: '' };
+    const monitors = [NODE, VM_NETDEV].map((ns) => {
+      const m = execa('ip', ['-n', ns, 'monitor', 'link', 'address', 'route'], { reject: false });
+      m.stdout?.on('data', (c: Buffer) => (events[ns] += c.toString()));
+      return m;
+    });
+    const canary = async (name: string) => {
+      for (const ns of [NODE, VM_NETDEV]) {
+        await run('ip', ['-n', ns, 'link', 'add', name, 'type', 'veth', 'peer', 'name', `${name}p`]);
+        await run('ip', ['-n', ns, 'link', 'del', name]);
+      }
+      await expect.poll(() => events[NODE]!.includes(name) && events[VM_NETDEV]!.includes(name)).toBe(true);
+    };
+    try {
+      await canary('canary1');
+      expect(await plugVeth(p)).toEqual({ created: false });
+      await canary('canary2');
+      for (const ns of [NODE, VM_NETDEV]) {
+        // One event per unindented line, its indented lines with it.
+        const evs = events[ns]!.split(/\n(?=\S)/);
+        const from = evs.findLastIndex((e) => e.includes('canary1'));
+        const to = evs.findIndex((e) => e.includes('canary2'));
+        expect(evs.slice(from + 1, to), ns).toEqual([]);
+      }
+      // And a missing route is put back (the read found it gone).
+      await run('ip', ['-n', VM_NETDEV, 'route', 'del', 'default']);
+      await plugVeth(p);
+      expect((await run('ip', ['-n', VM_NETDEV, 'route', 'show', 'default'])).stdout).toContain(
+        'via 10.9.0.1',
+      );
+    } finally {
+      for (const m of monitors) m.kill();
+    }
   });
 
   it('unplug removes both pairs; a second unplug is success (false)', async () => {

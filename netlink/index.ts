@@ -26,6 +26,8 @@ export {
   createVeth,
   createVlan,
   deleteLink,
+  deleteLinkGroup,
+  setGroup,
   getLink,
   listLinks,
   moveLink,

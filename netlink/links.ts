@@ -234,6 +234,27 @@ export async function deleteLink(nl: Rtnl, name: string): Promise<boolean> {
   }
 }
 
+/**
+ * Deletes every link of the socket's namespace in device group `group` (IFLA_GROUP, `ip link
+ * delete group N`) in one request. The kernel unregisters them as one batch: one wait for the
+ * readers of the network stack to let go, where deleting them one by one waits once per link
+ * (~20 ms each here). Returns false when no link was in the group.
+ */
+export async function deleteLinkGroup(nl: Rtnl, group: number): Promise<boolean> {
+  try {
+    await nl.call('link.delete.group', String(group), (s) => s.delLink({}, { group }));
+    return true;
+  } catch (err) {
+    if (isGone(err)) return false;
+    throw err;
+  }
+}
+
+/** Puts link `name` in device group `group` (IFLA_GROUP; 0 is the default group). */
+export async function setGroup(nl: Rtnl, name: string, group: number): Promise<void> {
+  await setByName(nl, 'link.group', name, {}, { group });
+}
+
 /** RTM_SETLINK by name (index 0 + IFLA_IFNAME). */
 function setByName(
   nl: Rtnl,

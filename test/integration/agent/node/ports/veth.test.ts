@@ -159,4 +159,24 @@ describe('veth TX checksum offload from br-int datapath_type', () => {
     expect(await unplugVeth(NODE, 'h-netdev')).toBe(true);
     expect(await unplugVeth(NODE, 'h-netdev')).toBe(false);
   });
+
+  it('unplugs made at once are deleted together; a link gone already is false; others are untouched', async () => {
+    const names = Array.from({ length: 12 }, (_, i) => `h-many${i}`);
+    for (const [i, host] of names.entries())
+      await plugVeth({
+        ...plug(VM_KERNEL, host, `0a:00:00:00:01:${String(i).padStart(2, '0')}`),
+        ifname: `net${i}`,
+      });
+    // A link of someone else's in the node namespace, in a group of its own.
+    await run('ip', ['-n', NODE, 'link', 'add', 'other0', 'type', 'veth', 'peer', 'name', 'other1']);
+    await run('ip', ['-n', NODE, 'link', 'set', 'other0', 'group', '7']);
+    const out = await Promise.all([...names, 'h-never'].map((h) => unplugVeth(NODE, h)));
+    expect(out).toEqual([...names.map(() => true), false]);
+    const nodeLinks = (await run('ip', ['-n', NODE, '-o', 'link'])).stdout;
+    for (const h of names) expect(nodeLinks).not.toContain(`${h}@`);
+    expect((await run('ip', ['-n', VM_KERNEL, '-o', 'link'])).stdout).not.toMatch(/net\d+@/);
+    expect(nodeLinks).toContain('other0@other1');
+    expect(nodeLinks).toContain('other1@other0');
+    await run('ip', ['-n', NODE, 'link', 'del', 'other0']);
+  });
 });

@@ -8,12 +8,14 @@
  * Each caller gives a planner over the cache, called for every attempt of the joined
  * transaction (so it sees the latest rows) with a tag unique in the batch, to keep its
  * `uuid-name`s apart from the others'. A planner that throws fails its caller alone. When the
- * joined transaction fails for good (an error the server gives, not a precondition `run` retries
- * by itself), every caller of a batch of more than one is tried again on its own, so one bad
- * change cannot take the others down with it.
+ * server refuses the joined transaction for its content (an operation or the commit failed, or
+ * an operation does not fit the schema), every caller of a batch of more than one is tried again
+ * on its own, so one bad change cannot take the others down with it. Any other failure (the
+ * server unreachable, `run`'s time or attempts used up) fails the whole batch at once: trying
+ * each caller alone would only wait that long again, once per caller.
  */
 import type { DatabaseCache } from '../cache/index.js';
-import type { Operation } from '../transaction/index.js';
+import { OvsdbTransactionError, OvsdbValidationError, type Operation } from '../transaction/index.js';
 import type { RunOptions, RunResult, TxnBuilder } from './options.js';
 
 /** Builds one caller's share of a joined transaction; `tag` is unique among the batch. */
@@ -38,9 +40,6 @@ export function createTxnBatcher(
   client: { run(build: TxnBuilder, opts?: RunOptions): Promise<RunResult> },
   opts: RunOptions = {},
 ): TxnBatcher {
-  let queue: Waiting[] = [];
-  let running = false;
-
   async function runBatch(batch: Waiting[]): Promise<void> {
     const failed = new Map<Waiting, unknown>();
     const mine = new Map<Waiting, readonly Operation[]>();
@@ -62,8 +61,8 @@ export function createTxnBatcher(
     try {
       await client.run(build, opts);
     } catch (err) {
-      if (batch.length === 1) {
-        batch[0]!.reject(err);
+      if (batch.length === 1 || !refusedForContent(err)) {
+        for (const w of batch) w.reject(err);
         return;
       }
       // Whose change was it? Each on its own, one after the other.
@@ -77,6 +76,29 @@ export function createTxnBatcher(
     }
   }
 
+  const join = joinConcurrent(runBatch);
+  return {
+    run(plan) {
+      return new Promise((resolve, reject) => join({ plan, resolve, reject }));
+    },
+  };
+}
+
+/** The server refused the transaction for what is in it (not for being unreachable or slow). */
+function refusedForContent(err: unknown): boolean {
+  return err instanceof OvsdbValidationError || (err instanceof OvsdbTransactionError && err.opIndex >= 0);
+}
+
+/**
+ * Joins concurrent calls into batches: the first call's batch runs at once, and calls that arrive
+ * while a batch runs wait and go together in the next. `runBatch` settles each item; if it
+ * throws, every item of that batch is rejected with the error.
+ */
+export function joinConcurrent<T extends { reject(err: unknown): void }>(
+  runBatch: (batch: T[]) => Promise<void>,
+): (item: T) => void {
+  let queue: T[] = [];
+  let running = false;
   async function flush(): Promise<void> {
     if (running) return;
     running = true;
@@ -84,19 +106,16 @@ export function createTxnBatcher(
       while (queue.length > 0) {
         const batch = queue;
         queue = [];
-        await runBatch(batch);
+        await runBatch(batch).catch((err: unknown) => {
+          for (const item of batch) item.reject(err);
+        });
       }
     } finally {
       running = false;
     }
   }
-
-  return {
-    run(plan) {
-      return new Promise((resolve, reject) => {
-        queue.push({ plan, resolve, reject });
-        queueMicrotask(() => void flush());
-      });
-    },
+  return (item) => {
+    queue.push(item);
+    queueMicrotask(() => void flush());
   };
 }

@@ -24,4 +24,4 @@ export {
   type ServerDatabaseRow,
 } from './cluster.js';
 export { isPreconditionFailure, retryDelay } from './run.js';
-export { createTxnBatcher, type BatchPlanner, type TxnBatcher } from './batch.js';
+export { createTxnBatcher, joinConcurrent, type BatchPlanner, type TxnBatcher } from './batch.js';

@@ -10,7 +10,7 @@
  * one transaction at a time, and a loser's rebuild (after the winner's rows reached its cache)
  * usually commits at the next attempt.
  */
-import type { Operation, OvsdbClient } from '../../../ovsdb/index.js';
+import { joinConcurrent, type Operation, type OvsdbClient } from '../../../ovsdb/index.js';
 import { planPortWrite, type NodePort } from './nb-ports.js';
 
 export interface PortWriter {
@@ -32,60 +32,45 @@ export function createPortWriter(
   nb: OvsdbClient,
   config: { owner: string; nodeOwnerId: string; timeoutMs: number },
 ): PortWriter {
-  let queue: Pending[] = [];
-  let running = false;
-
-  async function flush(): Promise<void> {
-    if (running) return;
-    running = true;
+  const join = joinConcurrent<Pending>(async (batch) => {
+    const failed = new Map<Pending, unknown>();
     try {
-      while (queue.length > 0) {
-        const batch = queue;
-        queue = [];
-        const failed = new Map<Pending, unknown>();
-        try {
-          await nb.run(
-            (cache) => {
-              failed.clear();
-              const ops: Operation[] = [];
-              const verified = new Set<string>();
-              batch.forEach((p, i) => {
-                try {
-                  const plan = planPortWrite(
-                    cache,
-                    { owner: config.owner, nodeOwnerId: config.nodeOwnerId, ...p.opts },
-                    p.port,
-                    { name: `port${i}`, verified },
-                  );
-                  ops.push(...plan);
-                } catch (err) {
-                  failed.set(p, err);
-                }
-              });
-              return ops;
-            },
-            { waitForCache: true, timeoutMs: config.timeoutMs, maxAttempts: MAX_ATTEMPTS },
-          );
-          for (const p of batch) {
-            const err = failed.get(p);
-            if (err === undefined) p.resolve();
-            else p.reject(err);
-          }
-        } catch (err) {
-          for (const p of batch) p.reject(err);
-        }
-      }
-    } finally {
-      running = false;
+      await nb.run(
+        (cache) => {
+          failed.clear();
+          const ops: Operation[] = [];
+          const verified = new Set<string>();
+          batch.forEach((p, i) => {
+            try {
+              const plan = planPortWrite(
+                cache,
+                { owner: config.owner, nodeOwnerId: config.nodeOwnerId, ...p.opts },
+                p.port,
+                { name: `port${i}`, verified },
+              );
+              ops.push(...plan);
+            } catch (err) {
+              failed.set(p, err);
+            }
+          });
+          return ops;
+        },
+        { waitForCache: true, timeoutMs: config.timeoutMs, maxAttempts: MAX_ATTEMPTS },
+      );
+    } catch (err) {
+      for (const p of batch) p.reject(err);
+      return;
     }
-  }
+    for (const p of batch) {
+      const err = failed.get(p);
+      if (err === undefined) p.resolve();
+      else p.reject(err);
+    }
+  });
 
   return {
     write(port, opts) {
-      return new Promise<void>((resolve, reject) => {
-        queue.push({ port, opts, resolve, reject });
-        queueMicrotask(() => void flush());
-      });
+      return new Promise<void>((resolve, reject) => join({ port, opts, resolve, reject }));
     },
   };
 }

@@ -31,6 +31,7 @@ import {
   setMac,
   setMtu,
 } from '../../../netlink/index.js';
+import { joinConcurrent } from '../../../ovsdb/index.js';
 import { PortError } from './errors.js';
 
 export interface VethPlug {
@@ -162,47 +163,28 @@ function vethRemover(nodeNetns: string | undefined): { remove(host: string): Pro
 const removers = new Map<string, { remove(host: string): Promise<boolean> }>();
 
 function createRemover(nodeNetns: string | undefined): { remove(host: string): Promise<boolean> } {
-  let queue: Removal[] = [];
-  let running = false;
-  async function flush(): Promise<void> {
-    if (running) return;
-    running = true;
-    try {
-      while (queue.length > 0) {
-        const batch = queue;
-        queue = [];
-        const nl = rtnl(nodeNetns);
-        const marked = await Promise.all(
-          batch.map(async (w) => {
-            try {
-              await setGroup(nl, w.host, REMOVAL_GROUP);
-              return true;
-            } catch (err) {
-              if (isGone(err)) w.resolve(false);
-              else w.reject(err);
-              return false;
-            }
-          }),
-        );
-        const todo = batch.filter((_, i) => marked[i]);
-        if (todo.length === 0) continue;
+  const join = joinConcurrent<Removal>(async (batch) => {
+    const nl = rtnl(nodeNetns);
+    const marked = await Promise.all(
+      batch.map(async (w) => {
         try {
-          await deleteLinkGroup(nl, REMOVAL_GROUP);
-          for (const w of todo) w.resolve(true);
+          await setGroup(nl, w.host, REMOVAL_GROUP);
+          return true;
         } catch (err) {
-          for (const w of todo) w.reject(err);
+          if (isGone(err)) w.resolve(false);
+          else w.reject(err);
+          return false;
         }
-      }
-    } finally {
-      running = false;
-    }
-  }
+      }),
+    );
+    const todo = batch.filter((_, i) => marked[i]);
+    if (todo.length === 0) return;
+    await deleteLinkGroup(nl, REMOVAL_GROUP);
+    for (const w of todo) w.resolve(true);
+  });
   return {
     remove(host) {
-      return new Promise((resolve, reject) => {
-        queue.push({ host, resolve, reject });
-        queueMicrotask(() => void flush());
-      });
+      return new Promise((resolve, reject) => join({ host, resolve, reject }));
     },
   };
 }

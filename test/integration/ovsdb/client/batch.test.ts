@@ -105,4 +105,21 @@ describe('createTxnBatcher', () => {
     // first alone; the other three joined and refused; then one by one.
     expect(sent()).toBe(1 + 1 + 3);
   });
+
+  it('a failure that is not about the content (the server unreachable, time used up) fails the batch once, not once per caller', async () => {
+    let calls = 0;
+    const down = {
+      run: () => {
+        calls++;
+        return Promise.reject(new Error('cannot reach the database'));
+      },
+    };
+    const batcher = createTxnBatcher(down, { waitForCache: true });
+    const first = batcher.run((cache, tag) => planAttach(cache, spec(60), tag));
+    const rest = [61, 62, 63].map((i) => batcher.run((cache, tag) => planAttach(cache, spec(i), tag)));
+    const results = await Promise.allSettled([first, ...rest]);
+    expect(results.every((r) => r.status === 'rejected')).toBe(true);
+    // All four joined (they arrived in one tick): one call, and no retry of each on its own.
+    expect(calls).toBe(1);
+  });
 });

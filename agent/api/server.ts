@@ -62,15 +62,7 @@ export function errorResponse(err: unknown): { status: number; body: ApiErrorBod
 }
 
 async function readJson(req: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const c of req) {
-    size += (c as Buffer).length;
-    if (size > MAX_BODY)
-      throw new PortError('BAD_REQUEST', 'ERR_BODY_TOO_LARGE', `body: over ${MAX_BODY} bytes`);
-    chunks.push(c as Buffer);
-  }
-  const text = Buffer.concat(chunks).toString('utf8');
+  const text = await readText(req);
   if (text.trim() === '') return {};
   try {
     return JSON.parse(text) as unknown;
